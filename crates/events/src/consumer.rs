@@ -1,0 +1,337 @@
+//! Consuming events: at-least-once delivery made effectively-once by idempotent handlers,
+//! offsets committed only after the effect is durable, bounded retries with backoff, and a
+//! dead-letter topic for what cannot be handled.
+//!
+//! A message that keeps failing goes to `<topic>.dlq` with the error, and the consumer moves on:
+//! a poison message never blocks its partition for longer than the retry budget.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use tenor_platform::config::{Env, HumanDuration};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::envelope::Envelope;
+use crate::kafka::{KafkaConfig, producer};
+
+/// What a handler reports when it could not apply an event.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// Worth trying again (a database blip, a lock timeout).
+    #[error("{0}")]
+    Retryable(anyhow::Error),
+    /// Will never succeed (the event contradicts our state): straight to the DLQ.
+    #[error("{0}")]
+    Permanent(anyhow::Error),
+}
+
+impl HandlerError {
+    pub fn retryable(error: impl Into<anyhow::Error>) -> Self {
+        Self::Retryable(error.into())
+    }
+    pub fn permanent(error: impl Into<anyhow::Error>) -> Self {
+        Self::Permanent(error.into())
+    }
+}
+
+impl From<diesel::result::Error> for HandlerError {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Retryable(error.into())
+    }
+}
+
+/// Applies one event. Must be idempotent: the same event may arrive more than once.
+#[async_trait]
+pub trait EventHandler: Send + Sync {
+    async fn handle(&self, event: &Envelope) -> Result<(), HandlerError>;
+}
+
+#[derive(Debug, Clone)]
+pub struct ConsumerConfig {
+    pub kafka: KafkaConfig,
+    pub group_id: String,
+    pub topics: Vec<String>,
+    /// Attempts per message before it is dead-lettered (≥ 1).
+    pub max_attempts: u32,
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl ConsumerConfig {
+    /// `CONSUMER_MAX_ATTEMPTS` (5), `CONSUMER_INITIAL_BACKOFF` (200ms), `CONSUMER_MAX_BACKOFF` (10s).
+    pub fn from_env(env: &mut Env, kafka: KafkaConfig, group_id: &str, topics: &[&str]) -> Self {
+        let max_attempts = env.optional("CONSUMER_MAX_ATTEMPTS", 5u32);
+        if max_attempts == 0 {
+            env.fail("CONSUMER_MAX_ATTEMPTS", "must be at least 1".to_owned());
+        }
+        Self {
+            kafka,
+            group_id: group_id.to_owned(),
+            topics: topics.iter().map(|t| t.to_string()).collect(),
+            max_attempts,
+            initial_backoff: env
+                .optional(
+                    "CONSUMER_INITIAL_BACKOFF",
+                    HumanDuration(Duration::from_millis(200)),
+                )
+                .into(),
+            max_backoff: env
+                .optional(
+                    "CONSUMER_MAX_BACKOFF",
+                    HumanDuration(Duration::from_secs(10)),
+                )
+                .into(),
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
+        self.initial_backoff
+            .saturating_mul(factor)
+            .min(self.max_backoff)
+    }
+}
+
+/// The dead-letter topic of `topic`.
+pub fn dlq_topic(topic: &str) -> String {
+    format!("{topic}.dlq")
+}
+
+/// Header names on dead-lettered messages.
+pub mod dlq_headers {
+    pub const ERROR: &str = "tenor-error";
+    pub const ATTEMPTS: &str = "tenor-attempts";
+    pub const ORIGINAL_TOPIC: &str = "tenor-original-topic";
+    pub const ORIGINAL_PARTITION: &str = "tenor-original-partition";
+    pub const ORIGINAL_OFFSET: &str = "tenor-original-offset";
+    pub const CONSUMER_GROUP: &str = "tenor-consumer-group";
+}
+
+pub struct EventConsumer {
+    consumer: StreamConsumer,
+    dlq: FutureProducer,
+    config: ConsumerConfig,
+}
+
+enum Outcome {
+    Applied,
+    DeadLetter { error: String, attempts: u32 },
+    ShuttingDown,
+}
+
+impl EventConsumer {
+    pub fn new(config: ConsumerConfig) -> rdkafka::error::KafkaResult<Self> {
+        let consumer: StreamConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &config.kafka.brokers)
+            .set("client.id", &config.kafka.client_id)
+            .set("group.id", &config.group_id)
+            // A new group starts at the beginning: no event published before a service's first
+            // start is skipped.
+            .set("auto.offset.reset", "earliest")
+            // Offsets are stored by us only after the effect is durable, then committed in the
+            // background; a crash in between means a redelivery, which the handler absorbs.
+            .set("enable.auto.offset.store", "false")
+            .set("enable.auto.commit", "true")
+            .set("auto.commit.interval.ms", "1000")
+            .set("enable.partition.eof", "false")
+            .create()?;
+        let topics: Vec<&str> = config.topics.iter().map(String::as_str).collect();
+        consumer.subscribe(&topics)?;
+        let dlq = producer(&config.kafka)?;
+        Ok(Self {
+            consumer,
+            dlq,
+            config,
+        })
+    }
+
+    /// Consume until `shutdown` is cancelled, then commit what was handled.
+    pub async fn run(self, handler: Arc<dyn EventHandler>, shutdown: CancellationToken) {
+        loop {
+            let message = tokio::select! {
+                () = shutdown.cancelled() => break,
+                message = self.consumer.recv() => message,
+            };
+            let message = match message {
+                Ok(message) => message,
+                Err(error) => {
+                    tracing::warn!(%error, "kafka receive failed");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    continue;
+                }
+            };
+            match self.process(&message, handler.as_ref(), &shutdown).await {
+                Outcome::Applied => {}
+                Outcome::DeadLetter { error, attempts } => {
+                    if !self
+                        .dead_letter(&message, &error, attempts, &shutdown)
+                        .await
+                    {
+                        break;
+                    }
+                }
+                // Not stored: the message is redelivered after the restart.
+                Outcome::ShuttingDown => break,
+            }
+            if let Err(error) = self.consumer.store_offset_from_message(&message) {
+                tracing::warn!(%error, "storing offset failed");
+            }
+        }
+        if let Err(error) = self.consumer.commit_consumer_state(CommitMode::Sync) {
+            // Nothing stored yet (KafkaError::ConsumerCommit(NoOffset)) is normal here.
+            tracing::debug!(%error, "final commit");
+        }
+    }
+
+    async fn process(
+        &self,
+        message: &BorrowedMessage<'_>,
+        handler: &dyn EventHandler,
+        shutdown: &CancellationToken,
+    ) -> Outcome {
+        let envelope = match Envelope::from_slice(message.payload().unwrap_or_default()) {
+            Ok(envelope) => envelope,
+            Err(error) => {
+                return Outcome::DeadLetter {
+                    error: error.to_string(),
+                    attempts: 0,
+                };
+            }
+        };
+        let span = tracing::info_span!(
+            "event",
+            event_id = %envelope.id(),
+            event_type = envelope.event_type(),
+            trace_id = envelope.traceparent().map(|t| t.trace_id().to_owned()).unwrap_or_default(),
+        );
+        self.attempts(&envelope, handler, shutdown)
+            .instrument(span)
+            .await
+    }
+
+    async fn attempts(
+        &self,
+        envelope: &Envelope,
+        handler: &dyn EventHandler,
+        shutdown: &CancellationToken,
+    ) -> Outcome {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match handler.handle(envelope).await {
+                Ok(()) => {
+                    metrics::counter!("events_handled_total", "type" => envelope.event_type().to_owned())
+                        .increment(1);
+                    return Outcome::Applied;
+                }
+                Err(HandlerError::Permanent(error)) => {
+                    return Outcome::DeadLetter {
+                        error: format!("{error:#}"),
+                        attempts: attempt,
+                    };
+                }
+                Err(HandlerError::Retryable(error)) if attempt >= self.config.max_attempts => {
+                    return Outcome::DeadLetter {
+                        error: format!("{error:#}"),
+                        attempts: attempt,
+                    };
+                }
+                Err(HandlerError::Retryable(error)) => {
+                    tracing::warn!(attempt, error = %format!("{error:#}"), "handler failed; retrying");
+                    tokio::select! {
+                        () = shutdown.cancelled() => return Outcome::ShuttingDown,
+                        () = tokio::time::sleep(self.config.backoff(attempt)) => {},
+                    }
+                }
+            }
+        }
+    }
+
+    /// Publish to the DLQ, retrying until it works: the offset must not move past a message
+    /// that is neither applied nor parked. Returns false on shutdown.
+    async fn dead_letter(
+        &self,
+        message: &BorrowedMessage<'_>,
+        error: &str,
+        attempts: u32,
+        shutdown: &CancellationToken,
+    ) -> bool {
+        let topic = dlq_topic(message.topic());
+        let attempts = attempts.to_string();
+        let partition = message.partition().to_string();
+        let offset = message.offset().to_string();
+        tracing::error!(%topic, %error, attempts, "event dead-lettered");
+        metrics::counter!("events_dead_lettered_total", "topic" => message.topic().to_owned())
+            .increment(1);
+        let mut failures = 0u32;
+        loop {
+            let mut headers = OwnedHeaders::new();
+            if let Some(original) = message.headers() {
+                for header in original.iter() {
+                    headers = headers.insert(header);
+                }
+            }
+            let headers = headers
+                .insert(header(dlq_headers::ERROR, error))
+                .insert(header(dlq_headers::ATTEMPTS, &attempts))
+                .insert(header(dlq_headers::ORIGINAL_TOPIC, message.topic()))
+                .insert(header(dlq_headers::ORIGINAL_PARTITION, &partition))
+                .insert(header(dlq_headers::ORIGINAL_OFFSET, &offset))
+                .insert(header(dlq_headers::CONSUMER_GROUP, &self.config.group_id));
+            let mut record = FutureRecord::to(&topic)
+                .payload(message.payload().unwrap_or_default())
+                .headers(headers);
+            if let Some(key) = message.key() {
+                record = record.key(key);
+            }
+            match self.dlq.send(record, Duration::from_secs(10)).await {
+                Ok(_) => return true,
+                Err((kafka_error, _)) => {
+                    failures += 1;
+                    tracing::error!(%kafka_error, "publishing to the DLQ failed; retrying");
+                    tokio::select! {
+                        () = shutdown.cancelled() => return false,
+                        () = tokio::time::sleep(self.config.backoff(failures)) => {},
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn header<'a>(key: &'a str, value: &'a str) -> Header<'a, &'a str> {
+    Header {
+        key,
+        value: Some(value),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let config = ConsumerConfig {
+            kafka: KafkaConfig {
+                brokers: String::new(),
+                client_id: String::new(),
+            },
+            group_id: String::new(),
+            topics: vec![],
+            max_attempts: 5,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(350),
+        };
+        assert_eq!(config.backoff(1), Duration::from_millis(100));
+        assert_eq!(config.backoff(2), Duration::from_millis(200));
+        assert_eq!(config.backoff(3), Duration::from_millis(350));
+        assert_eq!(config.backoff(40), Duration::from_millis(350));
+    }
+}

@@ -1,0 +1,20 @@
+//! Tenor's event plumbing (DESIGN §4): the CloudEvents envelope, the transactional outbox and
+//! its Kafka relay, and the consumer runner with inbox de-duplication, retries and DLQ.
+
+pub mod consumer;
+pub mod envelope;
+pub mod inbox;
+pub mod kafka;
+pub mod outbox;
+pub mod trace;
+
+pub use consumer::{ConsumerConfig, EventConsumer, EventHandler, HandlerError};
+pub use envelope::{DomainEvent, Envelope, EnvelopeError};
+pub use inbox::{PgInbox, TransactionalHandler};
+pub use outbox::{OutboxRelay, RelayConfig, enqueue};
+pub use trace::TraceParent;
+
+/// The outbox and inbox tables. A PostgreSQL-backed service runs these next to its own
+/// migrations: `run_migrations(url, &[tenor_events::MIGRATIONS, MY_MIGRATIONS])`.
+pub const MIGRATIONS: diesel_migrations::EmbeddedMigrations =
+    diesel_migrations::embed_migrations!("migrations");

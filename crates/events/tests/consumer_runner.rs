@@ -1,0 +1,296 @@
+//! The consumer runner against real Kafka and PostgreSQL: duplicates, retries, DLQ, commits.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use common::*;
+use diesel::sql_types::Uuid as SqlUuid;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use rdkafka::producer::FutureRecord;
+use tenor_events::consumer::{dlq_headers, dlq_topic};
+use tenor_events::kafka::producer;
+use tenor_events::{
+    ConsumerConfig, Envelope, EventConsumer, EventHandler, HandlerError, PgInbox,
+    TransactionalHandler,
+};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+/// A deliberately non-idempotent effect (`applied = applied + 1`): only the inbox keeps it
+/// from being applied twice. Events with `fail` always fail.
+struct CountingHandler {
+    calls: Arc<AtomicUsize>,
+}
+
+#[async_trait]
+impl TransactionalHandler for CountingHandler {
+    async fn apply(
+        &self,
+        conn: &mut AsyncPgConnection,
+        event: &Envelope,
+    ) -> Result<(), HandlerError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let change: WidgetChanged = event.decode().map_err(HandlerError::permanent)?;
+        diesel::sql_query(
+            "INSERT INTO widgets (id, applied) VALUES ($1, 1)
+             ON CONFLICT (id) DO UPDATE SET applied = widgets.applied + 1",
+        )
+        .bind::<SqlUuid, _>(change.widget_id)
+        .execute(conn)
+        .await?;
+        if change.fail {
+            // The effect above is rolled back with the transaction.
+            return Err(HandlerError::retryable(anyhow::anyhow!(
+                "widget {} cannot be applied",
+                change.widget_id
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn config(topic: &str, group: &str) -> ConsumerConfig {
+    ConsumerConfig {
+        kafka: kafka(),
+        group_id: group.to_owned(),
+        topics: vec![topic.to_owned()],
+        max_attempts: 3,
+        initial_backoff: Duration::from_millis(20),
+        max_backoff: Duration::from_millis(100),
+    }
+}
+
+async fn applied(db: &tenor_platform::testing::TestDatabase, widget: Uuid) -> i32 {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        applied: i32,
+    }
+    let mut conn = db.pool().get().await.unwrap();
+    diesel::sql_query("SELECT applied FROM widgets WHERE id = $1")
+        .bind::<SqlUuid, _>(widget)
+        .get_results::<Row>(&mut conn)
+        .await
+        .unwrap()
+        .as_slice()
+        .first()
+        .map_or(0, |r| r.applied)
+}
+
+async fn wait_for(mut condition: impl AsyncFnMut() -> bool) -> bool {
+    for _ in 0..300 {
+        if condition().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+fn failing_event(widget: Uuid) -> Envelope {
+    Envelope::new(
+        "/tenor/test",
+        widget.to_string(),
+        &WidgetChanged {
+            widget_id: widget,
+            seq: 0,
+            fail: true,
+        },
+        None,
+    )
+    .unwrap()
+}
+
+fn start(
+    db: &tenor_platform::testing::TestDatabase,
+    topic: &str,
+    group: &str,
+    calls: Arc<AtomicUsize>,
+) -> (CancellationToken, tokio::task::JoinHandle<()>) {
+    let handler: Arc<dyn EventHandler> =
+        Arc::new(PgInbox::new(db.pool(), group, CountingHandler { calls }));
+    let consumer = EventConsumer::new(config(topic, group)).unwrap();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(consumer.run(handler, shutdown.clone()));
+    (shutdown, task)
+}
+
+#[tokio::test]
+async fn the_same_event_delivered_twice_applies_once() {
+    let db = database().await;
+    let topic = topic(1).await;
+    let widget = Uuid::new_v4();
+    let event = widget_event(widget, 1);
+    publish_raw(&topic, &widget.to_string(), &event.to_bytes()).await;
+    publish_raw(&topic, &widget.to_string(), &event.to_bytes()).await;
+    let sentinel = Uuid::new_v4();
+    publish_raw(
+        &topic,
+        &sentinel.to_string(),
+        &widget_event(sentinel, 1).to_bytes(),
+    )
+    .await;
+
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (shutdown, task) = start(&db, &topic, "dup-test", calls.clone());
+    assert!(wait_for(async || applied(&db, sentinel).await == 1).await);
+    shutdown.cancel();
+    task.await.unwrap();
+
+    assert_eq!(applied(&db, widget).await, 1, "effect applied exactly once");
+    assert_eq!(
+        calls.as_ref().load(Ordering::SeqCst),
+        2,
+        "the duplicate never reached the handler"
+    );
+}
+
+#[tokio::test]
+async fn a_failing_event_is_dead_lettered_and_later_events_still_flow() {
+    let db = database().await;
+    let topic = topic(1).await; // one partition: the poison sits in front of the rest
+    let key = Uuid::new_v4().to_string();
+    let poison_widget = Uuid::new_v4();
+    let poison = failing_event(poison_widget);
+    publish_raw(&topic, &key, &poison.to_bytes()).await;
+    let later: Vec<Uuid> = (0..3).map(|_| Uuid::new_v4()).collect();
+    for (seq, widget) in later.iter().enumerate() {
+        publish_raw(&topic, &key, &widget_event(*widget, seq as u32).to_bytes()).await;
+    }
+
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (shutdown, task) = start(&db, &topic, "dlq-test", calls.clone());
+    let dead = read_until(&dlq_topic(&topic), Duration::from_secs(30), |r| {
+        !r.is_empty()
+    })
+    .await;
+    assert!(
+        wait_for(async || {
+            let mut all = true;
+            for w in &later {
+                all &= applied(&db, *w).await == 1;
+            }
+            all
+        })
+        .await,
+        "events behind the poison message were handled"
+    );
+    shutdown.cancel();
+    task.await.unwrap();
+
+    assert_eq!(dead.len(), 1);
+    let dead = &dead[0];
+    assert_eq!(dead.envelope.as_ref().unwrap().id(), poison.id());
+    assert_eq!(dead.key, key);
+    assert_eq!(dead.header(dlq_headers::ATTEMPTS), Some("3"));
+    assert_eq!(
+        dead.header(dlq_headers::ORIGINAL_TOPIC),
+        Some(topic.as_str())
+    );
+    assert_eq!(dead.header(dlq_headers::CONSUMER_GROUP), Some("dlq-test"));
+    assert!(
+        dead.header(dlq_headers::ERROR)
+            .unwrap()
+            .contains(&format!("widget {poison_widget} cannot be applied")),
+        "{:?}",
+        dead.headers
+    );
+    assert_eq!(
+        applied(&db, poison_widget).await,
+        0,
+        "failed attempts left no effect"
+    );
+    assert_eq!(calls.as_ref().load(Ordering::SeqCst), 3 + later.len());
+}
+
+#[tokio::test]
+async fn garbage_goes_straight_to_the_dlq() {
+    let db = database().await;
+    let topic = topic(1).await;
+    publish_raw(&topic, "k", b"{\"this is\": \"not a cloudevent\"}").await;
+    let after = Uuid::new_v4();
+    publish_raw(&topic, "k", &widget_event(after, 1).to_bytes()).await;
+
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (shutdown, task) = start(&db, &topic, "garbage-test", calls.clone());
+    let dead = read_until(&dlq_topic(&topic), Duration::from_secs(30), |r| {
+        !r.is_empty()
+    })
+    .await;
+    assert!(wait_for(async || applied(&db, after).await == 1).await);
+    shutdown.cancel();
+    task.await.unwrap();
+
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].header(dlq_headers::ATTEMPTS), Some("0"));
+    assert!(
+        dead[0]
+            .header(dlq_headers::ERROR)
+            .unwrap()
+            .contains("not a CloudEvent")
+    );
+    assert_eq!(calls.as_ref().load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn handled_offsets_are_committed_so_a_restart_resumes_after_them() {
+    let db = database().await;
+    let topic = topic(1).await;
+    let first: Vec<Uuid> = (0..5).map(|_| Uuid::new_v4()).collect();
+    for w in &first {
+        publish_raw(&topic, "k", &widget_event(*w, 1).to_bytes()).await;
+    }
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (shutdown, task) = start(&db, &topic, "commit-test", calls.clone());
+    assert!(wait_for(async || applied(&db, first[4]).await == 1).await);
+    shutdown.cancel();
+    task.await.unwrap();
+    assert_eq!(calls.as_ref().load(Ordering::SeqCst), 5);
+
+    // Restart with the same group: only the new event reaches the handler.
+    let next = Uuid::new_v4();
+    publish_raw(&topic, "k", &widget_event(next, 1).to_bytes()).await;
+    let (shutdown, task) = start(&db, &topic, "commit-test", calls.clone());
+    assert!(wait_for(async || applied(&db, next).await == 1).await);
+    shutdown.cancel();
+    task.await.unwrap();
+    assert_eq!(
+        calls.as_ref().load(Ordering::SeqCst),
+        6,
+        "nothing before the commit was redelivered"
+    );
+}
+
+#[tokio::test]
+async fn a_relayed_event_is_consumed_once_even_if_the_relay_repeats_it() {
+    // The relay crashed after Kafka acknowledged a batch but before marking it: the same
+    // CloudEvent (same id) is published twice. The consumer applies it once.
+    let db = database().await;
+    let topic = topic(1).await;
+    let producer = producer(&kafka()).unwrap();
+    let widget = Uuid::new_v4();
+    let event = widget_event(widget, 1);
+    for _ in 0..2 {
+        producer
+            .send(
+                FutureRecord::to(&topic)
+                    .key(&widget.to_string())
+                    .payload(&event.to_bytes()),
+                Duration::from_secs(10),
+            )
+            .await
+            .map_err(|(e, _)| e)
+            .unwrap();
+    }
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (shutdown, task) = start(&db, &topic, "relay-dup-test", calls.clone());
+    assert!(wait_for(async || calls.as_ref().load(Ordering::SeqCst) >= 1).await);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    shutdown.cancel();
+    task.await.unwrap();
+    assert_eq!(applied(&db, widget).await, 1);
+}

@@ -1,0 +1,50 @@
+//! MongoDB (FerretDB locally): client and readiness.
+//!
+//! The local server has no multi-document transactions and no change streams
+//! (see shared/reference/local-stack-facts.md): services built on it keep each state change and
+//! its outgoing event in one document and make idempotency a unique index.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use mongodb::bson::doc;
+use mongodb::options::ClientOptions;
+
+use crate::config::Env;
+use crate::http::{ReadinessCheck, check};
+
+#[derive(Debug, Clone)]
+pub struct MongoConfig {
+    pub url: String,
+    pub database: String,
+}
+
+impl MongoConfig {
+    /// `MONGODB_URL` (required) and `<db_var>` (the database name, default given).
+    pub fn from_env(env: &mut Env, db_var: &str, default_db: &str) -> Self {
+        Self {
+            url: env.required("MONGODB_URL"),
+            database: env.optional(db_var, default_db.to_owned()),
+        }
+    }
+}
+
+pub async fn database(config: &MongoConfig) -> mongodb::error::Result<mongodb::Database> {
+    let mut options = ClientOptions::parse(&config.url).await?;
+    options.app_name = Some("tenor".to_owned());
+    options.server_selection_timeout = Some(Duration::from_secs(5));
+    let client = mongodb::Client::with_options(options)?;
+    Ok(client.database(&config.database))
+}
+
+pub fn readiness(db: mongodb::Database) -> Arc<dyn ReadinessCheck> {
+    check("mongodb", move || {
+        let db = db.clone();
+        async move {
+            db.run_command(doc! { "ping": 1 })
+                .await
+                .map(|_| ())
+                .map_err(|e| e.kind.to_string())
+        }
+    })
+}

@@ -1,0 +1,91 @@
+//! Logs and metrics.
+//!
+//! Logs are structured JSON on stdout (one object per line, what log shippers expect); a
+//! human-readable format is available for local work with `LOG_FORMAT=pretty`. Metrics go to a
+//! process-wide Prometheus recorder rendered at `/metrics`.
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tracing_subscriber::{EnvFilter, fmt, prelude::*};
+
+use crate::config::Env;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "json" => Ok(Self::Json),
+            "pretty" => Ok(Self::Pretty),
+            other => Err(format!("expected json or pretty, got {other:?}")),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TelemetryConfig {
+    pub format: LogFormat,
+    /// `RUST_LOG`-style filter.
+    pub filter: String,
+}
+
+impl TelemetryConfig {
+    /// `LOG_FORMAT` (json) and `RUST_LOG` (info).
+    pub fn from_env(env: &mut Env) -> Self {
+        Self {
+            format: env.optional("LOG_FORMAT", LogFormat::Json),
+            filter: env.optional("RUST_LOG", "info".to_owned()),
+        }
+    }
+}
+
+/// Install the global subscriber. Each log line carries the service name so logs of all
+/// services can share one index.
+pub fn init(service: &'static str, config: &TelemetryConfig) {
+    let filter = EnvFilter::try_new(&config.filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let registry = tracing_subscriber::registry().with(filter);
+    let result = match config.format {
+        LogFormat::Json => registry
+            .with(
+                fmt::layer()
+                    .json()
+                    .with_current_span(true)
+                    .with_span_list(false),
+            )
+            .try_init(),
+        LogFormat::Pretty => registry.with(fmt::layer()).try_init(),
+    };
+    // A second init (tests start several services in one process) keeps the first subscriber.
+    if result.is_ok() {
+        tracing::info!(service, "telemetry initialised");
+    }
+    install_tls_provider();
+    metrics_handle();
+}
+
+/// The process-wide Prometheus recorder. Installed on first use; later calls share it, so
+/// several services started inside one test process do not fight over the global recorder.
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            // Fails only if another recorder is already global; then ours just stays unused.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+/// rustls needs one process-wide crypto provider; we use `ring`, which the MongoDB driver
+/// already links, instead of pulling in a second one.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

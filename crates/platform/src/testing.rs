@@ -1,0 +1,179 @@
+//! Test databases: each test gets its own PostgreSQL database, cloned from a template that was
+//! migrated once per test process (the crates.io pattern). Cloning a template takes tens of
+//! milliseconds, so tests stay isolated without paying for migrations each time.
+//!
+//! Needs the stack's PostgreSQL (`./dev up`); the admin URL comes from `TENOR_PG_ADMIN_URL`.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use diesel_migrations::EmbeddedMigrations;
+use tokio::sync::Mutex;
+use tokio_postgres::NoTls;
+
+use crate::db::{DbConfig, PgPool, pool, run_migrations};
+
+/// The stack's superuser connection (see `./dev env`).
+pub fn admin_url() -> String {
+    std::env::var("TENOR_PG_ADMIN_URL")
+        .unwrap_or_else(|_| "postgres://tenor:tenor@127.0.0.1:55432/postgres".to_owned())
+}
+
+/// `KAFKA_BROKERS` of the stack.
+pub fn kafka_brokers() -> String {
+    std::env::var("KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:59092".to_owned())
+}
+
+/// `MONGODB_URL` of the stack.
+pub fn mongodb_url() -> String {
+    std::env::var("MONGODB_URL").unwrap_or_else(|_| "mongodb://127.0.0.1:57017/".to_owned())
+}
+
+/// `REDIS_URL` of the stack.
+pub fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:56379/".to_owned())
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    let (base, _) = url.rsplit_once('/').expect("database URL has a path");
+    format!("{base}/{name}")
+}
+
+static TEMPLATES: Mutex<Option<HashMap<String, String>>> = Mutex::const_new(None);
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A database that lives as long as the value; dropped (forcefully) afterwards.
+pub struct TestDatabase {
+    name: String,
+    url: String,
+}
+
+impl TestDatabase {
+    /// A fresh database with `migrations` applied. `key` names the template (one per schema).
+    pub async fn new(key: &str, migrations: impl FnOnce() -> Vec<EmbeddedMigrations>) -> Self {
+        let template = template(key, migrations).await;
+        let pid = std::process::id();
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let name = format!("t_{key}_{pid}_{n}");
+        let admin = admin().await;
+        // A clone fails while anything is still connected to the template (e.g. the migration
+        // connection closing in the background): retry briefly.
+        let mut attempt = 0;
+        loop {
+            let sql = format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"");
+            match admin.simple_query(&sql).await {
+                Ok(_) => break,
+                Err(e) if attempt < 50 && e.to_string().contains("being accessed") => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("cloning {template} into {name}: {e}"),
+            }
+        }
+        let url = with_database(&admin_url(), &name);
+        Self { name, url }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn pool(&self) -> PgPool {
+        pool(&DbConfig {
+            url: self.url.clone(),
+            max_connections: 8,
+            acquire_timeout: Duration::from_secs(10),
+        })
+        .expect("test pool")
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        // Drop runs inside the test's runtime; do the async cleanup on a thread of its own.
+        let name = self.name.clone();
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("cleanup runtime");
+            runtime.block_on(async {
+                if let Ok((client, connection)) = tokio_postgres::connect(&admin_url(), NoTls).await
+                {
+                    tokio::spawn(connection);
+                    let _ = client
+                        .simple_query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+async fn admin() -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(&admin_url(), NoTls)
+        .await
+        .unwrap_or_else(|e| {
+            panic!("cannot reach the stack's PostgreSQL ({e}); start it with `./dev up`")
+        });
+    tokio::spawn(connection);
+    client
+}
+
+/// The migrated template for `key`, built once per process.
+async fn template(key: &str, migrations: impl FnOnce() -> Vec<EmbeddedMigrations>) -> String {
+    let mut templates = TEMPLATES.lock().await;
+    let templates = templates.get_or_insert_with(HashMap::new);
+    if let Some(name) = templates.get(key) {
+        return name.clone();
+    }
+    let admin = admin().await;
+    sweep_leftovers(&admin).await;
+    let name = format!("t_{key}_{}_tmpl", std::process::id());
+    admin
+        .simple_query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .await
+        .expect("dropping an old template");
+    admin
+        .simple_query(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .expect("creating the template");
+    run_migrations(&with_database(&admin_url(), &name), migrations())
+        .await
+        .expect("migrating the template");
+    templates.insert(key.to_owned(), name.clone());
+    name
+}
+
+/// Drop databases left behind by test processes that died (their pid is in the name).
+async fn sweep_leftovers(admin: &tokio_postgres::Client) {
+    let Ok(rows) = admin
+        .query(
+            "SELECT datname FROM pg_database WHERE datname LIKE 't\\_%'",
+            &[],
+        )
+        .await
+    else {
+        return;
+    };
+    for row in rows {
+        let name: String = row.get(0);
+        let pid = name
+            .split('_')
+            .rev()
+            .nth(1)
+            .and_then(|p| p.parse::<u32>().ok());
+        let alive = pid.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+        if !alive {
+            let _ = admin
+                .simple_query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .await;
+        }
+    }
+}
