@@ -154,6 +154,8 @@ pub struct TokenVerifier {
 
 struct Inner {
     config: VerifierConfig,
+    /// Keys given at construction (the auth service verifying its own tokens): never fetched.
+    fixed: bool,
     http: reqwest::Client,
     cache: RwLock<KeyCache>,
     refresh: Mutex<()>,
@@ -161,19 +163,27 @@ struct Inner {
 
 impl TokenVerifier {
     pub fn new(config: VerifierConfig) -> Self {
+        Self::build(config, HashMap::new(), false)
+    }
+
+    /// A verifier over a fixed key set, for the service that owns the keys.
+    pub fn with_keys(config: VerifierConfig, set: &JwkSet) -> Self {
+        Self::build(config, decoding_keys(set), true)
+    }
+
+    fn build(config: VerifierConfig, keys: HashMap<String, DecodingKey>, fixed: bool) -> Self {
         crate::telemetry::install_tls_provider();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(3))
             .build()
             .expect("HTTP client with static settings");
+        let fetched_at = fixed.then(Instant::now);
         Self {
             inner: Arc::new(Inner {
                 config,
+                fixed,
                 http,
-                cache: RwLock::new(KeyCache {
-                    keys: HashMap::new(),
-                    fetched_at: None,
-                }),
+                cache: RwLock::new(KeyCache { keys, fetched_at }),
                 refresh: Mutex::new(()),
             }),
         }
@@ -208,6 +218,10 @@ impl TokenVerifier {
     }
 
     async fn key(&self, kid: &str) -> Result<DecodingKey, AuthError> {
+        if self.inner.fixed {
+            let cache = self.inner.cache.read().await;
+            return cache.keys.get(kid).cloned().ok_or(AuthError::UnknownKey);
+        }
         {
             let cache = self.inner.cache.read().await;
             let fresh = cache

@@ -177,3 +177,98 @@ async fn sweep_leftovers(admin: &tokio_postgres::Client) {
         }
     }
 }
+
+/// Issues access tokens the way the auth service does (ES256, `kid`, `iss`, `aud`, `sub`, `sid`,
+/// `scope`) and serves the matching JWKS on a loopback port, so a subgraph under test verifies
+/// real signatures without the auth service running.
+pub struct TestIssuer {
+    kid: String,
+    signing: p256::ecdsa::SigningKey,
+    jwks_url: String,
+}
+
+impl TestIssuer {
+    pub const ISSUER: &'static str = "tenor-auth";
+    pub const AUDIENCE: &'static str = "tenor";
+
+    pub async fn start() -> Self {
+        use axum::routing::get;
+        let signing = p256::ecdsa::SigningKey::random(&mut rand::rngs::OsRng);
+        let kid = format!("test-{}", uuid::Uuid::new_v4().simple());
+        let mut jwk = serde_json::to_value(p256::PublicKey::from(signing.verifying_key()).to_jwk())
+            .expect("JWK");
+        jwk["kid"] = kid.clone().into();
+        jwk["alg"] = "ES256".into();
+        jwk["use"] = "sig".into();
+        let body = serde_json::json!({ "keys": [jwk] });
+        let app = axum::Router::new().route(
+            "/.well-known/jwks.json",
+            get(move || {
+                let body = body.clone();
+                async move { axum::Json(body) }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind JWKS");
+        let jwks_url = format!(
+            "http://{}/.well-known/jwks.json",
+            listener.local_addr().unwrap()
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self {
+            kid,
+            signing,
+            jwks_url,
+        }
+    }
+
+    pub fn jwks_url(&self) -> &str {
+        &self.jwks_url
+    }
+
+    /// A verifier configuration pointing at this issuer.
+    pub fn verifier_config(&self) -> crate::auth::VerifierConfig {
+        crate::auth::VerifierConfig {
+            jwks_url: self.jwks_url.clone(),
+            issuer: Self::ISSUER.into(),
+            audience: Self::AUDIENCE.into(),
+            leeway: Duration::from_secs(0),
+            min_refresh_interval: Duration::from_secs(1),
+            max_key_age: Duration::from_secs(300),
+        }
+    }
+
+    /// A 15-minute token for `user` with `scopes` (space-separated).
+    pub fn token(&self, user: uuid::Uuid, scopes: &str) -> String {
+        self.token_with(serde_json::json!({
+            "sub": user.to_string(),
+            "sid": uuid::Uuid::new_v4().to_string(),
+            "scope": scopes,
+        }))
+    }
+
+    /// A token with the standard claims filled in and `claims` merged over them.
+    pub fn token_with(&self, claims: serde_json::Value) -> String {
+        use p256::pkcs8::{EncodePrivateKey, LineEnding};
+        let now = chrono::Utc::now().timestamp();
+        let mut all = serde_json::json!({
+            "iss": Self::ISSUER,
+            "aud": Self::AUDIENCE,
+            "iat": now,
+            "exp": now + 900,
+        });
+        for (k, v) in claims.as_object().expect("claims object") {
+            all[k] = v.clone();
+        }
+        let pem = self.signing.to_pkcs8_pem(LineEnding::LF).expect("PEM");
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(
+            &header,
+            &all,
+            &jsonwebtoken::EncodingKey::from_ec_pem(pem.as_bytes()).expect("EC key"),
+        )
+        .expect("signing")
+    }
+}

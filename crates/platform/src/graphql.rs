@@ -1,0 +1,184 @@
+//! What every subgraph's GraphQL layer shares: who is calling, the error shapes of DESIGN §9,
+//! and the axum wiring that verifies the token before a resolver runs.
+//!
+//! The subgraph verifies the forwarded `Authorization` header itself (the router may be
+//! bypassed); a header that is present but invalid fails the whole request with
+//! `UNAUTHENTICATED`, it never degrades to anonymous.
+
+use std::fmt::Display;
+
+use async_graphql::{
+    Context, ErrorExtensions, ObjectType, Schema, ServerError, SimpleObject, SubscriptionType,
+};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::extract::{ConnectInfo, State};
+use axum::http::HeaderMap;
+use axum::routing::post;
+use axum::{Extension, Router};
+use std::net::SocketAddr;
+
+use crate::auth::{AuthError, Principal, TokenVerifier};
+
+/// The caller of one request, as verified by this subgraph.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    Anonymous,
+    User(Principal),
+}
+
+/// Where the request came from, for audit rows and throttling.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    /// The first `X-Forwarded-For` hop when present (set by the router/load balancer), else the
+    /// TCP peer.
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+}
+
+/// A domain rejection returned inside a mutation payload (`userErrors`), not as a GraphQL error:
+/// the mobile app shows `message` and branches on `code`.
+#[derive(Debug, Clone, PartialEq, Eq, SimpleObject)]
+// Every subgraph returns this same value type, so it is shareable in the supergraph.
+#[graphql(shareable)]
+pub struct UserError {
+    /// Stable machine-readable code, e.g. `EMAIL_TAKEN`.
+    pub code: String,
+    /// The input field at fault, if one is.
+    pub field: Option<String>,
+    /// Safe to show to the user.
+    pub message: String,
+}
+
+impl UserError {
+    pub fn new(code: &str, field: Option<&str>, message: impl Into<String>) -> Self {
+        Self {
+            code: code.to_owned(),
+            field: field.map(str::to_owned),
+            message: message.into(),
+        }
+    }
+}
+
+/// A GraphQL error with `extensions.code`.
+pub fn coded_error(code: &'static str, message: impl Into<String>) -> async_graphql::Error {
+    async_graphql::Error::new(message).extend_with(|_, ext| ext.set("code", code))
+}
+
+/// An authentication/authorization failure as a GraphQL error (`UNAUTHENTICATED`/`FORBIDDEN`).
+pub fn auth_error(error: AuthError) -> async_graphql::Error {
+    coded_error(error.code(), error.to_string())
+}
+
+/// An unexpected failure: logged in full, reported to the client without detail.
+pub fn internal_error(error: impl Display) -> async_graphql::Error {
+    tracing::error!(%error, "internal error");
+    coded_error("INTERNAL", "internal error, please try again")
+}
+
+/// Access to the verified caller from resolvers.
+pub trait CallerExt {
+    fn caller(&self) -> &Caller;
+    fn client_info(&self) -> ClientInfo;
+    /// The signed-in user, or `UNAUTHENTICATED`.
+    fn principal(&self) -> Result<&Principal, async_graphql::Error>;
+    /// The signed-in user holding `scope`, or `UNAUTHENTICATED`/`FORBIDDEN`.
+    fn require_scope(&self, scope: &str) -> Result<&Principal, async_graphql::Error>;
+}
+
+impl CallerExt for Context<'_> {
+    fn caller(&self) -> &Caller {
+        self.data_opt::<Caller>().unwrap_or(&Caller::Anonymous)
+    }
+
+    fn client_info(&self) -> ClientInfo {
+        self.data_opt::<ClientInfo>().cloned().unwrap_or_default()
+    }
+
+    fn principal(&self) -> Result<&Principal, async_graphql::Error> {
+        match self.caller() {
+            Caller::User(principal) => Ok(principal),
+            Caller::Anonymous => Err(auth_error(AuthError::MissingToken)),
+        }
+    }
+
+    fn require_scope(&self, scope: &str) -> Result<&Principal, async_graphql::Error> {
+        let principal = self.principal()?;
+        principal.require_scope(scope).map_err(auth_error)?;
+        Ok(principal)
+    }
+}
+
+struct GraphQlState<Q, M, S> {
+    schema: Schema<Q, M, S>,
+    verifier: TokenVerifier,
+}
+
+impl<Q, M, S> Clone for GraphQlState<Q, M, S> {
+    fn clone(&self) -> Self {
+        Self {
+            schema: self.schema.clone(),
+            verifier: self.verifier.clone(),
+        }
+    }
+}
+
+/// `POST /graphql` for `schema`, with the caller verified by `verifier`.
+pub fn graphql_router<Q, M, S>(schema: Schema<Q, M, S>, verifier: TokenVerifier) -> Router
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    Router::new()
+        .route("/graphql", post(execute::<Q, M, S>))
+        .with_state(GraphQlState { schema, verifier })
+}
+
+async fn execute<Q, M, S>(
+    State(state): State<GraphQlState<Q, M, S>>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    request: GraphQLRequest,
+) -> GraphQLResponse
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    let caller = match state.verifier.authenticate(&headers).await {
+        Ok(Some(principal)) => Caller::User(principal),
+        Ok(None) => Caller::Anonymous,
+        Err(error) => {
+            let mut server_error = ServerError::new(error.to_string(), None);
+            server_error.extensions = Some({
+                let mut ext = async_graphql::ErrorExtensionValues::default();
+                ext.set("code", error.code());
+                ext
+            });
+            return async_graphql::Response::from_errors(vec![server_error]).into();
+        }
+    };
+    let request = request.into_inner().data(caller).data(client_info(
+        &headers,
+        peer.map(|Extension(ConnectInfo(addr))| addr),
+    ));
+    state.schema.execute(request).await.into()
+}
+
+fn client_info(headers: &HeaderMap, peer: Option<SocketAddr>) -> ClientInfo {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(512).collect::<String>())
+    };
+    let forwarded = header("x-forwarded-for")
+        .and_then(|v| v.split(',').next().map(|ip| ip.trim().to_owned()))
+        .filter(|ip| !ip.is_empty());
+    ClientInfo {
+        ip: forwarded.or_else(|| peer.map(|p| p.ip().to_string())),
+        user_agent: header("user-agent"),
+        request_id: header("x-request-id"),
+    }
+}

@@ -1,0 +1,110 @@
+//! Refresh-token rotation with reuse detection, logout, and the session list.
+//!
+//! Every refresh consumes the presented token and issues its successor. Presenting a consumed
+//! token again means it was copied: the whole session (the token family) is revoked
+//! (OWASP ASVS 5.0 §10.4.5, RFC 9700). One exception keeps flaky mobile networks usable: within
+//! a short grace period the *immediately previous* token may be exchanged again as long as its
+//! successor was never used; the unused successor is then retired.
+
+use chrono::Utc;
+use diesel_async::AsyncConnection;
+use uuid::Uuid;
+
+use crate::domain::tokens::{hash_refresh_token, new_refresh_token};
+use crate::service::{AuthService, IssuedTokens, Outcome, PendingTokens, reject};
+use crate::store::accounts;
+use crate::store::sessions::{self, Session};
+
+impl AuthService {
+    pub async fn refresh(&self, refresh_token: &str) -> Outcome<IssuedTokens> {
+        if refresh_token.len() > 256 {
+            return reject(
+                "INVALID_REFRESH_TOKEN",
+                Some("refreshToken"),
+                "Sesi tidak valid. / Invalid session.",
+            );
+        }
+        let hash = hash_refresh_token(refresh_token);
+        let grace =
+            chrono::Duration::from_std(self.tokens.refresh_reuse_grace).expect("grace fits");
+        let mut conn = self.conn().await?;
+        let outcome = conn
+            .transaction::<Outcome<PendingTokens>, diesel::result::Error, _>(async |conn| {
+                let now = Utc::now();
+                let Some((token, session)) = sessions::find_refresh_token(conn, &hash).await? else {
+                    return Ok(reject("INVALID_REFRESH_TOKEN", Some("refreshToken"), "Sesi tidak valid. / Invalid session."));
+                };
+                if session.revoked_at.is_some() {
+                    return Ok(reject("SESSION_REVOKED", None, "Sesi telah berakhir, silakan masuk lagi. / Session ended, please sign in again."));
+                }
+                if session.expired_at <= now {
+                    return Ok(reject("SESSION_EXPIRED", None, "Sesi kedaluwarsa, silakan masuk lagi. / Session expired, please sign in again."));
+                }
+                let Some(account) = accounts::find(conn, session.auth_id).await? else {
+                    return Ok(reject("SESSION_REVOKED", None, "Sesi telah berakhir. / Session ended."));
+                };
+                if account.status != "ACTIVE" {
+                    sessions::revoke_all(conn, account.auth_id, None, "ACCOUNT_BLOCKED").await?;
+                    return Ok(reject("ACCOUNT_BLOCKED", None, "Akun ini diblokir. / This account is blocked."));
+                }
+                if let Some(used_at) = token.used_at {
+                    let successor = sessions::child_of(conn, token.id).await?;
+                    let retry_within_grace = now - used_at <= grace
+                        && successor.as_ref().is_some_and(|s| s.used_at.is_none());
+                    if !retry_within_grace {
+                        sessions::revoke(conn, session.session_id, "REFRESH_TOKEN_REUSE").await?;
+                        tracing::warn!(session_id = %session.session_id, user_id = %session.auth_id, "refresh token reuse: session revoked");
+                        return Ok(reject("REFRESH_TOKEN_REUSED", Some("refreshToken"), "Sesi dihentikan demi keamanan, silakan masuk lagi. / For your security this session was ended, please sign in again."));
+                    }
+                    // The client lost the previous response: retire the successor it never saw.
+                    if let Some(successor) = successor {
+                        sessions::mark_used(conn, successor.id, now).await?;
+                    }
+                } else {
+                    sessions::mark_used(conn, token.id, now).await?;
+                }
+                let (refresh_token, new_hash) = new_refresh_token();
+                sessions::add_refresh_token(conn, session.session_id, &new_hash, Some(token.id)).await?;
+                sessions::touch(conn, session.session_id, now).await?;
+                Ok(Ok(PendingTokens {
+                    user_id: account.auth_id,
+                    session_id: session.session_id,
+                    scopes: self.scopes_of(&account),
+                    refresh_token,
+                    session_expires_at: session.expired_at,
+                }))
+            })
+            .await?;
+        Ok(self.finish(outcome?).await?)
+    }
+
+    pub async fn logout(&self, user_id: Uuid, session_id: Uuid) -> Outcome<bool> {
+        let mut conn = self.conn().await?;
+        let Some(session) = sessions::find(&mut conn, session_id).await? else {
+            return Ok(false);
+        };
+        if session.auth_id != user_id {
+            return reject(
+                "SESSION_NOT_FOUND",
+                Some("id"),
+                "Sesi tidak ditemukan. / Session not found.",
+            );
+        }
+        Ok(sessions::revoke(&mut conn, session_id, "LOGOUT").await? == 1)
+    }
+
+    pub async fn logout_all(&self, user_id: Uuid) -> Outcome<usize> {
+        let mut conn = self.conn().await?;
+        Ok(sessions::revoke_all(&mut conn, user_id, None, "LOGOUT_ALL").await?)
+    }
+
+    pub async fn active_sessions(
+        &self,
+        user_id: Uuid,
+        after: Option<(chrono::DateTime<Utc>, Uuid)>,
+        limit: i64,
+    ) -> Outcome<Vec<Session>> {
+        let mut conn = self.conn().await?;
+        Ok(sessions::list_active(&mut conn, user_id, after, limit).await?)
+    }
+}

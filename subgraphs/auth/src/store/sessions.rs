@@ -1,0 +1,239 @@
+//! `auth_sessions` and their `refresh_tokens`.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::schema::{auth_sessions, refresh_tokens};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = auth_sessions)]
+pub struct Session {
+    pub session_id: Uuid,
+    pub auth_id: Uuid,
+    pub device_id: Option<String>,
+    pub device_name: Option<String>,
+    pub user_agent: Option<String>,
+    pub ip_address: Option<String>,
+    pub auth_method: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    pub expired_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoke_reason: Option<String>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = auth_sessions)]
+pub struct NewSession<'a> {
+    pub session_id: Uuid,
+    pub auth_id: Uuid,
+    pub device_id: Option<&'a str>,
+    pub device_name: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub ip_address: Option<&'a str>,
+    pub auth_method: &'a str,
+    pub expired_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = refresh_tokens)]
+pub struct RefreshToken {
+    pub id: i64,
+    pub session_id: Uuid,
+    pub parent_id: Option<i64>,
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+pub async fn create(conn: &mut AsyncPgConnection, session: NewSession<'_>) -> QueryResult<()> {
+    diesel::insert_into(auth_sessions::table)
+        .values(&session)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+pub async fn add_refresh_token(
+    conn: &mut AsyncPgConnection,
+    session_id: Uuid,
+    hash: &[u8],
+    parent: Option<i64>,
+) -> QueryResult<()> {
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::session_id.eq(session_id),
+            refresh_tokens::token_hash.eq(hash),
+            refresh_tokens::parent_id.eq(parent),
+        ))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// The token and its session, the session row locked so concurrent refreshes of one family
+/// are serialised.
+pub async fn find_refresh_token(
+    conn: &mut AsyncPgConnection,
+    hash: &[u8],
+) -> QueryResult<Option<(RefreshToken, Session)>> {
+    let Some(token) = refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(hash))
+        .select(RefreshToken::as_select())
+        .first(conn)
+        .await
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let session = auth_sessions::table
+        .find(token.session_id)
+        .select(Session::as_select())
+        .for_update()
+        .first(conn)
+        .await?;
+    // Re-read the token under the session lock: a concurrent refresh may have used it.
+    let token = refresh_tokens::table
+        .find(token.id)
+        .select(RefreshToken::as_select())
+        .first(conn)
+        .await?;
+    Ok(Some((token, session)))
+}
+
+/// The successor of `token`, if one was issued.
+pub async fn child_of(
+    conn: &mut AsyncPgConnection,
+    token_id: i64,
+) -> QueryResult<Option<RefreshToken>> {
+    refresh_tokens::table
+        .filter(refresh_tokens::parent_id.eq(token_id))
+        .order(refresh_tokens::id.desc())
+        .select(RefreshToken::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn mark_used(
+    conn: &mut AsyncPgConnection,
+    token_id: i64,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(refresh_tokens::table.find(token_id))
+        .set(refresh_tokens::used_at.eq(at))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+pub async fn touch(
+    conn: &mut AsyncPgConnection,
+    session_id: Uuid,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(auth_sessions::table.find(session_id))
+        .set(auth_sessions::last_used_at.eq(at))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Revoke one session (idempotent: an already revoked one keeps its first reason).
+pub async fn revoke(
+    conn: &mut AsyncPgConnection,
+    session_id: Uuid,
+    reason: &str,
+) -> QueryResult<usize> {
+    diesel::update(
+        auth_sessions::table
+            .filter(auth_sessions::session_id.eq(session_id))
+            .filter(auth_sessions::revoked_at.is_null()),
+    )
+    .set((
+        auth_sessions::revoked_at.eq(Utc::now()),
+        auth_sessions::revoke_reason.eq(reason),
+    ))
+    .execute(conn)
+    .await
+}
+
+/// Revoke every live session of a user, optionally sparing one (the caller's own).
+pub async fn revoke_all(
+    conn: &mut AsyncPgConnection,
+    auth_id: Uuid,
+    except: Option<Uuid>,
+    reason: &str,
+) -> QueryResult<usize> {
+    diesel::update(
+        auth_sessions::table
+            .filter(auth_sessions::auth_id.eq(auth_id))
+            .filter(auth_sessions::revoked_at.is_null())
+            .filter(auth_sessions::session_id.ne(except.unwrap_or(Uuid::nil()))),
+    )
+    .set((
+        auth_sessions::revoked_at.eq(Utc::now()),
+        auth_sessions::revoke_reason.eq(reason),
+    ))
+    .execute(conn)
+    .await
+}
+
+pub async fn revoke_for_device(
+    conn: &mut AsyncPgConnection,
+    auth_id: Uuid,
+    device_id: &str,
+    reason: &str,
+) -> QueryResult<usize> {
+    diesel::update(
+        auth_sessions::table
+            .filter(auth_sessions::auth_id.eq(auth_id))
+            .filter(auth_sessions::device_id.eq(device_id))
+            .filter(auth_sessions::revoked_at.is_null()),
+    )
+    .set((
+        auth_sessions::revoked_at.eq(Utc::now()),
+        auth_sessions::revoke_reason.eq(reason),
+    ))
+    .execute(conn)
+    .await
+}
+
+/// Live sessions of a user, newest first, after the cursor `(created_at, session_id)`.
+pub async fn list_active(
+    conn: &mut AsyncPgConnection,
+    auth_id: Uuid,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> QueryResult<Vec<Session>> {
+    let mut query = auth_sessions::table
+        .filter(auth_sessions::auth_id.eq(auth_id))
+        .filter(auth_sessions::revoked_at.is_null())
+        .filter(auth_sessions::expired_at.gt(Utc::now()))
+        .select(Session::as_select())
+        .order((
+            auth_sessions::created_at.desc(),
+            auth_sessions::session_id.desc(),
+        ))
+        .limit(limit)
+        .into_boxed();
+    if let Some((created_at, id)) = after {
+        query = query.filter(
+            auth_sessions::created_at
+                .lt(created_at)
+                .or(auth_sessions::created_at
+                    .eq(created_at)
+                    .and(auth_sessions::session_id.lt(id))),
+        );
+    }
+    query.load(conn).await
+}
+
+pub async fn find(conn: &mut AsyncPgConnection, session_id: Uuid) -> QueryResult<Option<Session>> {
+    auth_sessions::table
+        .find(session_id)
+        .select(Session::as_select())
+        .first(conn)
+        .await
+        .optional()
+}

@@ -1,0 +1,231 @@
+//! Runs the auth subgraph in-process against the stack's PostgreSQL and Kafka, with its own
+//! database, topics and signing keys per test.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tenor_auth::config::AuthConfig;
+use tenor_events::kafka::ensure_topics;
+use tenor_platform::config::Env;
+use tenor_platform::testing::{TestDatabase, kafka_brokers};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+pub struct TestAuth {
+    pub url: String,
+    pub db: TestDatabase,
+    pub auth_topic: String,
+    pub user_topic: String,
+    pub keys_dir: PathBuf,
+    shutdown: CancellationToken,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+/// Settings a test may change; the rest are production defaults.
+pub fn base_settings(
+    db: &TestDatabase,
+    keys: &str,
+    active: &str,
+    auth_topic: &str,
+    user_topic: &str,
+) -> Vec<(String, String)> {
+    [
+        ("AUTH_DATABASE_URL", db.url()),
+        ("KAFKA_BROKERS", &kafka_brokers()),
+        ("AUTH_SIGNING_KEYS", keys),
+        ("AUTH_ACTIVE_SIGNING_KEY", active),
+        ("AUTH_EVENTS_TOPIC", auth_topic),
+        ("USER_EVENTS_TOPIC", user_topic),
+        ("OUTBOX_POLL_INTERVAL", "200ms"),
+        ("CONSUMER_INITIAL_BACKOFF", "50ms"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+pub fn new_key(dir: &std::path::Path, kid: &str) -> String {
+    let path = dir.join(format!("{kid}.pem"));
+    std::fs::write(&path, tenor_auth::keys::generate_pem()).unwrap();
+    format!("{kid}={}", path.display())
+}
+
+impl TestAuth {
+    /// A fresh service with default settings overridden by `overrides`.
+    pub async fn start(overrides: &[(&str, &str)]) -> Self {
+        tenor_platform::telemetry::install_tls_provider();
+        let db = TestDatabase::new("auth", || {
+            vec![tenor_events::MIGRATIONS, tenor_auth::MIGRATIONS]
+        })
+        .await;
+        let suffix = Uuid::new_v4().simple().to_string();
+        let auth_topic = format!("test.{suffix}.auth.events");
+        let user_topic = format!("test.{suffix}.user.events");
+        ensure_topics(
+            &kafka_brokers(),
+            &[
+                (&auth_topic, 1),
+                (&user_topic, 1),
+                (&format!("{user_topic}.dlq"), 1),
+            ],
+        )
+        .await
+        .expect("topics (is the stack up? ./dev up)");
+        let keys_dir = std::env::temp_dir().join(format!("tenor-auth-test-{suffix}"));
+        std::fs::create_dir_all(&keys_dir).unwrap();
+        let keys = new_key(&keys_dir, "k1");
+        let mut settings = base_settings(&db, &keys, "k1", &auth_topic, &user_topic);
+        for (k, v) in overrides {
+            settings.retain(|(key, _)| key != k);
+            settings.push((k.to_string(), v.to_string()));
+        }
+        let mut me = Self {
+            url: String::new(),
+            db,
+            auth_topic,
+            user_topic,
+            keys_dir,
+            shutdown: CancellationToken::new(),
+            task: None,
+        };
+        me.launch(settings).await;
+        me
+    }
+
+    /// (Re)start the service on this test's database with `settings`.
+    pub async fn launch(&mut self, settings: Vec<(String, String)>) {
+        let mut env = Env::from_pairs(settings);
+        let config = AuthConfig::from_env(&mut env);
+        let config = env.finish(config).expect("valid test configuration");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        self.url = format!("http://{}", listener.local_addr().unwrap());
+        self.shutdown = CancellationToken::new();
+        self.task = Some(tokio::spawn(tenor_auth::run(
+            config,
+            listener,
+            self.shutdown.clone(),
+        )));
+        let client = reqwest::Client::new();
+        for _ in 0..100 {
+            if client
+                .get(format!("{}/health", self.url))
+                .send()
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("auth did not start");
+    }
+
+    pub async fn stop(&mut self) {
+        self.shutdown.cancel();
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
+    }
+
+    pub async fn gql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        let mut request = reqwest::Client::new()
+            .post(format!("{}/graphql", self.url))
+            .header("user-agent", "tenor-tests/1.0")
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap().json().await.unwrap()
+    }
+
+    pub async fn register(&self, email: &str, phone: &str, password: &str) -> Value {
+        self.gql(
+            "mutation($i: RegisterInput!) { register(input: $i) { userId userErrors { code field message } } }",
+            json!({ "i": { "fullname": "Siti Rahayu", "email": email, "phoneNumber": phone, "password": password } }),
+            None,
+        )
+        .await["data"]["register"]
+            .clone()
+    }
+
+    pub async fn login(&self, identifier: &str, password: &str) -> Value {
+        self.gql(
+            "mutation($i: LoginInput!) { login(input: $i) { tokens { accessToken refreshToken userId sessionId accessTokenExpiresAt } userErrors { code field message } } }",
+            json!({ "i": { "identifier": identifier, "password": password, "device": { "id": "test-device-1", "name": "Pixel 7" } } }),
+            None,
+        )
+        .await["data"]["login"]
+            .clone()
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Value {
+        self.gql(
+            "mutation($t: String!) { refreshToken(refreshToken: $t) { tokens { accessToken refreshToken sessionId } userErrors { code field message } } }",
+            json!({ "t": refresh_token }),
+            None,
+        )
+        .await["data"]["refreshToken"]
+            .clone()
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        let (client, connection) = tokio_postgres::connect(self.db.url(), tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        client
+            .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+            .await
+            .unwrap()
+            .get(0)
+    }
+}
+
+impl Drop for TestAuth {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+        let _ = std::fs::remove_dir_all(&self.keys_dir);
+    }
+}
+
+pub const PASSWORD: &str = "kopi susu di pagi hari";
+
+/// A unique, valid email and phone number for one test user.
+pub fn identity() -> (String, String) {
+    let n = Uuid::new_v4().as_u128();
+    (
+        format!("user{}@example.id", n % 1_000_000_000),
+        format!("0812{:08}", n % 100_000_000),
+    )
+}
+
+pub fn codes(payload: &Value) -> Vec<String> {
+    payload["userErrors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no userErrors in {payload}"))
+        .iter()
+        .map(|e| e["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Publish a CloudEvent to a topic.
+pub async fn publish(topic: &str, envelope: &tenor_events::Envelope) {
+    let producer = tenor_events::kafka::producer(&tenor_events::kafka::KafkaConfig {
+        brokers: kafka_brokers(),
+        client_id: "auth-tests".into(),
+    })
+    .unwrap();
+    producer
+        .send(
+            rdkafka::producer::FutureRecord::to(topic)
+                .key(envelope.subject().unwrap_or_default())
+                .payload(&envelope.to_bytes()),
+            Duration::from_secs(10),
+        )
+        .await
+        .map_err(|(e, _)| e)
+        .unwrap();
+}
