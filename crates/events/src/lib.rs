@@ -6,6 +6,8 @@ pub mod envelope;
 pub mod inbox;
 pub mod kafka;
 pub mod outbox;
+#[cfg(feature = "test-support")]
+pub mod testing;
 pub mod trace;
 
 pub use consumer::{ConsumerConfig, EventConsumer, EventHandler, HandlerError};

@@ -6,10 +6,6 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use rdkafka::ClientConfig;
-use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::message::Message;
-use tenor_platform::testing::kafka_brokers;
 
 #[tokio::test]
 async fn malformed_and_weak_input_is_refused_and_nothing_is_written() {
@@ -120,18 +116,13 @@ async fn registration_publishes_user_registered() {
         .unwrap()
         .to_owned();
 
-    let consumer: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", kafka_brokers())
-        .set("group.id", format!("reader-{}", uuid::Uuid::new_v4()))
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .unwrap();
-    consumer.subscribe(&[&auth.auth_topic]).unwrap();
-    let message = tokio::time::timeout(Duration::from_secs(20), consumer.recv())
-        .await
-        .expect("event published")
-        .unwrap();
-    let envelope = tenor_events::Envelope::from_slice(message.payload().unwrap()).unwrap();
+    let received =
+        tenor_events::testing::read_until(&auth.auth_topic, Duration::from_secs(20), |r| {
+            !r.is_empty()
+        })
+        .await;
+    let message = received.first().expect("event published");
+    let envelope = message.envelope.clone().expect("a CloudEvent");
     let event: tenor_contracts::identity::UserRegisteredV1 = envelope.decode().unwrap();
     assert_eq!(event.user_id.to_string(), user_id);
     assert_eq!(event.email, email);
@@ -141,7 +132,8 @@ async fn registration_publishes_user_registered() {
     );
     assert_eq!(event.kind, tenor_contracts::identity::AccountKind::Customer);
     assert_eq!(envelope.subject(), Some(user_id.as_str()));
-    let raw = String::from_utf8_lossy(message.payload().unwrap());
+    assert_eq!(message.key, user_id, "Kafka key = aggregate id");
+    let raw = String::from_utf8_lossy(&message.payload);
     assert!(
         !raw.contains(PASSWORD) && !raw.contains("argon2"),
         "no secrets in events"

@@ -310,8 +310,20 @@ impl Query {
     }
 
     /// Back office: accounts oldest first, optionally filtered. `first` is 1–100 (default 20).
+    /// Nullable so that a caller without the scope loses only this field, not the response.
     #[graphql(requires_scopes = "user:admin")]
     async fn users(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<UserFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Option<Connection<UserCursor, User>>> {
+        self.users_page(ctx, filter, first, after).await.map(Some)
+    }
+
+    #[graphql(skip)]
+    async fn users_page(
         &self,
         ctx: &Context<'_>,
         filter: Option<UserFilter>,

@@ -1,7 +1,7 @@
 //! Runs the auth subgraph in-process against the stack's PostgreSQL and Kafka, with its own
 //! database, topics and signing keys per test.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -211,21 +211,4 @@ pub fn codes(payload: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Publish a CloudEvent to a topic.
-pub async fn publish(topic: &str, envelope: &tenor_events::Envelope) {
-    let producer = tenor_events::kafka::producer(&tenor_events::kafka::KafkaConfig {
-        brokers: kafka_brokers(),
-        client_id: "auth-tests".into(),
-    })
-    .unwrap();
-    producer
-        .send(
-            rdkafka::producer::FutureRecord::to(topic)
-                .key(envelope.subject().unwrap_or_default())
-                .payload(&envelope.to_bytes()),
-            Duration::from_secs(10),
-        )
-        .await
-        .map_err(|(e, _)| e)
-        .unwrap();
-}
+pub use tenor_events::testing::publish;

@@ -6,14 +6,11 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rdkafka::ClientConfig;
-use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::message::Message;
-use rdkafka::producer::FutureRecord;
 use serde_json::{Value, json};
 use tenor_contracts::identity::{AccountKind, UserRegisteredV1};
 use tenor_events::Envelope;
-use tenor_events::kafka::{KafkaConfig, ensure_topics, producer};
+use tenor_events::kafka::ensure_topics;
+use tenor_events::testing::envelopes;
 use tenor_platform::config::Env;
 use tenor_platform::testing::{TestDatabase, TestIssuer, kafka_brokers};
 use tenor_user::domain::Profile;
@@ -146,23 +143,7 @@ impl TestService {
 
     /// Publish a registration on the auth topic the way auth's relay does.
     pub async fn publish(&self, envelope: &Envelope) {
-        let producer = producer(&KafkaConfig {
-            brokers: kafka_brokers(),
-            client_id: "tenor-user-tests".into(),
-        })
-        .unwrap();
-        let key = envelope.subject().unwrap_or_default().to_owned();
-        let payload = envelope.to_bytes();
-        producer
-            .send(
-                FutureRecord::to(&self.auth_topic)
-                    .key(&key)
-                    .payload(&payload),
-                Duration::from_secs(10),
-            )
-            .await
-            .map_err(|(e, _)| e)
-            .unwrap();
+        tenor_events::testing::publish(&self.auth_topic, envelope).await;
     }
 
     /// Events on the user topic, read from the beginning until `done` or a timeout.
@@ -229,36 +210,26 @@ pub async fn wait_for(mut condition: impl AsyncFnMut() -> bool) -> bool {
     false
 }
 
+/// CloudEvents on `topic` from the beginning until `done` or `timeout`; every message must be a
+/// CloudEvent keyed by its aggregate id.
 pub async fn read_until(
     topic: &str,
     timeout: Duration,
     mut done: impl FnMut(&[Envelope]) -> bool,
 ) -> Vec<Envelope> {
-    let consumer: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", kafka_brokers())
-        .set("group.id", format!("reader-{}", Uuid::new_v4()))
-        .set("auto.offset.reset", "earliest")
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    consumer.subscribe(&[topic]).unwrap();
-    let mut received = Vec::new();
-    let deadline = tokio::time::Instant::now() + timeout;
-    while !done(&received) {
-        let Ok(message) = tokio::time::timeout_at(deadline, consumer.recv()).await else {
-            break;
-        };
-        let message = message.unwrap();
-        let envelope = Envelope::from_slice(message.payload().unwrap_or_default())
+    let received = tenor_events::testing::read_until(topic, timeout, |r| done(&envelopes(r))).await;
+    for message in &received {
+        let envelope = message
+            .envelope
+            .as_ref()
             .expect("only CloudEvents on the user topic");
         assert_eq!(
-            message.key(),
-            envelope.subject().map(str::as_bytes),
+            Some(message.key.as_str()),
+            envelope.subject(),
             "Kafka key = aggregate id"
         );
-        received.push(envelope);
     }
-    received
+    envelopes(&received)
 }
 
 /// `errors[0].extensions.code` of a response.

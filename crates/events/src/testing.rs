@@ -1,0 +1,123 @@
+//! Kafka helpers for tests (feature `test-support`): fresh topics per test, publishing raw
+//! bytes or envelopes, and reading a topic back from the beginning.
+
+use std::time::Duration;
+
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::producer::FutureRecord;
+use tenor_platform::testing::kafka_brokers;
+use uuid::Uuid;
+
+use crate::envelope::Envelope;
+use crate::kafka::{KafkaConfig, ensure_topics, producer};
+
+pub fn kafka_config() -> KafkaConfig {
+    KafkaConfig {
+        brokers: kafka_brokers(),
+        client_id: "tenor-tests".into(),
+    }
+}
+
+/// A topic `test.<uuid>.<name>` with `partitions`, plus its DLQ.
+pub async fn fresh_topic(name: &str, partitions: i32) -> String {
+    let topic = format!("test.{}.{name}", Uuid::new_v4().simple());
+    let dlq = crate::consumer::dlq_topic(&topic);
+    ensure_topics(&kafka_brokers(), &[(&topic, partitions), (&dlq, 1)])
+        .await
+        .expect("creating test topics (is the stack up? `./dev up`)");
+    topic
+}
+
+/// Publish raw bytes (what a buggy or foreign producer might send).
+pub async fn publish_raw(topic: &str, key: &str, payload: &[u8]) {
+    producer(&kafka_config())
+        .expect("producer")
+        .send(
+            FutureRecord::to(topic).key(key).payload(payload),
+            Duration::from_secs(10),
+        )
+        .await
+        .map_err(|(e, _)| e)
+        .expect("publishing");
+}
+
+/// Publish an event keyed by its subject, as the outbox relay would.
+pub async fn publish(topic: &str, envelope: &Envelope) {
+    publish_raw(
+        topic,
+        envelope.subject().unwrap_or_default(),
+        &envelope.to_bytes(),
+    )
+    .await;
+}
+
+/// A message as read back from Kafka.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub key: String,
+    pub partition: i32,
+    /// `None` when the payload is not a CloudEvent.
+    pub envelope: Option<Envelope>,
+    pub payload: Vec<u8>,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Read `topic` from the beginning until `done` says so or `timeout` passes.
+pub async fn read_until(
+    topic: &str,
+    timeout: Duration,
+    mut done: impl FnMut(&[Received]) -> bool,
+) -> Vec<Received> {
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", kafka_brokers())
+        .set("group.id", format!("reader-{}", Uuid::new_v4()))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("reader");
+    consumer.subscribe(&[topic]).expect("subscribe");
+    let mut received = Vec::new();
+    let deadline = tokio::time::Instant::now() + timeout;
+    while !done(&received) {
+        let Ok(message) = tokio::time::timeout_at(deadline, consumer.recv()).await else {
+            break;
+        };
+        let message = message.expect("kafka receive");
+        let payload = message.payload().unwrap_or_default().to_vec();
+        let headers = message
+            .headers()
+            .map(|h| {
+                h.iter()
+                    .map(|h| {
+                        let value = String::from_utf8_lossy(h.value.unwrap_or_default());
+                        (h.key.to_owned(), value.into_owned())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        received.push(Received {
+            key: String::from_utf8_lossy(message.key().unwrap_or_default()).into_owned(),
+            partition: message.partition(),
+            envelope: Envelope::from_slice(&payload).ok(),
+            payload,
+            headers,
+        });
+    }
+    received
+}
+
+/// The CloudEvents among `received`.
+pub fn envelopes(received: &[Received]) -> Vec<Envelope> {
+    received.iter().filter_map(|r| r.envelope.clone()).collect()
+}
