@@ -1,0 +1,114 @@
+//! `tenor-router [serve]` serves the supergraph; `tenor-router compose` recomposes it.
+
+use std::os::unix::process::CommandExt as _;
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+
+use clap::{Parser, Subcommand};
+use hive_router::RouterGlobalAllocator;
+use tenor_router::compose::{ComposeOptions, base_dir, compose};
+use tenor_router::serve::{self, CONFIG_ENV, DEFAULT_CONFIG};
+
+hive_router::configure_global_allocator!();
+
+#[derive(Parser)]
+#[command(
+    name = "tenor-router",
+    about = "Tenor's federated GraphQL router (Hive Router)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Serve the supergraph (the default).
+    Serve {
+        /// hive-router configuration file.
+        #[arg(long, env = CONFIG_ENV, default_value = DEFAULT_CONFIG)]
+        config: String,
+    },
+    /// Compose supergraph.yaml's subgraph SDLs, check the result and write the supergraph.
+    Compose {
+        /// rover-format supergraph config; SDL paths in it are relative to its folder.
+        #[arg(long, default_value = "supergraph.yaml")]
+        config: PathBuf,
+        /// Where to write the supergraph [default: schema/supergraph.graphql beside the config].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The Node project with compose.mjs [default: router/compose beside the config].
+        #[arg(long)]
+        composer_dir: Option<PathBuf>,
+        /// Write nothing; fail when the file at --out differs from a fresh composition.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or_else(|| Cmd::Serve {
+        config: std::env::var(CONFIG_ENV).unwrap_or_else(|_| DEFAULT_CONFIG.to_owned()),
+    });
+    let result = match command {
+        Cmd::Serve { config } => run_serve(config),
+        Cmd::Compose {
+            config,
+            out,
+            composer_dir,
+            check,
+        } => run_compose(config, out, composer_dir, check),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tenor-router: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_serve(config: String) -> anyhow::Result<()> {
+    if std::env::var(CONFIG_ENV).ok().as_deref() != Some(config.as_str()) {
+        // hive-router takes its config path only from the environment: re-execute with it set
+        // (same pid, same arguments).
+        let exe = std::env::current_exe()?;
+        let err = Command::new(exe)
+            .args(std::env::args_os().skip(1))
+            .env(CONFIG_ENV, &config)
+            .exec();
+        anyhow::bail!("cannot re-execute with {CONFIG_ENV} set: {err}");
+    }
+    serve::guard(&config)?;
+    serve::run().map_err(|e| anyhow::anyhow!("router: {e}"))
+}
+
+fn run_compose(
+    config: PathBuf,
+    out: Option<PathBuf>,
+    composer_dir: Option<PathBuf>,
+    check: bool,
+) -> anyhow::Result<()> {
+    let out = out.unwrap_or_else(|| base_dir(&config).join("schema").join("supergraph.graphql"));
+    let mut opts = ComposeOptions::for_config(config);
+    if let Some(dir) = composer_dir {
+        opts.composer_dir = dir;
+    }
+    let supergraph = compose(&opts)?;
+    if check {
+        let committed = std::fs::read_to_string(&out).unwrap_or_default();
+        if committed != supergraph {
+            anyhow::bail!(
+                "{} is stale: run `tenor-router compose` and commit the result",
+                out.display()
+            );
+        }
+        eprintln!("{} is up to date", out.display());
+    } else {
+        std::fs::write(&out, &supergraph)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+        eprintln!("wrote {}", out.display());
+    }
+    Ok(())
+}
