@@ -2,4 +2,5 @@
 //! `serve` runs Hive Router on it with `router/router.config.yaml`.
 
 pub mod compose;
+pub mod plugins;
 pub mod serve;

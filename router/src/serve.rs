@@ -12,6 +12,10 @@ use hive_router::error::RouterInitError;
 use hive_router::{PluginRegistry, init_rustls_crypto_provider, ntex, router_entrypoint};
 
 use crate::compose::{Problems, check_served_supergraph};
+use crate::plugins::client_ip::ClientIpPlugin;
+use crate::plugins::error_codes::ErrorCodesPlugin;
+use crate::plugins::rate_limit::RateLimitPlugin;
+use crate::plugins::request_id::RequestIdPlugin;
 
 /// The variable hive-router reads its config path from.
 pub const CONFIG_ENV: &str = "ROUTER_CONFIG_FILE_PATH";
@@ -21,6 +25,10 @@ pub const DEFAULT_CONFIG: &str = "router/router.config.yaml";
 /// Our plugins, in the order they run. Each is enabled by a `plugins.<name>` block in the config.
 pub fn plugins() -> PluginRegistry {
     PluginRegistry::new()
+        .register::<ClientIpPlugin>()
+        .register::<RequestIdPlugin>()
+        .register::<RateLimitPlugin>()
+        .register::<ErrorCodesPlugin>()
 }
 
 /// Loads the configuration exactly as the router will (same loader, same env overrides) and

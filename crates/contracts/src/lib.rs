@@ -3,6 +3,7 @@
 //! they do not know, so adding a field is not a breaking change.
 
 pub mod identity;
+pub mod kyc;
 
 /// One topic per context (DESIGN §4).
 pub mod topics {
@@ -19,4 +20,9 @@ pub mod topics {
 pub mod sources {
     pub const AUTH: &str = "/tenor/auth";
     pub const USER: &str = "/tenor/user";
+    pub const KYC: &str = "/tenor/kyc";
+    pub const LOAN: &str = "/tenor/loan";
+    pub const CREDIT: &str = "/tenor/credit";
+    pub const RISK: &str = "/tenor/risk";
+    pub const NOTIFICATION: &str = "/tenor/notification";
 }

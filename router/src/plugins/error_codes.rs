@@ -1,0 +1,130 @@
+//! `error_codes`: the codes clients program against (DESIGN §9), not the router's internals.
+//!
+//! - A field hidden by `@authenticated`/`@requiresScopes` comes back from the router as
+//!   `UNAUTHORIZED_FIELD_OR_TYPE`; the app needs to know whether to sign in again
+//!   (`UNAUTHENTICATED`) or that this account may not see it (`FORBIDDEN`).
+//! - A token the router could not verify (expired, forged, `alg: none`, wrong audience, …) fails
+//!   with one of several `*_JWT*` codes; to a client they all mean "sign in again".
+//!
+//! The router's own code is kept in `extensions.reason` for support.
+
+use hive_router::GraphQLError;
+use hive_router::executor::plugins::hooks::on_graphql_error::{
+    OnGraphQLErrorHookPayload, OnGraphQLErrorHookResult,
+};
+use hive_router::executor::plugins::hooks::on_plugin_init::{
+    OnPluginInitPayload, OnPluginInitResult,
+};
+use hive_router::executor::plugins::plugin_trait::RouterPlugin;
+use hive_router::http::StatusCode;
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorCodesConfig {}
+
+pub struct ErrorCodesPlugin;
+
+#[hive_router::async_trait]
+impl RouterPlugin for ErrorCodesPlugin {
+    type Config = ErrorCodesConfig;
+
+    fn plugin_name() -> &'static str {
+        "error_codes"
+    }
+
+    fn on_plugin_init(payload: OnPluginInitPayload<Self>) -> OnPluginInitResult<Self> {
+        let _config: ErrorCodesConfig = payload.config()?;
+        payload.initialize_plugin(ErrorCodesPlugin)
+    }
+
+    fn on_graphql_error<'req>(
+        &'req self,
+        mut payload: OnGraphQLErrorHookPayload<'req>,
+    ) -> OnGraphQLErrorHookResult<'req> {
+        let authenticated = payload
+            .request_context
+            .read()
+            .ok()
+            .and_then(|ctx| ctx.authentication().jwt_status().copied())
+            .unwrap_or(false);
+        if let Some(status) = translate(&mut payload.error, authenticated) {
+            payload.status_code = status;
+        }
+        payload.proceed()
+    }
+}
+
+/// Rewrites `error` in place; returns the HTTP status to use when it changes.
+pub fn translate(error: &mut GraphQLError, authenticated: bool) -> Option<StatusCode> {
+    let code = error.extensions.code.clone()?;
+    let (new_code, message, status) = match code.as_str() {
+        "UNAUTHORIZED_FIELD_OR_TYPE" if authenticated => {
+            ("FORBIDDEN", "This account may not read this field", None)
+        }
+        "UNAUTHORIZED_FIELD_OR_TYPE" => ("UNAUTHENTICATED", "Sign in to read this field", None),
+        "MISSING_JWT"
+        | "INVALID_JWT"
+        | "INVALID_JWT_HEADER"
+        | "JWK_ALGORITHM_NOT_SUPPORTED"
+        | "JWT_NOT_SUPPORTED"
+        | "JWT_LOOKUP_FAILED" => (
+            "UNAUTHENTICATED",
+            "The access token is missing, invalid or expired: sign in again",
+            Some(StatusCode::UNAUTHORIZED),
+        ),
+        _ => return None,
+    };
+    error.message = message.to_owned();
+    error.extensions.code = Some(new_code.to_owned());
+    error
+        .extensions
+        .extensions
+        .insert("reason".to_owned(), code.as_str().into());
+    status
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(code: &str) -> GraphQLError {
+        GraphQLError::from_message_and_code("router message", code)
+    }
+
+    #[test]
+    fn hidden_field_is_forbidden_for_a_signed_in_caller_and_unauthenticated_otherwise() {
+        let mut e = error("UNAUTHORIZED_FIELD_OR_TYPE");
+        assert_eq!(translate(&mut e, true), None);
+        assert_eq!(e.extensions.code.as_deref(), Some("FORBIDDEN"));
+        let mut e = error("UNAUTHORIZED_FIELD_OR_TYPE");
+        translate(&mut e, false);
+        assert_eq!(e.extensions.code.as_deref(), Some("UNAUTHENTICATED"));
+    }
+
+    #[test]
+    fn every_token_failure_is_unauthenticated_401() {
+        for code in [
+            "INVALID_JWT",
+            "MISSING_JWT",
+            "INVALID_JWT_HEADER",
+            "JWT_LOOKUP_FAILED",
+        ] {
+            let mut e = error(code);
+            assert_eq!(translate(&mut e, false), Some(StatusCode::UNAUTHORIZED));
+            assert_eq!(e.extensions.code.as_deref(), Some("UNAUTHENTICATED"));
+            assert!(!e.message.contains("router message"));
+        }
+    }
+
+    #[test]
+    fn other_codes_pass_through() {
+        let mut e = error("GRAPHQL_VALIDATION_FAILED");
+        assert_eq!(translate(&mut e, true), None);
+        assert_eq!(
+            e.extensions.code.as_deref(),
+            Some("GRAPHQL_VALIDATION_FAILED")
+        );
+        assert_eq!(e.message, "router message");
+    }
+}

@@ -1,0 +1,297 @@
+//! `rate_limit`: token buckets in Redis, per client IP and per signed-in user, shared by every
+//! router replica (a limit kept in one process's memory would multiply by the replica count).
+//!
+//! - Per IP, checked when the HTTP request arrives (before parsing, planning or any subgraph
+//!   call), keyed by the address [`super::client_ip`] trusts.
+//! - Per user, checked once the router has verified the token (the key is the token's `sub`; an
+//!   unverified token never reaches this check, so nobody can spend someone else's budget).
+//!
+//! Over the limit: HTTP 429, `Retry-After` (whole seconds), and a GraphQL error with
+//! `extensions.code = RATE_LIMITED` and `retryAfterMs`. If Redis is unreachable the request is
+//! let through and a warning logged: a limiter outage must not become an API outage.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use hive_router::GraphQLError;
+use hive_router::executor::plugins::hooks::on_execute::{
+    OnExecuteStartHookPayload, OnExecuteStartHookResult,
+};
+use hive_router::executor::plugins::hooks::on_http_request::{
+    OnHttpRequestHookFuture, OnHttpRequestHookPayload,
+};
+use hive_router::executor::plugins::hooks::on_plugin_init::{
+    OnPluginInitPayload, OnPluginInitResult,
+};
+use hive_router::executor::plugins::plugin_trait::{
+    EndHookPayload as _, RouterPlugin, StartHookPayload as _,
+};
+use hive_router::http::StatusCode;
+use hive_router::ntex::http::Response;
+use redis::aio::ConnectionManager;
+use serde::Deserialize;
+use tokio::sync::OnceCell;
+
+use super::client_ip::ClientIp;
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Bucket {
+    /// Requests allowed in a burst.
+    pub capacity: u32,
+    /// Tokens added back per second (the sustained rate).
+    pub refill_per_second: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    pub redis_url: String,
+    /// Namespaces the keys (one Redis for several environments, or for parallel tests).
+    #[serde(default = "default_prefix")]
+    pub key_prefix: String,
+    pub per_ip: Bucket,
+    pub per_user: Bucket,
+    /// How long one Redis round trip may take before the request is let through.
+    #[serde(default = "default_timeout", with = "hive_router::humantime_serde")]
+    pub redis_timeout: Duration,
+}
+
+fn default_prefix() -> String {
+    "tenor:ratelimit".to_owned()
+}
+
+fn default_timeout() -> Duration {
+    Duration::from_millis(200)
+}
+
+pub struct RateLimitPlugin {
+    config: RateLimitConfig,
+    client: redis::Client,
+    // One multiplexed connection for the process, made on first use (inside a worker's runtime).
+    connection: Arc<OnceCell<ConnectionManager>>,
+    script: redis::Script,
+}
+
+/// Set when a request was refused, so the HTTP response gets `Retry-After`.
+#[derive(Debug, Clone, Copy)]
+struct Refused {
+    retry_after_ms: u64,
+}
+
+/// Atomic token bucket: refill by elapsed time (Redis's clock, so replicas agree), take one token
+/// if there is one, else report how long until there will be.
+const TOKEN_BUCKET: &str = r#"
+local capacity = tonumber(ARGV[1])
+local per_ms = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1])
+local at = tonumber(state[2])
+if tokens == nil or at == nil then
+  tokens = capacity
+  at = now
+end
+tokens = math.min(capacity, tokens + math.max(0, now - at) * per_ms)
+local allowed = 0
+local retry_ms = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+else
+  retry_ms = math.ceil((1 - tokens) / per_ms)
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / per_ms) + 1000)
+return { allowed, retry_ms }
+"#;
+
+#[hive_router::async_trait]
+impl RouterPlugin for RateLimitPlugin {
+    type Config = RateLimitConfig;
+
+    fn plugin_name() -> &'static str {
+        "rate_limit"
+    }
+
+    fn on_plugin_init(payload: OnPluginInitPayload<Self>) -> OnPluginInitResult<Self> {
+        let config: RateLimitConfig = payload.config()?;
+        for (name, bucket) in [("per_ip", config.per_ip), ("per_user", config.per_user)] {
+            if bucket.capacity == 0 || bucket.refill_per_second <= 0.0 {
+                return Err(format!(
+                    "plugins.rate_limit.config.{name}: capacity and refill_per_second must be positive"
+                )
+                .into());
+            }
+        }
+        let client = redis::Client::open(config.redis_url.as_str())
+            .map_err(|e| format!("plugins.rate_limit.config.redis_url: {e}"))?;
+        payload.initialize_plugin(RateLimitPlugin {
+            config,
+            client,
+            connection: Arc::new(OnceCell::new()),
+            script: redis::Script::new(TOKEN_BUCKET),
+        })
+    }
+
+    fn on_http_request<'req>(
+        &'req self,
+        payload: OnHttpRequestHookPayload<'req>,
+    ) -> OnHttpRequestHookFuture<'req> {
+        Box::pin(async move {
+            let ip = payload.context.get_ref::<ClientIp>().map(|ip| ip.0);
+            if let Some(ip) = ip
+                && let Some(retry_after_ms) =
+                    self.take(&format!("ip:{ip}"), self.config.per_ip).await
+            {
+                return payload.end_with_response(refused_response(retry_after_ms));
+            }
+            payload.on_end(|end| {
+                let refused = end.context.get_ref::<Refused>().map(|r| *r);
+                end.map_response(|mut response| {
+                    if let Some(refused) = refused {
+                        let secs = refused.retry_after_ms.div_ceil(1000).max(1);
+                        response
+                            .headers_mut()
+                            .insert("retry-after".parse().unwrap(), secs.into());
+                    }
+                    response
+                })
+                .proceed()
+            })
+        })
+    }
+
+    async fn on_execute<'exec>(
+        &'exec self,
+        payload: OnExecuteStartHookPayload<'exec>,
+    ) -> OnExecuteStartHookResult<'exec> {
+        let authenticated = payload
+            .request_context
+            .read()
+            .ok()
+            .and_then(|ctx| ctx.authentication().jwt_status().copied())
+            .unwrap_or(false);
+        if !authenticated {
+            return payload.proceed();
+        }
+        let Some(user) = verified_subject(payload.router_http_request.headers) else {
+            return payload.proceed();
+        };
+        match self
+            .take(&format!("user:{user}"), self.config.per_user)
+            .await
+        {
+            Some(retry_after_ms) => {
+                payload.context.insert(Refused { retry_after_ms });
+                payload.end_with_graphql_error(
+                    rate_limited(retry_after_ms),
+                    StatusCode::TOO_MANY_REQUESTS,
+                )
+            }
+            None => payload.proceed(),
+        }
+    }
+}
+
+impl RateLimitPlugin {
+    /// Takes one token from `key`'s bucket; `Some(retry_after_ms)` when there was none.
+    async fn take(&self, key: &str, bucket: Bucket) -> Option<u64> {
+        let key = format!("{}:{key}", self.config.key_prefix);
+        let attempt = async {
+            let mut connection = self
+                .connection
+                .get_or_try_init(|| ConnectionManager::new(self.client.clone()))
+                .await?
+                .clone();
+            self.script
+                .key(&key)
+                .arg(bucket.capacity)
+                .arg(bucket.refill_per_second / 1000.0)
+                .invoke_async::<(u8, u64)>(&mut connection)
+                .await
+        };
+        match tokio::time::timeout(self.config.redis_timeout, attempt).await {
+            Ok(Ok((1, _))) => None,
+            Ok(Ok((_, retry_ms))) => Some(retry_ms.max(1)),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "rate limiter: Redis failed; request let through");
+                None
+            }
+            Err(_) => {
+                tracing::warn!("rate limiter: Redis timed out; request let through");
+                None
+            }
+        }
+    }
+}
+
+fn rate_limited(retry_after_ms: u64) -> GraphQLError {
+    let mut error = GraphQLError::from_message_and_code(
+        "Too many requests: slow down and retry later",
+        "RATE_LIMITED",
+    );
+    error
+        .extensions
+        .extensions
+        .insert("retryAfterMs".to_owned(), retry_after_ms.into());
+    error
+}
+
+fn refused_response(retry_after_ms: u64) -> Response {
+    let body = serde_json::json!({
+        "errors": [{
+            "message": "Too many requests: slow down and retry later",
+            "extensions": { "code": "RATE_LIMITED", "retryAfterMs": retry_after_ms },
+        }]
+    });
+    Response::build(StatusCode::TOO_MANY_REQUESTS)
+        .header("content-type", "application/json")
+        .header(
+            "retry-after",
+            retry_after_ms.div_ceil(1000).max(1).to_string(),
+        )
+        .body(body.to_string())
+}
+
+/// The `sub` of the bearer token in `headers`. Only called after the router verified that very
+/// token for this request, so reading the payload without checking the signature again is safe.
+fn verified_subject(headers: &hive_router::ntex::http::HeaderMap) -> Option<String> {
+    let value = headers.get("authorization")?.to_str().ok()?;
+    let token = value.strip_prefix("Bearer ")?;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    claims["sub"].as_str().map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subject_comes_from_the_bearer_token_payload() {
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(br#"{"sub":"0192a7f0-0000-7000-8000-000000000001","scope":"loan:apply"}"#);
+        let mut headers = hive_router::ntex::http::HeaderMap::new();
+        headers.insert(
+            "authorization".parse().unwrap(),
+            format!("Bearer eyJhbGciOiJFUzI1NiJ9.{payload}.sig")
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(
+            verified_subject(&headers).as_deref(),
+            Some("0192a7f0-0000-7000-8000-000000000001")
+        );
+        headers.insert(
+            "authorization".parse().unwrap(),
+            "Basic abc".parse().unwrap(),
+        );
+        assert_eq!(verified_subject(&headers), None);
+    }
+}
