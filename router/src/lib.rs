@@ -2,5 +2,6 @@
 //! `serve` runs Hive Router on it with `router/router.config.yaml`.
 
 pub mod compose;
+pub mod operations;
 pub mod plugins;
 pub mod serve;

@@ -7,6 +7,7 @@ use std::process::{Command, ExitCode};
 use clap::{Parser, Subcommand};
 use hive_router::RouterGlobalAllocator;
 use tenor_router::compose::{ComposeOptions, base_dir, compose};
+use tenor_router::operations;
 use tenor_router::serve::{self, CONFIG_ENV, DEFAULT_CONFIG};
 
 hive_router::configure_global_allocator!();
@@ -96,19 +97,41 @@ fn run_compose(
         opts.composer_dir = dir;
     }
     let supergraph = compose(&opts)?;
-    if check {
-        let committed = std::fs::read_to_string(&out).unwrap_or_default();
-        if committed != supergraph {
-            anyhow::bail!(
-                "{} is stale: run `tenor-router compose` and commit the result",
-                out.display()
-            );
+    // The mobile app's operations must still validate against what is about to be served.
+    let operations_dir = out
+        .parent()
+        .map(|schema| schema.join("operations"))
+        .unwrap_or_else(|| PathBuf::from("schema/operations"));
+    let app_operations = operations::load(&operations_dir)?;
+    operations::check(&supergraph, &app_operations).map_err(|problems| {
+        anyhow::anyhow!(
+            "this change breaks operations in {}:\n{problems}",
+            operations_dir.display()
+        )
+    })?;
+    let manifest_path = operations_dir.join("manifest.json");
+    let outputs = [
+        (out.as_path(), supergraph),
+        (
+            manifest_path.as_path(),
+            operations::manifest(&app_operations),
+        ),
+    ];
+    for (path, fresh) in outputs {
+        if check {
+            let committed = std::fs::read_to_string(path).unwrap_or_default();
+            if committed != fresh {
+                anyhow::bail!(
+                    "{} is stale: run `tenor-router compose` and commit the result",
+                    path.display()
+                );
+            }
+            eprintln!("{} is up to date", path.display());
+        } else {
+            std::fs::write(path, &fresh)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            eprintln!("wrote {}", path.display());
         }
-        eprintln!("{} is up to date", out.display());
-    } else {
-        std::fs::write(&out, &supergraph)
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
-        eprintln!("wrote {}", out.display());
     }
     Ok(())
 }

@@ -328,3 +328,60 @@ async fn request_ids_are_echoed_or_minted_and_subgraphs_see_the_real_client_addr
         .await;
     assert_eq!(sources, ["127.0.0.1"], "{sources:?}");
 }
+
+#[tokio::test]
+async fn the_mobile_client_runs_only_its_persisted_operations() {
+    let stack = RouterStack::start().await;
+    let customer = stack.customer().await;
+    let token = stack.router.login(&customer).await;
+    let operations =
+        tenor_router::operations::load(&common::repo_root().join("schema/operations")).unwrap();
+    let me = operations.iter().find(|op| op.name == "Me").unwrap();
+    let mobile = |body: Value| {
+        reqwest::Client::new()
+            .post(stack.router.graphql_url())
+            .header("content-type", "application/json")
+            .header("graphql-client-name", "tenor-mobile")
+            .header("graphql-client-version", "1.4.0")
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+
+    let free_form: Value = mobile(json!({ "query": "{ me { id } }" }))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_codes(&free_form),
+        ["PERSISTED_DOCUMENT_ID_REQUIRED"],
+        "{free_form}"
+    );
+
+    let unknown: Value = mobile(json!({ "documentId": "0".repeat(64) }))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_codes(&unknown),
+        ["PERSISTED_DOCUMENT_NOT_FOUND"],
+        "{unknown}"
+    );
+
+    let mut by_id = Value::Null;
+    eventually(async || {
+        by_id = mobile(json!({ "documentId": me.id(), "operationName": "Me" }))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        !by_id["data"]["me"].is_null()
+    })
+    .await;
+    assert_eq!(by_id["data"]["me"]["id"], customer.user_id.to_string());
+}

@@ -43,3 +43,56 @@ fn guard_catches_a_missing_requires_scopes_link() {
     let err = tenor_router::compose::check_served_supergraph(&stripped).unwrap_err();
     assert!(err.to_string().contains("@requiresScopes is used"), "{err}");
 }
+
+/// The mobile app's operations validate against the committed supergraph, and the persisted
+/// documents manifest the router serves is exactly what they produce.
+#[test]
+fn app_operations_validate_and_the_manifest_is_fresh() {
+    let root = repo_root();
+    let dir = root.join("schema/operations");
+    let operations = tenor_router::operations::load(&dir).unwrap_or_else(|e| panic!("{e:#}"));
+    assert!(operations.len() >= 10, "the app's operations are missing");
+    let sdl = std::fs::read_to_string(root.join("schema/supergraph.graphql")).unwrap();
+    tenor_router::operations::check(&sdl, &operations).unwrap_or_else(|e| panic!("{e}"));
+    let committed = std::fs::read_to_string(dir.join("manifest.json")).unwrap_or_default();
+    assert!(
+        committed == tenor_router::operations::manifest(&operations),
+        "schema/operations/manifest.json is stale: run `cargo run -p tenor-router -- compose`"
+    );
+}
+
+/// A schema change that removes or retypes what an app operation uses fails the check, naming
+/// the operation (composition runs the same check, so such a change cannot be composed).
+#[test]
+fn a_change_that_breaks_an_app_operation_is_caught() {
+    let root = repo_root();
+    let operations = tenor_router::operations::load(&root.join("schema/operations")).unwrap();
+    let sdl = std::fs::read_to_string(root.join("schema/supergraph.graphql")).unwrap();
+    for (change, from, to, broken) in [
+        (
+            "remove User.phoneNumber",
+            "  phoneNumber: String\n",
+            "",
+            "Me",
+        ),
+        (
+            "rename an argument",
+            "refreshToken(refreshToken: String!)",
+            "refreshToken(token: String!)",
+            "RefreshToken",
+        ),
+    ] {
+        assert!(
+            sdl.contains(from),
+            "{change}: the supergraph changed; update this test"
+        );
+        let changed = sdl.replacen(from, to, 1);
+        let err = tenor_router::operations::check(&changed, &operations)
+            .expect_err(change)
+            .to_string();
+        assert!(
+            err.contains(&format!("{broken} would break")),
+            "{change}: {err}"
+        );
+    }
+}

@@ -68,6 +68,9 @@ fn default_timeout() -> Duration {
 
 pub struct RateLimitPlugin {
     config: RateLimitConfig,
+    /// Only GraphQL requests (HTTP and WebSocket upgrades) are limited; probes and static
+    /// GraphiQL files are not.
+    graphql_path: String,
     client: redis::Client,
     // One multiplexed connection for the process, made on first use (inside a worker's runtime).
     connection: Arc<OnceCell<ConnectionManager>>,
@@ -128,8 +131,10 @@ impl RouterPlugin for RateLimitPlugin {
         }
         let client = redis::Client::open(config.redis_url.as_str())
             .map_err(|e| format!("plugins.rate_limit.config.redis_url: {e}"))?;
+        let graphql_path = payload.router_config().http.graphql_endpoint.clone();
         payload.initialize_plugin(RateLimitPlugin {
             config,
+            graphql_path,
             client,
             connection: Arc::new(OnceCell::new()),
             script: redis::Script::new(TOKEN_BUCKET),
@@ -141,6 +146,9 @@ impl RouterPlugin for RateLimitPlugin {
         payload: OnHttpRequestHookPayload<'req>,
     ) -> OnHttpRequestHookFuture<'req> {
         Box::pin(async move {
+            if payload.router_http_request.path() != self.graphql_path {
+                return payload.proceed();
+            }
             let ip = payload.context.get_ref::<ClientIp>().map(|ip| ip.0);
             if let Some(ip) = ip
                 && let Some(retry_after_ms) =
