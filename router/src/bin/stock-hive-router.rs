@@ -1,0 +1,17 @@
+//! The stock Hive Router: the same statements as hive-router 0.2's own `src/main.rs` (no
+//! plugins, no guard), built from the same crate and profile (the `ntex` import is what hive-router's own
+//! `main` macro expects in scope) as `tenor-router`, so
+//! `tenor-bench router` measures exactly what our plugins and configuration add. Not deployed.
+
+use hive_router::{
+    PluginRegistry, RouterGlobalAllocator, configure_global_allocator, error::RouterInitError,
+    init_rustls_crypto_provider, ntex, router_entrypoint,
+};
+
+configure_global_allocator!();
+
+#[hive_router::main]
+async fn main() -> Result<(), RouterInitError> {
+    init_rustls_crypto_provider();
+    router_entrypoint(PluginRegistry::new()).await
+}
