@@ -4,6 +4,7 @@
 //! Run with `cargo run --release -p tenor-bench -- <name>` (see README "Benchmarks").
 
 mod auth;
+mod router;
 mod stats;
 
 use clap::{Parser, Subcommand};
@@ -20,6 +21,9 @@ enum Bench {
     /// Login throughput and latency vs the raw argon2id cost; a cheap query's latency while
     /// logins saturate the CPU.
     Auth(auth::Options),
+    /// A cross-subgraph query through tenor-router vs the stock hive-router vs the subgraphs
+    /// called directly (build the routers first: cargo build --release -p tenor-router --bins).
+    Router(router::Options),
 }
 
 #[tokio::main]
@@ -27,5 +31,6 @@ async fn main() -> anyhow::Result<()> {
     tenor_platform::telemetry::install_tls_provider();
     match Cli::parse().bench {
         Bench::Auth(options) => auth::run(options).await,
+        Bench::Router(options) => router::run(options).await,
     }
 }

@@ -144,12 +144,20 @@ async fn every_bad_token_is_unauthenticated_through_the_router_and_at_the_subgra
         }
     }
 
-    // No token at all on an operation that needs a user.
+    // No token at all on fields marked @authenticated: the router itself refuses them.
     let response = stack.gql(ME_AND_SESSIONS, json!({}), None).await;
     let codes = error_codes(&response);
     assert!(
         !codes.is_empty() && codes.iter().all(|c| c == "UNAUTHENTICATED"),
         "no token: {response}"
+    );
+    assert!(
+        response["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["extensions"]["reason"] == "UNAUTHORIZED_FIELD_OR_TYPE"),
+        "refused by the router, not a subgraph: {response}"
     );
 }
 
@@ -384,4 +392,26 @@ async fn the_mobile_client_runs_only_its_persisted_operations() {
     })
     .await;
     assert_eq!(by_id["data"]["me"]["id"], customer.user_id.to_string());
+}
+
+#[tokio::test]
+async fn probes_and_prometheus_metrics_are_served() {
+    let stack = RouterStack::start().await;
+    for probe in ["/health", "/readiness"] {
+        let response = reqwest::get(format!("{}{probe}", stack.router_url()))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{probe}");
+    }
+    stack.gql("{ __typename }", json!({}), None).await;
+    let metrics = reqwest::get(format!("{}/metrics", stack.router_url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("http_server_request_duration") || metrics.contains("graphql"),
+        "{metrics}"
+    );
 }

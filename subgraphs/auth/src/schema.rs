@@ -1,6 +1,7 @@
 //! The auth subgraph's GraphQL surface. Thin: it validates shapes, calls the use cases and maps
 //! their outcomes to payloads (domain rejections → `userErrors`) or errors (auth/system).
 
+use tenor_platform::federation::authenticated;
 use std::sync::Arc;
 
 use async_graphql::connection::{Connection, Edge, EmptyFields, query};
@@ -246,6 +247,7 @@ pub struct Query;
 #[Object]
 impl Query {
     /// The caller's live sessions, newest first.
+    #[graphql(directive = authenticated::apply())]
     async fn my_sessions(
         &self,
         ctx: &Context<'_>,
@@ -287,6 +289,7 @@ impl Query {
         .await
     }
 
+    #[graphql(directive = authenticated::apply())]
     async fn my_biometric_devices(
         &self,
         ctx: &Context<'_>,
@@ -375,6 +378,7 @@ impl Mutation {
     }
 
     /// End the caller's current session.
+    #[graphql(directive = authenticated::apply())]
     async fn logout(&self, ctx: &Context<'_>) -> async_graphql::Result<SimplePayload> {
         let principal = ctx.principal()?;
         let Some(session) = principal.session_id else {
@@ -387,6 +391,7 @@ impl Mutation {
     }
 
     /// End every session of the caller, on every device.
+    #[graphql(directive = authenticated::apply())]
     async fn logout_all_sessions(&self, ctx: &Context<'_>) -> async_graphql::Result<SimplePayload> {
         let principal = ctx.principal()?;
         simple_payload(
@@ -398,6 +403,7 @@ impl Mutation {
     }
 
     /// End one of the caller's sessions (e.g. a lost phone).
+    #[graphql(directive = authenticated::apply())]
     async fn revoke_session(
         &self,
         ctx: &Context<'_>,
@@ -418,6 +424,7 @@ impl Mutation {
     }
 
     /// Change the password; every other session is ended.
+    #[graphql(directive = authenticated::apply())]
     async fn change_password(
         &self,
         ctx: &Context<'_>,
@@ -438,6 +445,7 @@ impl Mutation {
     }
 
     /// Enable biometric login on this device (the caller is signed in on it).
+    #[graphql(directive = authenticated::apply())]
     async fn register_biometric_device(
         &self,
         ctx: &Context<'_>,
@@ -497,6 +505,7 @@ impl Mutation {
     }
 
     /// Disable biometric login on a device and end its sessions.
+    #[graphql(directive = authenticated::apply())]
     async fn revoke_biometric_device(
         &self,
         ctx: &Context<'_>,
@@ -514,12 +523,13 @@ impl Mutation {
 
 /// The federation SDL of this subgraph.
 pub fn build_sdl() -> String {
-    Schema::build(Query, Mutation, EmptySubscription)
+    let sdl = Schema::build(Query, Mutation, EmptySubscription)
         .enable_federation()
         .finish()
         .sdl_with_options(
             async_graphql::SDLExportOptions::new()
                 .federation()
                 .compose_directive(),
-        )
+        );
+    tenor_platform::federation::federation_sdl(sdl)
 }

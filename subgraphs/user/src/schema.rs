@@ -4,6 +4,7 @@
 //! Authorization is enforced here from the verified token, and the staff-only fields also carry
 //! `@requiresScopes` so the router refuses them before they reach us.
 
+use tenor_platform::federation::authenticated;
 use std::sync::Arc;
 
 use async_graphql::connection::{Connection, CursorType, Edge};
@@ -47,9 +48,10 @@ pub fn build(pool: PgPool, publisher: Publisher, stats: Arc<LoaderStats>) -> Use
 
 /// The federation SDL, as `tenor-user print-schema` prints it and the router composes it.
 pub fn sdl() -> String {
-    builder()
+    let sdl = builder()
         .finish()
-        .sdl_with_options(SDLExportOptions::new().federation().compose_directive())
+        .sdl_with_options(SDLExportOptions::new().federation().compose_directive());
+    tenor_platform::federation::federation_sdl(sdl)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -304,6 +306,7 @@ pub struct Query;
 #[Object]
 impl Query {
     /// The signed-in user's profile.
+    #[graphql(directive = authenticated::apply())]
     async fn me(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         let principal = ctx.principal()?;
         load_user(ctx, principal.user_id).await
@@ -409,6 +412,7 @@ pub struct Mutation;
 impl Mutation {
     /// Change the signed-in user's name or preferences. Refusals come back as userErrors and
     /// change nothing.
+    #[graphql(directive = authenticated::apply())]
     async fn update_profile(
         &self,
         ctx: &Context<'_>,
@@ -433,6 +437,7 @@ impl Mutation {
 
     /// Close the signed-in user's account: personal data is erased and every session ends.
     /// `confirm` must be true. Repeating the call returns the first deletion's time.
+    #[graphql(directive = authenticated::apply())]
     async fn delete_my_account(
         &self,
         ctx: &Context<'_>,
