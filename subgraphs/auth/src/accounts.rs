@@ -13,7 +13,7 @@ use crate::domain::password;
 use crate::domain::throttle::{after_failure, refused};
 use crate::service::{AuthService, Failure, IssuedTokens, Outcome, SessionOrigin, reject};
 use crate::store::accounts::{self, NewAccount, Taken};
-use crate::store::sessions;
+use crate::store::sessions::{self, Revoke};
 
 pub const MAX_FULLNAME_CHARS: usize = 100;
 pub const MAX_DEVICE_TEXT_CHARS: usize = 128;
@@ -322,7 +322,15 @@ impl AuthService {
         let hash = password::hash_async(new).await;
         conn.transaction::<(), diesel::result::Error, _>(async |conn| {
             accounts::set_password(conn, user_id, &hash).await?;
-            sessions::revoke_all(conn, user_id, session_id, "PASSWORD_CHANGED").await?;
+            sessions::revoke(
+                conn,
+                Revoke::AllOf {
+                    auth_id: user_id,
+                    except: session_id,
+                },
+                "PASSWORD_CHANGED",
+            )
+            .await?;
             Ok(())
         })
         .await?;

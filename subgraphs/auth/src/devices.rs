@@ -9,6 +9,7 @@ use crate::accounts::MAX_DEVICE_TEXT_CHARS;
 use crate::domain::biometric;
 use crate::service::{AuthService, IssuedTokens, Outcome, PendingTokens, SessionOrigin, reject};
 use crate::store::devices::{self, Device};
+use crate::store::sessions::Revoke;
 use crate::store::{accounts, sessions};
 
 fn valid_device_id(device_id: &str) -> bool {
@@ -196,7 +197,15 @@ impl AuthService {
                 ));
             };
             devices::revoke(conn, device.id).await?;
-            sessions::revoke_for_device(conn, user_id, device_id, "DEVICE_REVOKED").await?;
+            sessions::revoke(
+                conn,
+                Revoke::Device {
+                    auth_id: user_id,
+                    device_id,
+                },
+                "DEVICE_REVOKED",
+            )
+            .await?;
             if devices::count_active(conn, user_id).await? == 0 {
                 accounts::set_biometric_enabled(conn, user_id, false).await?;
             }

@@ -9,6 +9,7 @@ use diesel_async::AsyncPgConnection;
 use tenor_contracts::identity::{AccountStatus, UserStatusChangedV1};
 use tenor_events::{Envelope, HandlerError, TransactionalHandler};
 
+use crate::store::sessions::Revoke;
 use crate::store::{accounts, sessions};
 
 pub struct UserStatusHandler;
@@ -44,7 +45,15 @@ impl TransactionalHandler for UserStatusHandler {
             AccountStatus::Blocked | AccountStatus::Deleted | AccountStatus::Inactive
         ) {
             let reason = format!("ACCOUNT_{status}");
-            let revoked = sessions::revoke_all(conn, change.user_id, None, &reason).await?;
+            let revoked = sessions::revoke(
+                conn,
+                Revoke::AllOf {
+                    auth_id: change.user_id,
+                    except: None,
+                },
+                &reason,
+            )
+            .await?;
             tracing::info!(user_id = %change.user_id, status, revoked, "account status changed; sessions revoked");
         }
         Ok(())

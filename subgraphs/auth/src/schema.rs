@@ -1,8 +1,8 @@
 //! The auth subgraph's GraphQL surface. Thin: it validates shapes, calls the use cases and maps
 //! their outcomes to payloads (domain rejections → `userErrors`) or errors (auth/system).
 
-use tenor_platform::federation::authenticated;
 use std::sync::Arc;
+use tenor_platform::federation::authenticated;
 
 use async_graphql::connection::{Connection, Edge, EmptyFields, query};
 use async_graphql::{Context, EmptySubscription, ID, InputObject, Object, Schema, SimpleObject};

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::domain::tokens::{hash_refresh_token, new_refresh_token};
 use crate::service::{AuthService, IssuedTokens, Outcome, PendingTokens, reject};
 use crate::store::accounts;
-use crate::store::sessions::{self, Session};
+use crate::store::sessions::{self, Revoke, Session};
 
 impl AuthService {
     pub async fn refresh(&self, refresh_token: &str) -> Outcome<IssuedTokens> {
@@ -44,7 +44,7 @@ impl AuthService {
                     return Ok(reject("SESSION_REVOKED", None, "Sesi telah berakhir. / Session ended."));
                 };
                 if account.status != "ACTIVE" {
-                    sessions::revoke_all(conn, account.auth_id, None, "ACCOUNT_BLOCKED").await?;
+                    sessions::revoke(conn, Revoke::AllOf { auth_id: account.auth_id, except: None }, "ACCOUNT_BLOCKED").await?;
                     return Ok(reject("ACCOUNT_BLOCKED", None, "Akun ini diblokir. / This account is blocked."));
                 }
                 if let Some(used_at) = token.used_at {
@@ -52,7 +52,7 @@ impl AuthService {
                     let retry_within_grace = now - used_at <= grace
                         && successor.as_ref().is_some_and(|s| s.used_at.is_none());
                     if !retry_within_grace {
-                        sessions::revoke(conn, session.session_id, "REFRESH_TOKEN_REUSE").await?;
+                        sessions::revoke(conn, Revoke::Session(session.session_id), "REFRESH_TOKEN_REUSE").await?;
                         tracing::warn!(session_id = %session.session_id, user_id = %session.auth_id, "refresh token reuse: session revoked");
                         return Ok(reject("REFRESH_TOKEN_REUSED", Some("refreshToken"), "Sesi dihentikan demi keamanan, silakan masuk lagi. / For your security this session was ended, please sign in again."));
                     }
@@ -90,12 +90,20 @@ impl AuthService {
                 "Sesi tidak ditemukan. / Session not found.",
             );
         }
-        Ok(sessions::revoke(&mut conn, session_id, "LOGOUT").await? == 1)
+        Ok(sessions::revoke(&mut conn, Revoke::Session(session_id), "LOGOUT").await? == 1)
     }
 
     pub async fn logout_all(&self, user_id: Uuid) -> Outcome<usize> {
         let mut conn = self.conn().await?;
-        Ok(sessions::revoke_all(&mut conn, user_id, None, "LOGOUT_ALL").await?)
+        Ok(sessions::revoke(
+            &mut conn,
+            Revoke::AllOf {
+                auth_id: user_id,
+                except: None,
+            },
+            "LOGOUT_ALL",
+        )
+        .await?)
     }
 
     pub async fn active_sessions(

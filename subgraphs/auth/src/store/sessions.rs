@@ -139,64 +139,43 @@ pub async fn touch(
         .map(|_| ())
 }
 
-/// Revoke one session (idempotent: an already revoked one keeps its first reason).
+/// Which live sessions a revocation ends.
+#[derive(Debug, Clone, Copy)]
+pub enum Revoke<'a> {
+    /// One session (logout, refresh-token reuse).
+    Session(Uuid),
+    /// Every session of a user, optionally sparing one (the caller's own).
+    AllOf { auth_id: Uuid, except: Option<Uuid> },
+    /// Every session opened on one of a user's devices.
+    Device { auth_id: Uuid, device_id: &'a str },
+}
+
+/// Ends the live sessions `which` selects, recording why; returns how many it ended.
 pub async fn revoke(
     conn: &mut AsyncPgConnection,
-    session_id: Uuid,
+    which: Revoke<'_>,
     reason: &str,
 ) -> QueryResult<usize> {
-    diesel::update(
-        auth_sessions::table
-            .filter(auth_sessions::session_id.eq(session_id))
-            .filter(auth_sessions::revoked_at.is_null()),
-    )
-    .set((
-        auth_sessions::revoked_at.eq(Utc::now()),
-        auth_sessions::revoke_reason.eq(reason),
-    ))
-    .execute(conn)
-    .await
-}
-
-/// Revoke every live session of a user, optionally sparing one (the caller's own).
-pub async fn revoke_all(
-    conn: &mut AsyncPgConnection,
-    auth_id: Uuid,
-    except: Option<Uuid>,
-    reason: &str,
-) -> QueryResult<usize> {
-    diesel::update(
-        auth_sessions::table
+    let mut live = auth_sessions::table
+        .filter(auth_sessions::revoked_at.is_null())
+        .into_boxed();
+    live = match which {
+        Revoke::Session(session_id) => live.filter(auth_sessions::session_id.eq(session_id)),
+        Revoke::AllOf { auth_id, except } => live
             .filter(auth_sessions::auth_id.eq(auth_id))
-            .filter(auth_sessions::revoked_at.is_null())
             .filter(auth_sessions::session_id.ne(except.unwrap_or(Uuid::nil()))),
-    )
-    .set((
-        auth_sessions::revoked_at.eq(Utc::now()),
-        auth_sessions::revoke_reason.eq(reason),
-    ))
-    .execute(conn)
-    .await
-}
-
-pub async fn revoke_for_device(
-    conn: &mut AsyncPgConnection,
-    auth_id: Uuid,
-    device_id: &str,
-    reason: &str,
-) -> QueryResult<usize> {
-    diesel::update(
-        auth_sessions::table
+        Revoke::Device { auth_id, device_id } => live
             .filter(auth_sessions::auth_id.eq(auth_id))
-            .filter(auth_sessions::device_id.eq(device_id))
-            .filter(auth_sessions::revoked_at.is_null()),
-    )
-    .set((
-        auth_sessions::revoked_at.eq(Utc::now()),
-        auth_sessions::revoke_reason.eq(reason),
-    ))
-    .execute(conn)
-    .await
+            .filter(auth_sessions::device_id.eq(device_id)),
+    };
+    diesel::update(auth_sessions::table)
+        .filter(auth_sessions::session_id.eq_any(live.select(auth_sessions::session_id)))
+        .set((
+            auth_sessions::revoked_at.eq(Utc::now()),
+            auth_sessions::revoke_reason.eq(reason),
+        ))
+        .execute(conn)
+        .await
 }
 
 /// Live sessions of a user, newest first, after the cursor `(created_at, session_id)`.
