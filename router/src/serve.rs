@@ -12,6 +12,7 @@ use hive_router::error::RouterInitError;
 use hive_router::{PluginRegistry, init_rustls_crypto_provider, ntex, router_entrypoint};
 
 use crate::compose::{Problems, check_served_supergraph};
+use crate::graphiql::GraphiqlPlugin;
 use crate::plugins::client_ip::ClientIpPlugin;
 use crate::plugins::error_codes::ErrorCodesPlugin;
 use crate::plugins::rate_limit::RateLimitPlugin;
@@ -25,6 +26,8 @@ pub const DEFAULT_CONFIG: &str = "router/router.config.yaml";
 /// Our plugins, in the order they run. Each is enabled by a `plugins.<name>` block in the config.
 pub fn plugins() -> PluginRegistry {
     PluginRegistry::new()
+        // First: it answers /graphiql itself (static files, no GraphQL), so nothing after it runs.
+        .register::<GraphiqlPlugin>()
         .register::<ClientIpPlugin>()
         .register::<RequestIdPlugin>()
         .register::<RateLimitPlugin>()
