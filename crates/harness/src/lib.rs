@@ -80,12 +80,24 @@ pub fn yaml(value: Value) -> Yaml {
 pub struct Subgraphs {
     pub auth_url: String,
     pub user_url: String,
+    pub kyc_url: String,
     pub auth: Arc<AuthService>,
     pub redis_prefix: String,
+    /// This stack's topics (each test has its own).
+    pub topics: Topics,
+    pub kyc_db: TestDatabase,
     _auth_db: TestDatabase,
     _user_db: TestDatabase,
     key_file: PathBuf,
+    kyc_objects: PathBuf,
     shutdown: CancellationToken,
+}
+
+#[derive(Debug, Clone)]
+pub struct Topics {
+    pub auth: String,
+    pub user: String,
+    pub kyc: String,
 }
 
 impl Subgraphs {
@@ -99,14 +111,20 @@ impl Subgraphs {
             vec![tenor_events::MIGRATIONS, tenor_user::MIGRATIONS]
         })
         .await;
+        let kyc_db = TestDatabase::new("router_kyc", || {
+            vec![tenor_events::MIGRATIONS, tenor_kyc::MIGRATIONS]
+        })
+        .await;
         let run = Uuid::new_v4().simple().to_string();
         let auth_topic = format!("test.{run}.auth.events");
         let user_topic = format!("test.{run}.user.events");
+        let kyc_topic = format!("test.{run}.kyc.events");
         ensure_topics(
             &kafka_brokers(),
             &[
                 (&auth_topic, 1),
                 (&user_topic, 1),
+                (&kyc_topic, 1),
                 (&format!("{auth_topic}.dlq"), 1),
                 (&format!("{user_topic}.dlq"), 1),
             ],
@@ -146,8 +164,8 @@ impl Subgraphs {
         let mut env = Env::from_pairs([
             ("USER_DATABASE_URL".to_owned(), user_db.url().to_owned()),
             ("KAFKA_BROKERS".to_owned(), kafka_brokers()),
-            ("AUTH_EVENTS_TOPIC".to_owned(), auth_topic),
-            ("USER_EVENTS_TOPIC".to_owned(), user_topic),
+            ("AUTH_EVENTS_TOPIC".to_owned(), auth_topic.clone()),
+            ("USER_EVENTS_TOPIC".to_owned(), user_topic.clone()),
             (
                 "AUTH_JWKS_URL".to_owned(),
                 format!("{auth_url}/.well-known/jwks.json"),
@@ -164,18 +182,59 @@ impl Subgraphs {
             shutdown.clone(),
         ));
 
+        // kyc, with keys of its own and objects in a temporary folder.
+        let kyc_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let kyc_url = format!("http://{}", kyc_listener.local_addr().unwrap());
+        let kyc_objects = std::env::temp_dir().join(format!("tenor-router-kyc-{run}"));
+        std::fs::create_dir_all(&kyc_objects).unwrap();
+        let key = || tenor_kyc::crypto::Key32::random().to_base64();
+        let mut env = Env::from_pairs([
+            ("KYC_DATABASE_URL".to_owned(), kyc_db.url().to_owned()),
+            ("KAFKA_BROKERS".to_owned(), kafka_brokers()),
+            ("KYC_EVENTS_TOPIC".to_owned(), kyc_topic.clone()),
+            (
+                "KYC_OBJECT_STORE_URL".to_owned(),
+                format!("file://{}", kyc_objects.display()),
+            ),
+            ("KYC_PUBLIC_URL".to_owned(), kyc_url.clone()),
+            ("KYC_MASTER_KEY".to_owned(), key()),
+            ("KYC_BLIND_INDEX_KEY".to_owned(), key()),
+            ("KYC_URL_SIGNING_KEY".to_owned(), key()),
+            (
+                "KYC_VERIFICATION_POLL_INTERVAL".to_owned(),
+                "200ms".to_owned(),
+            ),
+            (
+                "AUTH_JWKS_URL".to_owned(),
+                format!("{auth_url}/.well-known/jwks.json"),
+            ),
+            ("OUTBOX_POLL_INTERVAL".to_owned(), "200ms".to_owned()),
+        ]);
+        let kyc_config = tenor_kyc::config::KycConfig::from_env(&mut env);
+        let kyc_config = env.finish(kyc_config).unwrap();
+        tokio::spawn(tenor_kyc::run(kyc_config, kyc_listener, shutdown.clone()));
+
         let me = Self {
             auth_url,
             user_url,
+            kyc_url,
             auth,
             redis_prefix: format!("tenor-test-{run}"),
+            topics: Topics {
+                auth: auth_topic,
+                user: user_topic,
+                kyc: kyc_topic,
+            },
+            kyc_db,
             _auth_db: auth_db,
             _user_db: user_db,
             key_file,
+            kyc_objects,
             shutdown,
         };
         wait_until_up(&format!("{}/health", me.auth_url)).await;
         wait_until_up(&format!("{}/health", me.user_url)).await;
+        wait_until_up(&format!("{}/health", me.kyc_url)).await;
         me
     }
 
@@ -189,6 +248,7 @@ impl Subgraphs {
             yaml(json!({
                 "auth": { "url": format!("{}/graphql", self.auth_url) },
                 "user": { "url": format!("{}/graphql", self.user_url) },
+                "kyc": { "url": format!("{}/graphql", self.kyc_url) },
             })),
         );
         let jwks = config["jwt"]["jwks_providers"][0].clone();
@@ -323,6 +383,7 @@ impl Drop for Subgraphs {
     fn drop(&mut self) {
         self.shutdown.cancel();
         let _ = std::fs::remove_file(&self.key_file);
+        let _ = std::fs::remove_dir_all(&self.kyc_objects);
     }
 }
 

@@ -1,0 +1,228 @@
+//! KYC through the router, as the app and the back office use it: upload links, the simulated
+//! vendor's verdict read back across subgraphs (`me` from user, `kyc` from kyc), and the PII
+//! fields guarded by scopes at the router and again in the subgraph.
+
+mod common;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tenor_events::testing::{envelopes, read_until};
+use tenor_kyc::verification::SimulatedKycVendor;
+
+use common::{Account, RouterStack, error_codes, eventually, post_graphql};
+
+/// A valid NIK (Jawa Barat, Kab. Bogor, a woman born 5 Jan 1990, serial 0001).
+const NIK: &str = "3201014501900001";
+
+fn png(tag: &str) -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10\0\0\0\x10\x08\x02\0\0\0".to_vec();
+    bytes.extend_from_slice(tag.as_bytes());
+    bytes
+}
+
+fn jpeg(tag: &str) -> Vec<u8> {
+    let mut bytes = vec![
+        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0,
+    ];
+    bytes.extend_from_slice(tag.as_bytes());
+    bytes
+}
+
+/// A document and a selfie the simulated vendor scores at or above the approval threshold.
+fn matching_images() -> (Vec<u8>, Vec<u8>) {
+    let document = png(&format!("ktp-{}", uuid::Uuid::new_v4()));
+    let selfie = (0u32..)
+        .map(|i| jpeg(&format!("selfie-{i}")))
+        .find(|selfie| SimulatedKycVendor::face_match_score(&document, selfie) >= 0.85)
+        .unwrap();
+    (document, selfie)
+}
+
+async fn upload(stack: &RouterStack, token: &str, kind: &str, bytes: Vec<u8>) -> String {
+    let response = stack
+        .gql(
+            "mutation RequestKycUpload($kind: KycUploadKind!) { requestKycUpload(kind: $kind) { upload { uploadId url method } userErrors { code } } }",
+            json!({ "kind": kind }),
+            Some(token),
+        )
+        .await;
+    let upload = &response["data"]["requestKycUpload"]["upload"];
+    assert_eq!(upload["method"], "PUT", "{response}");
+    let put = reqwest::Client::new()
+        .put(upload["url"].as_str().unwrap())
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200, "{}", put.text().await.unwrap());
+    upload["uploadId"].as_str().unwrap().to_owned()
+}
+
+/// A customer whose KTP the simulated vendor verified, through the router end to end.
+async fn verified_customer(stack: &RouterStack) -> (Account, String) {
+    let customer = stack.customer().await;
+    let token = stack.router.login(&customer).await;
+    let (document, selfie) = matching_images();
+    let document = upload(stack, &token, "DOCUMENT_FRONT", document).await;
+    let selfie = upload(stack, &token, "SELFIE", selfie).await;
+    let submitted = stack
+        .gql(
+            "mutation SubmitKyc($input: SubmitKycInput!) { submitKyc(input: $input) { kyc { status } userErrors { code field message } } }",
+            json!({ "input": { "documentType": "KTP", "documentNumber": NIK, "documentUploadId": document, "selfieUploadId": selfie } }),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(
+        submitted["data"]["submitKyc"]["userErrors"],
+        json!([]),
+        "{submitted}"
+    );
+    assert_eq!(submitted["data"]["submitKyc"]["kyc"]["status"], "PENDING");
+    (customer, token)
+}
+
+#[tokio::test]
+async fn upload_submit_and_read_back_verified_across_subgraphs() {
+    let stack = RouterStack::start().await;
+    let (customer, token) = verified_customer(&stack).await;
+
+    let mut me = Value::Null;
+    eventually(async || {
+        me = stack
+            .gql(
+                "query MyKyc { me { id fullname kyc { status documentType documentNumberMasked } } }",
+                json!({}),
+                Some(&token),
+            )
+            .await;
+        me["data"]["me"]["kyc"]["status"] == "VERIFIED"
+    })
+    .await;
+    assert_eq!(me["data"]["me"]["id"], customer.user_id.to_string());
+    assert_eq!(me["data"]["me"]["fullname"], "Siti Rahayu");
+    assert_eq!(
+        me["data"]["me"]["kyc"]["documentNumberMasked"],
+        "3201********0001"
+    );
+    assert!(me["errors"].is_null(), "{me}");
+
+    let subject = customer.user_id.to_string();
+    let events = read_until(
+        &stack.subgraphs.topics.kyc,
+        Duration::from_secs(20),
+        |received| {
+            envelopes(received)
+                .iter()
+                .any(|e| e.event_type() == "kyc.verified.v1")
+        },
+    )
+    .await;
+    let types: Vec<_> = envelopes(&events)
+        .iter()
+        .map(|e| e.event_type().to_owned())
+        .collect();
+    assert_eq!(types, ["kyc.submitted.v1", "kyc.verified.v1"]);
+    let verified = envelopes(&events)[1]
+        .decode::<tenor_contracts::kyc::KycVerifiedV1>()
+        .unwrap();
+    assert_eq!(verified.user_id.to_string(), subject);
+}
+
+#[tokio::test]
+async fn the_full_document_number_needs_kyc_pii_read_at_the_router_and_at_the_subgraph() {
+    let stack = RouterStack::start().await;
+    let (customer, token) = verified_customer(&stack).await;
+    let query = "query CustomerKyc($email: String) { users(filter: { query: $email }, first: 1) { nodes { id kyc { status documentNumber } } } }";
+
+    // The owner sees the mask, never the full number.
+    let own = stack
+        .gql(
+            "query MyKyc { me { kyc { documentNumberMasked documentNumber } } }",
+            json!({}),
+            Some(&token),
+        )
+        .await;
+    assert!(
+        own["data"]["me"]["kyc"]["documentNumber"].is_null(),
+        "{own}"
+    );
+    assert_eq!(error_codes(&own), ["FORBIDDEN"], "{own}");
+
+    // Staff who may review but not read PII: null + FORBIDDEN for that field only.
+    let reviewer = stack.staff(&["user:admin", "kyc:review"]).await;
+    let reviewer_token = stack.router.login(&reviewer).await;
+    let mut seen = Value::Null;
+    eventually(async || {
+        seen = stack
+            .gql(
+                query,
+                json!({ "email": customer.identifier }),
+                Some(&reviewer_token),
+            )
+            .await;
+        seen["data"]["users"]["nodes"][0]["kyc"]["status"] == "VERIFIED"
+    })
+    .await;
+    assert!(
+        seen["data"]["users"]["nodes"][0]["kyc"]["documentNumber"].is_null(),
+        "{seen}"
+    );
+    assert_eq!(error_codes(&seen), ["FORBIDDEN"], "{seen}");
+
+    // The same read sent straight to the kyc subgraph with that token gets nothing either.
+    let direct = post_graphql(
+        &format!("{}/graphql", stack.subgraphs.kyc_url),
+        "query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { kyc { documentNumber } } } }",
+        json!({ "reps": [{ "__typename": "User", "id": customer.user_id }] }),
+        Some(&reviewer_token),
+    )
+    .await;
+    assert!(
+        direct["data"]["_entities"][0]["kyc"]["documentNumber"].is_null(),
+        "{direct}"
+    );
+    assert_eq!(error_codes(&direct), ["FORBIDDEN"], "{direct}");
+
+    // With kyc:pii:read: the number, and the read is in the access log under this operation.
+    let officer = stack.staff(&["user:admin", "kyc:pii:read"]).await;
+    let officer_token = stack.router.login(&officer).await;
+    let read = stack
+        .gql(
+            query,
+            json!({ "email": customer.identifier }),
+            Some(&officer_token),
+        )
+        .await;
+    assert_eq!(
+        read["data"]["users"]["nodes"][0]["kyc"]["documentNumber"], NIK,
+        "{read}"
+    );
+    assert!(read["errors"].is_null(), "{read}");
+    let log = stack
+        .gql(
+            "query Log($id: ID!) { piiAccessLog(userId: $id, first: 10) { nodes { actorId field operationName } } }",
+            json!({ "id": customer.user_id }),
+            Some(&officer_token),
+        )
+        .await;
+    let entries = log["data"]["piiAccessLog"]["nodes"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "only the one successful read: {log}");
+    assert_eq!(entries[0]["actorId"], officer.user_id.to_string());
+    assert_eq!(entries[0]["field"], "documentNumber");
+    assert_eq!(entries[0]["operationName"], "CustomerKyc");
+
+    // …and the customer sees who read their data.
+    let mine = stack
+        .gql(
+            "query WhoReadMyKyc { me { kycAccessLog(first: 5) { nodes { actorId field } } } }",
+            json!({}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(
+        mine["data"]["me"]["kycAccessLog"]["nodes"][0]["actorId"],
+        officer.user_id.to_string(),
+        "{mine}"
+    );
+}
