@@ -2,8 +2,10 @@
 //! the payload cannot drift; every type name ends in its version, and consumers ignore fields
 //! they do not know, so adding a field is not a breaking change.
 
+pub mod credit;
 pub mod identity;
 pub mod kyc;
+pub mod loan;
 
 /// One topic per context (DESIGN §4).
 pub mod topics {

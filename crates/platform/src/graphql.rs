@@ -135,6 +135,79 @@ where
         .with_state(GraphQlState { schema, verifier })
 }
 
+/// [`graphql_router`] plus subscriptions over WebSocket on `GET /graphql` (graphql-transport-ws,
+/// and the legacy graphql-ws). The upgrade carries no `Authorization` header when it comes
+/// through the router: the token arrives in the `connection_init` payload as
+/// `{"authorization": "Bearer …"}` and is verified here like a header. An invalid token refuses
+/// the connection; no token leaves the caller anonymous, for resolvers to refuse.
+pub fn graphql_router_with_subscriptions<Q, M, S>(
+    schema: Schema<Q, M, S>,
+    verifier: TokenVerifier,
+) -> Router
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    Router::new()
+        .route(
+            "/graphql",
+            post(execute::<Q, M, S>).get(subscribe::<Q, M, S>),
+        )
+        .with_state(GraphQlState { schema, verifier })
+}
+
+async fn subscribe<Q, M, S>(
+    State(state): State<GraphQlState<Q, M, S>>,
+    protocol: async_graphql_axum::GraphQLProtocol,
+    upgrade: axum::extract::WebSocketUpgrade,
+) -> axum::response::Response
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            let verifier = state.verifier.clone();
+            async_graphql_axum::GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
+                .on_connection_init(move |payload| async move {
+                    let caller = connection_caller(&verifier, &payload).await?;
+                    let mut data = async_graphql::Data::default();
+                    data.insert(caller);
+                    Ok(data)
+                })
+                .serve()
+        })
+}
+
+/// The caller named by a `connection_init` payload's `authorization` (any letter case).
+async fn connection_caller(
+    verifier: &TokenVerifier,
+    payload: &serde_json::Value,
+) -> async_graphql::Result<Caller> {
+    let header = payload.as_object().and_then(|fields| {
+        fields
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+            .and_then(|(_, value)| value.as_str())
+    });
+    let Some(header) = header else {
+        return Ok(Caller::Anonymous);
+    };
+    let mut headers = HeaderMap::new();
+    let value = header
+        .parse()
+        .map_err(|_| auth_error(AuthError::Malformed))?;
+    headers.insert(axum::http::header::AUTHORIZATION, value);
+    match verifier.authenticate(&headers).await {
+        Ok(Some(principal)) => Ok(Caller::User(principal)),
+        Ok(None) => Ok(Caller::Anonymous),
+        Err(error) => Err(auth_error(error)),
+    }
+}
+
 async fn execute<Q, M, S>(
     State(state): State<GraphQlState<Q, M, S>>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,

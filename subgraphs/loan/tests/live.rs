@@ -1,0 +1,151 @@
+//! Live status over WebSocket (graphql-transport-ws), driven by Kafka: two loan processes, a
+//! subscriber on each, both see the decision; other users are refused; an expiring token ends
+//! the subscription with a clear error.
+
+mod common;
+
+use std::time::Duration;
+
+use chrono::Utc;
+use common::*;
+use serde_json::{Value, json};
+use tenor_contracts::credit::CreditDecision;
+use uuid::Uuid;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+async fn acked(client: &mut WsClient) {
+    let ack = client.next_message(WAIT).await.expect("connection_ack");
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+}
+
+/// The next `next` payload of operation `id` (skipping pings).
+async fn next_status(client: &mut WsClient, id: &str) -> Value {
+    loop {
+        let message = client.next_message(WAIT).await.expect("a status push");
+        match message["type"].as_str() {
+            Some("next") if message["id"] == id => {
+                return message["payload"]["data"]["loanStatusChanged"].clone();
+            }
+            Some("ping") => client.send(json!({ "type": "pong" })).await,
+            _ => panic!("unexpected message {message}"),
+        }
+    }
+}
+
+/// A refused subscription: one `next` carrying only the error, then `complete`.
+async fn refusal_code(client: &mut WsClient, id: &str) -> String {
+    let refusal = client.next_message(WAIT).await.expect("a refusal");
+    assert_eq!(refusal["type"], "next", "{refusal}");
+    assert_eq!(refusal["id"], id);
+    assert!(refusal["payload"]["data"].is_null(), "{refusal}");
+    let complete = client.next_message(WAIT).await.expect("complete");
+    assert_eq!(complete["type"], "complete", "{complete}");
+    refusal["payload"]["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn subscribers_on_both_replicas_see_submitted_then_the_decision() {
+    let service = TestService::start().await;
+    let second = service.another_instance().await;
+    let user = service.verified_customer().await;
+    let token = service.customer_token(user);
+
+    // On replica B: all of the caller's loans, subscribed before applying.
+    let mut all_mine = service.websocket(&second.base_url, Some(&token)).await;
+    acked(&mut all_mine).await;
+    all_mine.subscribe("all", None).await;
+    // Let the subscription register before the first event.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let payload = service.apply(&token, 4_000_000, 6, "live-1").await;
+    let loan = loan_id(&payload);
+    let submitted = next_status(&mut all_mine, "all").await;
+    assert_eq!(submitted["status"], "SUBMITTED", "{submitted}");
+    assert_eq!(submitted["loan"]["id"], loan.to_string());
+
+    // On replica A: that one loan.
+    let mut one = service.websocket(&service.base_url, Some(&token)).await;
+    acked(&mut one).await;
+    one.subscribe("one", Some(loan)).await;
+    // Someone else asking for it is refused.
+    let mut intruder = service
+        .websocket(
+            &service.base_url,
+            Some(&service.customer_token(Uuid::new_v4())),
+        )
+        .await;
+    acked(&mut intruder).await;
+    intruder.subscribe("steal", Some(loan)).await;
+    assert_eq!(refusal_code(&mut intruder, "steal").await, "FORBIDDEN");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    service.decide(loan, user, CreditDecision::Approved).await;
+    for (client, id) in [(&mut one, "one"), (&mut all_mine, "all")] {
+        let change = next_status(client, id).await;
+        assert_eq!(change["status"], "APPROVED", "{change}");
+        assert_eq!(change["previousStatus"], "SUBMITTED");
+        // Entity fields resolved as of now.
+        assert_eq!(change["loan"]["status"], "APPROVED");
+        assert_eq!(change["loan"]["amount"], 4_000_000);
+    }
+    // The intruder got nothing more.
+    assert!(
+        intruder
+            .next_message(Duration::from_millis(500))
+            .await
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn connections_need_a_valid_token_and_end_when_it_expires() {
+    let service = TestService::start().await;
+    let user = service.verified_customer().await;
+
+    // A bad token refuses the connection.
+    let mut forged = service
+        .websocket(&service.base_url, Some("not.a.token"))
+        .await;
+    let reply = forged.next_message(Duration::from_secs(5)).await;
+    assert!(
+        reply.as_ref().is_none_or(|m| m["type"] != "connection_ack"),
+        "{reply:?}"
+    );
+
+    // No token: connected, but the subscription is refused.
+    let mut anonymous = service.websocket(&service.base_url, None).await;
+    acked(&mut anonymous).await;
+    anonymous.subscribe("anon", None).await;
+    assert_eq!(
+        refusal_code(&mut anonymous, "anon").await,
+        "UNAUTHENTICATED"
+    );
+
+    // A token that expires in 2 seconds: the stream ends with UNAUTHENTICATED.
+    let short = service.issuer.token_with(json!({
+        "sub": user.to_string(),
+        "scope": "loan:apply",
+        "exp": Utc::now().timestamp() + 2,
+    }));
+    let mut client = service.websocket(&service.base_url, Some(&short)).await;
+    acked(&mut client).await;
+    client.subscribe("s", None).await;
+    let message = client
+        .next_message(Duration::from_secs(10))
+        .await
+        .expect("the expiry");
+    assert_eq!(message["type"], "next", "{message}");
+    assert_eq!(
+        message["payload"]["errors"][0]["extensions"]["code"],
+        "UNAUTHENTICATED"
+    );
+    let complete = client
+        .next_message(Duration::from_secs(5))
+        .await
+        .expect("complete");
+    assert_eq!(complete["type"], "complete", "{complete}");
+}
