@@ -8,84 +8,15 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use tenor_events::testing::{envelopes, read_until};
-use tenor_kyc::verification::SimulatedKycVendor;
 
-use common::{Account, RouterStack, error_codes, eventually, post_graphql};
-
-/// A valid NIK (Jawa Barat, Kab. Bogor, a woman born 5 Jan 1990, serial 0001).
-const NIK: &str = "3201014501900001";
-
-fn png(tag: &str) -> Vec<u8> {
-    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10\0\0\0\x10\x08\x02\0\0\0".to_vec();
-    bytes.extend_from_slice(tag.as_bytes());
-    bytes
-}
-
-fn jpeg(tag: &str) -> Vec<u8> {
-    let mut bytes = vec![
-        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0,
-    ];
-    bytes.extend_from_slice(tag.as_bytes());
-    bytes
-}
-
-/// A document and a selfie the simulated vendor scores at or above the approval threshold.
-fn matching_images() -> (Vec<u8>, Vec<u8>) {
-    let document = png(&format!("ktp-{}", uuid::Uuid::new_v4()));
-    let selfie = (0u32..)
-        .map(|i| jpeg(&format!("selfie-{i}")))
-        .find(|selfie| SimulatedKycVendor::face_match_score(&document, selfie) >= 0.85)
-        .unwrap();
-    (document, selfie)
-}
-
-async fn upload(stack: &RouterStack, token: &str, kind: &str, bytes: Vec<u8>) -> String {
-    let response = stack
-        .gql(
-            "mutation RequestKycUpload($kind: KycUploadKind!) { requestKycUpload(kind: $kind) { upload { uploadId url method } userErrors { code } } }",
-            json!({ "kind": kind }),
-            Some(token),
-        )
-        .await;
-    let upload = &response["data"]["requestKycUpload"]["upload"];
-    assert_eq!(upload["method"], "PUT", "{response}");
-    let put = reqwest::Client::new()
-        .put(upload["url"].as_str().unwrap())
-        .body(bytes)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(put.status(), 200, "{}", put.text().await.unwrap());
-    upload["uploadId"].as_str().unwrap().to_owned()
-}
-
-/// A customer whose KTP the simulated vendor verified, through the router end to end.
-async fn verified_customer(stack: &RouterStack) -> (Account, String) {
-    let customer = stack.customer().await;
-    let token = stack.router.login(&customer).await;
-    let (document, selfie) = matching_images();
-    let document = upload(stack, &token, "DOCUMENT_FRONT", document).await;
-    let selfie = upload(stack, &token, "SELFIE", selfie).await;
-    let submitted = stack
-        .gql(
-            "mutation SubmitKyc($input: SubmitKycInput!) { submitKyc(input: $input) { kyc { status } userErrors { code field message } } }",
-            json!({ "input": { "documentType": "KTP", "documentNumber": NIK, "documentUploadId": document, "selfieUploadId": selfie } }),
-            Some(&token),
-        )
-        .await;
-    assert_eq!(
-        submitted["data"]["submitKyc"]["userErrors"],
-        json!([]),
-        "{submitted}"
-    );
-    assert_eq!(submitted["data"]["submitKyc"]["kyc"]["status"], "PENDING");
-    (customer, token)
-}
+use common::journeys::{fresh_nik, verified_customer};
+use common::{RouterStack, error_codes, eventually, post_graphql};
 
 #[tokio::test]
 async fn upload_submit_and_read_back_verified_across_subgraphs() {
     let stack = RouterStack::start().await;
-    let (customer, token) = verified_customer(&stack).await;
+    let nik = fresh_nik();
+    let (customer, token) = verified_customer(&stack, &nik).await;
 
     let mut me = Value::Null;
     eventually(async || {
@@ -103,7 +34,7 @@ async fn upload_submit_and_read_back_verified_across_subgraphs() {
     assert_eq!(me["data"]["me"]["fullname"], "Siti Rahayu");
     assert_eq!(
         me["data"]["me"]["kyc"]["documentNumberMasked"],
-        "3201********0001"
+        format!("3201********{}", &nik[12..])
     );
     assert!(me["errors"].is_null(), "{me}");
 
@@ -132,7 +63,8 @@ async fn upload_submit_and_read_back_verified_across_subgraphs() {
 #[tokio::test]
 async fn the_full_document_number_needs_kyc_pii_read_at_the_router_and_at_the_subgraph() {
     let stack = RouterStack::start().await;
-    let (customer, token) = verified_customer(&stack).await;
+    let nik = fresh_nik();
+    let (customer, token) = verified_customer(&stack, &nik).await;
     let query = "query CustomerKyc($email: String) { users(filter: { query: $email }, first: 1) { nodes { id kyc { status documentNumber } } } }";
 
     // The owner sees the mask, never the full number.
@@ -195,7 +127,7 @@ async fn the_full_document_number_needs_kyc_pii_read_at_the_router_and_at_the_su
         )
         .await;
     assert_eq!(
-        read["data"]["users"]["nodes"][0]["kyc"]["documentNumber"], NIK,
+        read["data"]["users"]["nodes"][0]["kyc"]["documentNumber"], nik,
         "{read}"
     );
     assert!(read["errors"].is_null(), "{read}");

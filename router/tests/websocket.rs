@@ -143,4 +143,3 @@ async fn ping_gets_pong_and_operations_run_with_the_connection_init_token() {
         "anonymous over WebSocket: {refused_text}"
     );
 }
-

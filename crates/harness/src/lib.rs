@@ -81,11 +81,13 @@ pub struct Subgraphs {
     pub auth_url: String,
     pub user_url: String,
     pub kyc_url: String,
+    pub loan_url: String,
     pub auth: Arc<AuthService>,
     pub redis_prefix: String,
     /// This stack's topics (each test has its own).
     pub topics: Topics,
     pub kyc_db: TestDatabase,
+    pub loan_db: TestDatabase,
     _auth_db: TestDatabase,
     _user_db: TestDatabase,
     key_file: PathBuf,
@@ -98,6 +100,9 @@ pub struct Topics {
     pub auth: String,
     pub user: String,
     pub kyc: String,
+    pub loan: String,
+    /// Where credit would publish `credit.decision.made` (tests produce it until credit exists).
+    pub credit: String,
 }
 
 impl Subgraphs {
@@ -115,18 +120,28 @@ impl Subgraphs {
             vec![tenor_events::MIGRATIONS, tenor_kyc::MIGRATIONS]
         })
         .await;
+        let loan_db = TestDatabase::new("router_loan", || {
+            vec![tenor_events::MIGRATIONS, tenor_loan::MIGRATIONS]
+        })
+        .await;
         let run = Uuid::new_v4().simple().to_string();
         let auth_topic = format!("test.{run}.auth.events");
         let user_topic = format!("test.{run}.user.events");
         let kyc_topic = format!("test.{run}.kyc.events");
+        let loan_topic = format!("test.{run}.loan.events");
+        let credit_topic = format!("test.{run}.credit.events");
         ensure_topics(
             &kafka_brokers(),
             &[
                 (&auth_topic, 1),
                 (&user_topic, 1),
                 (&kyc_topic, 1),
+                (&loan_topic, 1),
+                (&credit_topic, 1),
                 (&format!("{auth_topic}.dlq"), 1),
                 (&format!("{user_topic}.dlq"), 1),
+                (&format!("{kyc_topic}.dlq"), 1),
+                (&format!("{credit_topic}.dlq"), 1),
             ],
         )
         .await
@@ -214,18 +229,48 @@ impl Subgraphs {
         let kyc_config = env.finish(kyc_config).unwrap();
         tokio::spawn(tenor_kyc::run(kyc_config, kyc_listener, shutdown.clone()));
 
+        // loan, eligible once kyc says so (through Kafka), decided by `credit.decision.made`.
+        let loan_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let loan_url = format!("http://{}", loan_listener.local_addr().unwrap());
+        let mut env = Env::from_pairs([
+            ("LOAN_DATABASE_URL".to_owned(), loan_db.url().to_owned()),
+            ("KAFKA_BROKERS".to_owned(), kafka_brokers()),
+            ("LOAN_EVENTS_TOPIC".to_owned(), loan_topic.clone()),
+            ("CREDIT_EVENTS_TOPIC".to_owned(), credit_topic.clone()),
+            ("KYC_EVENTS_TOPIC".to_owned(), kyc_topic.clone()),
+            ("USER_EVENTS_TOPIC".to_owned(), user_topic.clone()),
+            (
+                "AUTH_JWKS_URL".to_owned(),
+                format!("{auth_url}/.well-known/jwks.json"),
+            ),
+            ("OUTBOX_POLL_INTERVAL".to_owned(), "200ms".to_owned()),
+            ("CONSUMER_INITIAL_BACKOFF".to_owned(), "50ms".to_owned()),
+        ]);
+        let loan_config = tenor_loan::config::LoanConfig::from_env(&mut env);
+        let mut loan_config = env.finish(loan_config).unwrap();
+        loan_config.consumer.group_id = format!("tenor-loan-router-test-{run}");
+        tokio::spawn(tenor_loan::run(
+            loan_config,
+            loan_listener,
+            shutdown.clone(),
+        ));
+
         let me = Self {
             auth_url,
             user_url,
             kyc_url,
+            loan_url,
             auth,
             redis_prefix: format!("tenor-test-{run}"),
             topics: Topics {
                 auth: auth_topic,
                 user: user_topic,
                 kyc: kyc_topic,
+                loan: loan_topic,
+                credit: credit_topic,
             },
             kyc_db,
+            loan_db,
             _auth_db: auth_db,
             _user_db: user_db,
             key_file,
@@ -235,6 +280,8 @@ impl Subgraphs {
         wait_until_up(&format!("{}/health", me.auth_url)).await;
         wait_until_up(&format!("{}/health", me.user_url)).await;
         wait_until_up(&format!("{}/health", me.kyc_url)).await;
+        // /ready includes the live consumer's partitions: subscriptions miss nothing after it.
+        wait_until_ready(&format!("{}/ready", me.loan_url)).await;
         me
     }
 
@@ -249,6 +296,7 @@ impl Subgraphs {
                 "auth": { "url": format!("{}/graphql", self.auth_url) },
                 "user": { "url": format!("{}/graphql", self.user_url) },
                 "kyc": { "url": format!("{}/graphql", self.kyc_url) },
+                "loan": { "url": format!("{}/graphql", self.loan_url) },
             })),
         );
         let jwks = config["jwt"]["jwks_providers"][0].clone();
@@ -586,6 +634,18 @@ async fn wait_until_up(url: &str) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("{url} did not come up");
+}
+
+async fn wait_until_ready(url: &str) {
+    for _ in 0..300 {
+        if let Ok(response) = reqwest::get(url).await
+            && response.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{url} was not ready within 30 s");
 }
 
 /// Polls `check` until it holds (events cross Kafka asynchronously).

@@ -1,6 +1,8 @@
 //! The shared harness (crates/harness): real subgraphs in-process, this crate's `tenor-router`
 //! binary as a child process in front of them.
 
-#![allow(unused_imports)]
+#![allow(unused_imports, dead_code)]
+
+pub mod journeys;
 
 pub use tenor_harness::*;

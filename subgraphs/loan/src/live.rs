@@ -126,6 +126,7 @@ pub struct Subscription;
 impl Subscription {
     /// Status changes of one of the caller's loans, or of all of them when `loanId` is omitted.
     /// Owner only. Ends with an `UNAUTHENTICATED` error when the access token expires.
+    #[graphql(directive = tenor_platform::federation::authenticated::apply())]
     async fn loan_status_changed(
         &self,
         ctx: &Context<'_>,

@@ -11,6 +11,7 @@ use async_graphql::{
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
+use tenor_platform::federation::authenticated;
 use tenor_platform::graphql::{CallerExt, UserError, auth_error, internal_error};
 use uuid::Uuid;
 
@@ -37,9 +38,10 @@ pub fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
 
 /// The federation SDL, as `tenor-loan print-schema` prints it and the router composes it.
 pub fn sdl() -> String {
-    builder()
+    let sdl = builder()
         .finish()
-        .sdl_with_options(SDLExportOptions::new().federation().compose_directive())
+        .sdl_with_options(SDLExportOptions::new().federation().compose_directive());
+    tenor_platform::federation::federation_sdl(sdl)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -73,6 +75,12 @@ impl Loan {
     /// The borrower.
     async fn user_id(&self) -> ID {
         ID(self.0.user_id.to_string())
+    }
+
+    /// The borrower as an entity: profile fields (name, contact) come from the user subgraph,
+    /// KYC from the kyc subgraph, each under its own access rules.
+    async fn user(&self) -> User {
+        User { id: self.0.user_id }
     }
 
     async fn amount(&self) -> i64 {
@@ -278,6 +286,7 @@ impl User {
     }
 
     /// Newest first. The owner, or staff with `loan:operate`.
+    #[graphql(directive = authenticated::apply())]
     async fn loans(&self, ctx: &Context<'_>) -> Result<Vec<Loan>> {
         let principal = ctx.principal()?;
         principal
@@ -390,6 +399,7 @@ impl Query {
     }
 
     /// One loan: its borrower, or staff with `loan:operate`.
+    #[graphql(directive = authenticated::apply())]
     async fn loan(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Loan>> {
         visible_loan(ctx, &id).await
     }
@@ -403,7 +413,8 @@ impl Query {
         user_id: Option<ID>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Connection<LoanCursor, Loan>> {
+    ) -> Result<Option<Connection<LoanCursor, Loan>>> {
+        // Nullable: a caller without the scope loses this field only, not the whole response.
         ctx.require_scope(LOAN_OPERATE)?;
         let first = first.map_or(DEFAULT_PAGE_SIZE, |f| {
             (f.max(1) as usize).min(MAX_PAGE_SIZE)
@@ -420,7 +431,7 @@ impl Query {
             None => None,
             Some(id) => match parse_id(&id) {
                 Some(id) => Some(id),
-                None => return Ok(Connection::new(false, false)),
+                None => return Ok(Some(Connection::new(false, false))),
             },
         };
         let loans = ctx.data::<Loans>()?;
@@ -444,7 +455,7 @@ impl Query {
             });
             Edge::new(cursor, Loan(loan))
         }));
-        Ok(connection)
+        Ok(Some(connection))
     }
 
     /// `_entities` for `Loan`: the borrower or staff; anyone else gets null and FORBIDDEN.
@@ -507,6 +518,7 @@ impl Mutation {
     }
 
     /// Withdraw an application still waiting for a decision.
+    #[graphql(directive = authenticated::apply())]
     async fn cancel_loan(&self, ctx: &Context<'_>, id: ID) -> Result<CancelLoanPayload> {
         let principal = ctx.principal()?;
         let loans = ctx.data::<Loans>()?;
@@ -561,6 +573,7 @@ impl Mutation {
 
     /// Pay towards an ACTIVE loan; allocated to the oldest due installment first. Paying more
     /// than is outstanding is refused; replaying `idempotencyKey` has one effect.
+    #[graphql(directive = authenticated::apply())]
     async fn pay_installment(
         &self,
         ctx: &Context<'_>,

@@ -104,7 +104,10 @@ async fn approval_persists_the_schedule_and_duplicates_or_late_decisions_are_har
     );
 
     let events = service
-        .loan_events(|e| status_changes(e, other_loan).len() >= 2)
+        // Both loans' events: the topic has several partitions, read in no particular order.
+        .loan_events(|e| {
+            status_changes(e, loan).len() >= 2 && status_changes(e, other_loan).len() >= 2
+        })
         .await;
     assert_eq!(
         status_changes(&events, loan),

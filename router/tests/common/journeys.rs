@@ -1,0 +1,80 @@
+//! Journeys several router tests start from.
+
+use serde_json::json;
+use tenor_harness::{Account, RouterStack};
+use tenor_kyc::verification::SimulatedKycVendor;
+
+/// A valid NIK of its own (Jawa Barat, Kab. Bogor, a woman born 5 Jan 1990, a random serial):
+/// one NIK may back only one account.
+pub fn fresh_nik() -> String {
+    let serial = uuid::Uuid::new_v4().as_u128() % 9999 + 1;
+    format!("320101450190{serial:04}")
+}
+
+fn png(tag: &str) -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10\0\0\0\x10\x08\x02\0\0\0".to_vec();
+    bytes.extend_from_slice(tag.as_bytes());
+    bytes
+}
+
+fn jpeg(tag: &str) -> Vec<u8> {
+    let mut bytes = vec![
+        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0,
+    ];
+    bytes.extend_from_slice(tag.as_bytes());
+    bytes
+}
+
+/// A document and a selfie the simulated vendor scores at or above the approval threshold.
+fn matching_images() -> (Vec<u8>, Vec<u8>) {
+    let document = png(&format!("ktp-{}", uuid::Uuid::new_v4()));
+    let selfie = (0u32..)
+        .map(|i| jpeg(&format!("selfie-{i}")))
+        .find(|selfie| SimulatedKycVendor::face_match_score(&document, selfie) >= 0.85)
+        .unwrap();
+    (document, selfie)
+}
+
+async fn upload(stack: &RouterStack, token: &str, kind: &str, bytes: Vec<u8>) -> String {
+    let response = stack
+        .gql(
+            "mutation RequestKycUpload($kind: KycUploadKind!) { requestKycUpload(kind: $kind) { upload { uploadId url method } userErrors { code } } }",
+            json!({ "kind": kind }),
+            Some(token),
+        )
+        .await;
+    let upload = &response["data"]["requestKycUpload"]["upload"];
+    assert_eq!(upload["method"], "PUT", "{response}");
+    let put = reqwest::Client::new()
+        .put(upload["url"].as_str().unwrap())
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200, "{}", put.text().await.unwrap());
+    upload["uploadId"].as_str().unwrap().to_owned()
+}
+
+/// A customer whose KTP (`nik`) the simulated vendor will verify, submitted through the router
+/// end to end; returns the account and its access token. The verdict follows asynchronously.
+pub async fn verified_customer(stack: &RouterStack, nik: &str) -> (Account, String) {
+    let customer = stack.customer().await;
+    let token = stack.router.login(&customer).await;
+    let (document, selfie) = matching_images();
+    let document = upload(stack, &token, "DOCUMENT_FRONT", document).await;
+    let selfie = upload(stack, &token, "SELFIE", selfie).await;
+    let submitted = stack
+        .gql(
+            "mutation SubmitKyc($input: SubmitKycInput!) { submitKyc(input: $input) { kyc { status } userErrors { code field message } } }",
+            json!({ "input": { "documentType": "KTP", "documentNumber": nik, "documentUploadId": document, "selfieUploadId": selfie } }),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(
+        submitted["data"]["submitKyc"]["userErrors"],
+        json!([]),
+        "{submitted}"
+    );
+    assert_eq!(submitted["data"]["submitKyc"]["kyc"]["status"], "PENDING");
+    (customer, token)
+}
