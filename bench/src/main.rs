@@ -4,6 +4,7 @@
 //! Run with `cargo run --release -p tenor-bench -- <name>` (see README "Benchmarks").
 
 mod auth;
+mod loan;
 mod router;
 mod stats;
 
@@ -24,6 +25,9 @@ enum Bench {
     /// A cross-subgraph query through tenor-router vs the stock hive-router vs the subgraphs
     /// called directly (build the routers first: cargo build --release -p tenor-router --bins).
     Router(router::Options),
+    /// Credit decision → WebSocket `next` latency through the router, and applyLoan latency at
+    /// a fixed rate (build the routers first: cargo build --release -p tenor-router --bins).
+    Loan(loan::Options),
 }
 
 #[tokio::main]
@@ -32,5 +36,6 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().bench {
         Bench::Auth(options) => auth::run(options).await,
         Bench::Router(options) => router::run(options).await,
+        Bench::Loan(options) => loan::run(options).await,
     }
 }

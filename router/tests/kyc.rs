@@ -9,8 +9,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tenor_events::testing::{envelopes, read_until};
 
-use common::journeys::{fresh_nik, verified_customer};
 use common::{RouterStack, error_codes, eventually, post_graphql};
+use tenor_harness::journeys::{fresh_nik, verified_customer};
 
 #[tokio::test]
 async fn upload_submit_and_read_back_verified_across_subgraphs() {

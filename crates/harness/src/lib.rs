@@ -7,6 +7,8 @@
 //! changed (port, subgraph URLs, JWKS URL, Redis key prefix), written next to the committed file
 //! so the relative paths in it keep working.
 
+pub mod journeys;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;

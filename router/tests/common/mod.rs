@@ -3,6 +3,4 @@
 
 #![allow(unused_imports, dead_code)]
 
-pub mod journeys;
-
 pub use tenor_harness::*;

@@ -1,8 +1,10 @@
-//! Journeys several router tests start from.
+//! Journeys several router tests and benchmarks start from, through the router as the app
+//! makes them.
 
 use serde_json::json;
-use tenor_harness::{Account, RouterStack};
 use tenor_kyc::verification::SimulatedKycVendor;
+
+use crate::{Account, RouterStack};
 
 /// A valid NIK of its own (Jawa Barat, Kab. Bogor, a woman born 5 Jan 1990, a random serial):
 /// one NIK may back only one account.

@@ -1,0 +1,252 @@
+//! Loan: how long from a credit decision to the borrower's phone, and what an application costs
+//! at a steady rate — both through the router, as the app sees them.
+//!
+//! 1. decision → `next`: `--decisions` borrowers each hold a `loanStatusChanged` WebSocket
+//!    subscription through the router; for each, a `credit.decision.made` event is published to
+//!    Kafka and the time until the APPROVED `next` frame arrives is recorded (consumer, database
+//!    transaction, outbox relay, Kafka, live consumer, fan-out, router, entity fields).
+//! 2. `applyLoan` at `--rate` requests/s for `--seconds` (open loop: requests are sent on
+//!    schedule whether or not earlier ones finished), each from a different eligible borrower
+//!    (one open loan per person), through the router.
+//!
+//! Borrowers are prepared first through the router (account, KYC verified by the simulated
+//! vendor, eligibility projected into loan). Needs the local stack (`./dev infra`) and release
+//! router binaries: `cargo build --release -p tenor-router --bins`.
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use futures::{SinkExt as _, StreamExt as _};
+use serde_json::{Value, json};
+use tenor_contracts::credit::{CreditDecision, CreditDecisionMadeV1, CreditDecisionSource};
+use tenor_events::Envelope;
+use tenor_harness::journeys::{fresh_nik, verified_customer};
+use tenor_harness::{Account, RouterStack, set, yaml};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use uuid::Uuid;
+
+use crate::stats::{ms, summarise};
+
+#[derive(clap::Args)]
+pub struct Options {
+    /// Decisions timed end to end (one borrower each).
+    #[arg(long, default_value_t = 30)]
+    decisions: usize,
+    /// applyLoan requests per second in the fixed-rate phase.
+    #[arg(long, default_value_t = 10)]
+    rate: u32,
+    /// Length of the fixed-rate phase.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+}
+
+const APPLY: &str = "mutation ApplyLoan($key: String!) { applyLoan(amount: 5000000, tenorMonths: 6, purpose: \"Modal usaha\", idempotencyKey: $key) { loan { id } userErrors { code } } }";
+const WATCH: &str =
+    "subscription Watch { loanStatusChanged { status loan { id user { fullname } } } }";
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+pub async fn run(options: Options) -> anyhow::Result<()> {
+    let borrowers_needed = options.decisions + (options.rate as u64 * options.seconds) as usize;
+    println!(
+        "loan benchmark — {} decisions timed; applyLoan at {}/s for {} s; preparing {borrowers_needed} borrowers…",
+        options.decisions, options.rate, options.seconds
+    );
+    let stack = RouterStack::start_with(|config| {
+        // Every borrower comes from this one machine: lift the per-IP budget, keep the plugin.
+        set(
+            config,
+            "plugins.rate_limit.config.per_ip",
+            yaml(json!({ "capacity": 1_000_000, "refill_per_second": 1_000_000.0 })),
+        );
+    })
+    .await;
+    let borrowers = prepare(&stack, borrowers_needed).await?;
+    let (timed, applying) = borrowers.split_at(options.decisions);
+
+    let latencies = decision_latencies(&stack, timed).await?;
+    let decision = summarise(latencies);
+    let (applied, errors, elapsed) = fixed_rate(&stack, applying, options.rate).await;
+    let achieved = applied.len() as f64 / elapsed.as_secs_f64();
+    let apply = summarise(applied);
+
+    println!();
+    println!(
+        "decision event → WebSocket next   n={:<5} p50 {:>9}   p99 {:>9}   max {:>9}",
+        decision.count,
+        ms(decision.p50),
+        ms(decision.p99),
+        ms(decision.max)
+    );
+    println!(
+        "applyLoan at {:>3}/s (got {:>5.1}/s)  n={:<5} p50 {:>9}   p99 {:>9}   max {:>9}   errors {errors}",
+        options.rate,
+        achieved,
+        apply.count,
+        ms(apply.p50),
+        ms(apply.p99),
+        ms(apply.max)
+    );
+    println!(
+        "ratios: decision p99/p50 {:.2}, applyLoan p99/p50 {:.2}, applyLoan p50 / decision p50 {:.2}",
+        decision.p99.as_secs_f64() / decision.p50.as_secs_f64(),
+        apply.p99.as_secs_f64() / apply.p50.as_secs_f64(),
+        apply.p50.as_secs_f64() / decision.p50.as_secs_f64(),
+    );
+    Ok(())
+}
+
+struct Borrower {
+    account: Account,
+    token: String,
+}
+
+/// Accounts with verified KYC, eligible in loan (a refused probe tells: tenor 0 is refused by
+/// its own rule only once KYC is known).
+async fn prepare(stack: &RouterStack, n: usize) -> anyhow::Result<Vec<Borrower>> {
+    let mut borrowers = Vec::with_capacity(n);
+    for chunk in (0..n).collect::<Vec<_>>().chunks(8) {
+        let batch = futures::future::join_all(chunk.iter().map(|_| async {
+            let (account, token) = verified_customer(stack, &fresh_nik()).await;
+            Borrower { account, token }
+        }))
+        .await;
+        borrowers.extend(batch);
+    }
+    for borrower in &borrowers {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let probe = stack
+                .gql(
+                    "mutation Probe($key: String!) { applyLoan(amount: 5000000, tenorMonths: 0, purpose: \"probe\", idempotencyKey: $key) { userErrors { code } } }",
+                    json!({ "key": Uuid::new_v4().to_string() }),
+                    Some(&borrower.token),
+                )
+                .await;
+            let codes = probe["data"]["applyLoan"]["userErrors"].to_string();
+            if codes.contains("TENOR_TOO_SHORT") && !codes.contains("KYC_NOT_VERIFIED") {
+                break;
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "borrower never became eligible: {probe}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    Ok(borrowers)
+}
+
+async fn decision_latencies(
+    stack: &RouterStack,
+    borrowers: &[Borrower],
+) -> anyhow::Result<Vec<Duration>> {
+    let mut samples = Vec::with_capacity(borrowers.len());
+    for borrower in borrowers {
+        let mut socket = subscribe(stack, &borrower.token).await?;
+        let applied = stack
+            .gql(
+                APPLY,
+                json!({ "key": Uuid::new_v4().to_string() }),
+                Some(&borrower.token),
+            )
+            .await;
+        let loan_id: Uuid = applied["data"]["applyLoan"]["loan"]["id"]
+            .as_str()
+            .ok_or_else(|| anyhow::anyhow!("applyLoan failed: {applied}"))?
+            .parse()?;
+        expect_status(&mut socket, "SUBMITTED").await?;
+        let decision = CreditDecisionMadeV1 {
+            decision_id: Uuid::new_v4(),
+            loan_id,
+            user_id: borrower.account.user_id,
+            decision: CreditDecision::Approved,
+            score: 700,
+            reason_codes: vec!["SCORE_ABOVE_THRESHOLD".into()],
+            reason: None,
+            source: CreditDecisionSource::Automatic,
+            decided_by: None,
+            decided_at: Utc::now(),
+        };
+        let envelope = Envelope::new("/tenor/credit", loan_id.to_string(), &decision, None)?;
+        let started = Instant::now();
+        tenor_events::testing::publish(&stack.subgraphs.topics.credit, &envelope).await;
+        expect_status(&mut socket, "APPROVED").await?;
+        samples.push(started.elapsed());
+    }
+    Ok(samples)
+}
+
+async fn subscribe(stack: &RouterStack, token: &str) -> anyhow::Result<Socket> {
+    let mut request = stack.router.ws_url().into_client_request()?;
+    request
+        .headers_mut()
+        .insert("sec-websocket-protocol", "graphql-transport-ws".parse()?);
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
+    for message in [
+        json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }),
+        json!({ "id": "1", "type": "subscribe", "payload": { "query": WATCH } }),
+    ] {
+        socket
+            .send(Message::Text(message.to_string().into()))
+            .await?;
+    }
+    Ok(socket)
+}
+
+async fn expect_status(socket: &mut Socket, status: &str) -> anyhow::Result<()> {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(30), socket.next())
+            .await
+            .map_err(|_| anyhow::anyhow!("no {status} within 30 s"))?;
+        let Some(Ok(Message::Text(text))) = frame else {
+            anyhow::bail!("the subscription ended: {frame:?}");
+        };
+        let message: Value = serde_json::from_str(&text)?;
+        if message["type"] == "next" {
+            let change = &message["payload"]["data"]["loanStatusChanged"];
+            anyhow::ensure!(change["status"] == status, "expected {status}: {message}");
+            return Ok(());
+        }
+    }
+}
+
+/// Sends one application per tick from the next borrower; returns latencies, the error count
+/// and the wall time.
+async fn fixed_rate(
+    stack: &RouterStack,
+    borrowers: &[Borrower],
+    rate: u32,
+) -> (Vec<Duration>, usize, Duration) {
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(rate)));
+    let started = Instant::now();
+    let mut requests = Vec::with_capacity(borrowers.len());
+    for borrower in borrowers {
+        ticker.tick().await;
+        let url = stack.router.graphql_url();
+        let token = borrower.token.clone();
+        requests.push(tokio::spawn(async move {
+            let sent = Instant::now();
+            let response = tenor_harness::post_graphql(
+                &url,
+                APPLY,
+                json!({ "key": Uuid::new_v4().to_string() }),
+                Some(&token),
+            )
+            .await;
+            let ok = !response["data"]["applyLoan"]["loan"].is_null();
+            (sent.elapsed(), ok)
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    for request in futures::future::join_all(requests).await {
+        match request {
+            Ok((latency, true)) => latencies.push(latency),
+            _ => errors += 1,
+        }
+    }
+    (latencies, errors, started.elapsed())
+}
