@@ -265,3 +265,45 @@ async fn a_subscriber_sees_submitted_then_approved_live_with_the_borrower_from_t
     let quiet = tokio::time::timeout(Duration::from_secs(2), socket.next()).await;
     assert!(quiet.is_err(), "a duplicate decision was pushed: {quiet:?}");
 }
+
+#[tokio::test]
+async fn subscriptions_also_stream_over_server_sent_events() {
+    let stack = RouterStack::start().await;
+    let (_, token) = eligible_customer(&stack).await;
+    let mut stream = reqwest::Client::new()
+        .post(stack.router.graphql_url())
+        .header("content-type", "application/json")
+        .header("accept", "text/event-stream")
+        .bearer_auth(&token)
+        .json(&json!({ "query": WATCH, "operationName": "Watch" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    assert!(
+        stream.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+
+    let applied = apply_when_eligible(&stack, &token, "k-sse").await;
+    let loan_id = applied["loan"]["id"].as_str().unwrap().to_owned();
+    let mut received = String::new();
+    while !received.contains("SUBMITTED") {
+        let chunk = tokio::time::timeout(Duration::from_secs(20), stream.chunk())
+            .await
+            .expect("no event within 20 s")
+            .unwrap()
+            .expect("the stream ended");
+        received.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    let event = received
+        .lines()
+        .find(|line| line.starts_with("data:") && line.contains("SUBMITTED"))
+        .unwrap();
+    let data: Value = serde_json::from_str(event.trim_start_matches("data:").trim()).unwrap();
+    let change = &data["data"]["loanStatusChanged"];
+    assert_eq!(change["loan"]["id"], loan_id, "{received}");
+    assert_eq!(change["loan"]["user"]["fullname"], "Siti Rahayu");
+}

@@ -71,7 +71,7 @@ fn a_change_that_breaks_an_app_operation_is_caught() {
     for (change, from, to, broken) in [
         (
             "remove User.phoneNumber",
-            "  phoneNumber: String\n",
+            "  phoneNumber: String @join__field(graph: USER)\n",
             "",
             "Me",
         ),
