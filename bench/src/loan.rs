@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use futures::{SinkExt as _, StreamExt as _};
+use rdkafka::producer::FutureRecord;
 use serde_json::{Value, json};
 use tenor_contracts::credit::{CreditDecision, CreditDecisionMadeV1, CreditDecisionSource};
 use tenor_events::Envelope;
@@ -143,6 +144,8 @@ async fn decision_latencies(
     stack: &RouterStack,
     borrowers: &[Borrower],
 ) -> anyhow::Result<Vec<Duration>> {
+    // One producer, connected before the clock starts: what credit would hold.
+    let producer = tenor_events::kafka::producer(&tenor_events::testing::kafka_config())?;
     let mut samples = Vec::with_capacity(borrowers.len());
     for borrower in borrowers {
         let mut socket = subscribe(stack, &borrower.token).await?;
@@ -171,8 +174,18 @@ async fn decision_latencies(
             decided_at: Utc::now(),
         };
         let envelope = Envelope::new("/tenor/credit", loan_id.to_string(), &decision, None)?;
+        let payload = envelope.to_bytes();
+        let key = loan_id.to_string();
         let started = Instant::now();
-        tenor_events::testing::publish(&stack.subgraphs.topics.credit, &envelope).await;
+        producer
+            .send(
+                FutureRecord::to(&stack.subgraphs.topics.credit)
+                    .key(&key)
+                    .payload(&payload),
+                Duration::from_secs(10),
+            )
+            .await
+            .map_err(|(e, _)| anyhow::anyhow!("publishing the decision: {e}"))?;
         expect_status(&mut socket, "APPROVED").await?;
         samples.push(started.elapsed());
     }

@@ -48,17 +48,27 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         options.concurrency, options.seconds
     );
     let subgraphs = Subgraphs::start().await;
-    let customer = subgraphs.customer().await;
-    let token = subgraphs.token(&customer).await;
-    // The profile reaches the user subgraph through Kafka.
-    let user_graphql = format!("{}/graphql", subgraphs.user_url);
-    for _ in 0..200 {
-        let me = post_graphql(&user_graphql, ME, json!({}), Some(&token)).await;
-        if !me["data"]["me"].is_null() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    // One customer per client, as in production: identical requests carrying one token would
+    // let the routers' in-flight deduplication merge them and flatter the router rows.
+    let mut customers = Vec::with_capacity(options.concurrency);
+    for _ in 0..options.concurrency {
+        let customer = subgraphs.customer().await;
+        let token = subgraphs.token(&customer).await;
+        customers.push((customer, token));
     }
+    // Profiles reach the user subgraph through Kafka.
+    let user_graphql = format!("{}/graphql", subgraphs.user_url);
+    for (_, token) in &customers {
+        for _ in 0..200 {
+            let me = post_graphql(&user_graphql, ME, json!({}), Some(token)).await;
+            if !me["data"]["me"].is_null() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let tokens: Vec<String> = customers.iter().map(|(_, t)| t.clone()).collect();
+    let (customer, token) = &customers[0];
 
     let mut ours = subgraphs.router_config(free_port());
     for bucket in ["per_ip", "per_user"] {
@@ -88,20 +98,14 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     for (name, target) in targets {
         // Each target must answer correctly before it is timed.
-        let sample = once(&target, &token).await?;
+        let sample = once(&target, token).await?;
         anyhow::ensure!(
             sample["data"]["me"]["id"] == customer.user_id.to_string(),
             "{name} answered wrongly: {sample}"
         );
-        load(&target, &token, options.concurrency, Duration::from_secs(2)).await?;
+        load(&target, &tokens, Duration::from_secs(2)).await?;
         let started = Instant::now();
-        let samples = load(
-            &target,
-            &token,
-            options.concurrency,
-            Duration::from_secs(options.seconds),
-        )
-        .await?;
+        let samples = load(&target, &tokens, Duration::from_secs(options.seconds)).await?;
         let rps = samples.len() as f64 / started.elapsed().as_secs_f64();
         rows.push((name, rps, summarise(samples)));
     }
@@ -175,17 +179,16 @@ async fn once(target: &Target, token: &str) -> anyhow::Result<Value> {
     })
 }
 
-/// `concurrency` clients issuing the query back to back for `duration`; one latency per query.
+/// One client per token issuing the query back to back for `duration`; one latency per query.
 async fn load(
     target: &Target,
-    token: &str,
-    concurrency: usize,
+    tokens: &[String],
     duration: Duration,
 ) -> anyhow::Result<Vec<Duration>> {
     let deadline = Instant::now() + duration;
-    let clients = (0..concurrency).map(|_| {
+    let clients = tokens.iter().map(|token| {
         let target = target.clone();
-        let token = token.to_owned();
+        let token = token.clone();
         tokio::spawn(async move {
             let mut samples = Vec::new();
             while Instant::now() < deadline {

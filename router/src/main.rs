@@ -1,5 +1,9 @@
 //! `tenor-router [serve]` serves the supergraph; `tenor-router compose` recomposes it.
 
+// ntex's service types nest deeply; release builds need more than the default 128 (hive-router's
+// own main sets the same).
+#![recursion_limit = "256"]
+
 use std::os::unix::process::CommandExt as _;
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};

@@ -6,11 +6,16 @@ use tenor_kyc::verification::SimulatedKycVendor;
 
 use crate::{Account, RouterStack};
 
-/// A valid NIK of its own (Jawa Barat, Kab. Bogor, a woman born 5 Jan 1990, a random serial):
-/// one NIK may back only one account.
+/// A valid NIK of its own (Jawa Barat, Kab. Bogor; a random real birth date, +40 on the day for
+/// half of them as for women; a random serial): one NIK may back only one account, so the space
+/// is large enough that a benchmark's borrowers never collide.
 pub fn fresh_nik() -> String {
-    let serial = uuid::Uuid::new_v4().as_u128() % 9999 + 1;
-    format!("320101450190{serial:04}")
+    let n = uuid::Uuid::new_v4().as_u128();
+    let day = (n % 28 + 1) as u32 + if (n >> 8).is_multiple_of(2) { 0 } else { 40 };
+    let month = ((n >> 16) % 12 + 1) as u32;
+    let year = ((n >> 24) % 40 + 60) as u32;
+    let serial = (n >> 40) % 9999 + 1;
+    format!("320101{day:02}{month:02}{year:02}{serial:04}")
 }
 
 fn png(tag: &str) -> Vec<u8> {

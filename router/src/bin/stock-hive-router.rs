@@ -3,6 +3,10 @@
 //! `main` macro expects in scope) as `tenor-router`, so
 //! `tenor-bench router` measures exactly what our plugins and configuration add. Not deployed.
 
+// ntex's service types nest deeply; release builds need more than the default 128 (hive-router's
+// own main sets the same).
+#![recursion_limit = "256"]
+
 use hive_router::{
     PluginRegistry, RouterGlobalAllocator, configure_global_allocator, error::RouterInitError,
     init_rustls_crypto_provider, ntex, router_entrypoint,
