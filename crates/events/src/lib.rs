@@ -13,7 +13,7 @@ pub mod trace;
 pub use consumer::{ConsumerConfig, EventConsumer, EventHandler, HandlerError};
 pub use envelope::{DomainEvent, Envelope, EnvelopeError};
 pub use inbox::{PgInbox, TransactionalHandler};
-pub use outbox::{OutboxRelay, RelayConfig, enqueue};
+pub use outbox::{OutboxRelay, PublishError, Publisher, RelayConfig, enqueue};
 pub use trace::TraceParent;
 
 /// The outbox and inbox tables. A PostgreSQL-backed service runs these next to its own

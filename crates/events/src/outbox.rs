@@ -42,6 +42,45 @@ diesel::table! {
 /// Structured-mode CloudEvents over Kafka carry this content type.
 pub const CLOUDEVENTS_JSON: &str = "application/cloudevents+json";
 
+/// Why an event could not be put in the outbox.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("building the event: {0}")]
+    Envelope(#[from] crate::envelope::EnvelopeError),
+    #[error("writing the outbox: {0}")]
+    Outbox(#[from] diesel::result::Error),
+}
+
+/// Where one service's events go: its CloudEvents `source` and its topic (from configuration,
+/// so tests can use their own).
+#[derive(Debug, Clone)]
+pub struct Publisher {
+    source: &'static str,
+    topic: String,
+}
+
+impl Publisher {
+    pub fn new(source: &'static str, topic: impl Into<String>) -> Self {
+        Self {
+            source,
+            topic: topic.into(),
+        }
+    }
+
+    /// Enqueues `event` about the aggregate `subject` (also its Kafka key, so one aggregate's
+    /// events stay ordered) inside the caller's open transaction.
+    pub async fn publish<E: crate::envelope::DomainEvent>(
+        &self,
+        conn: &mut AsyncPgConnection,
+        subject: Uuid,
+        event: &E,
+    ) -> Result<(), PublishError> {
+        let envelope = Envelope::new(self.source, subject.to_string(), event, None)?;
+        enqueue(conn, &self.topic, &envelope).await?;
+        Ok(())
+    }
+}
+
 /// Record `event` for publication on `topic`, inside the caller's open transaction. The Kafka
 /// key is the event's subject (the aggregate id).
 pub async fn enqueue(

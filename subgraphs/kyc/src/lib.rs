@@ -73,7 +73,10 @@ pub async fn run_with_vendor(
 
     let service = KycService {
         pool: pool.clone(),
-        publisher: Publisher::new(config.kyc_events_topic.clone()),
+        publisher: Publisher::new(
+            tenor_contracts::sources::KYC,
+            config.kyc_events_topic.clone(),
+        ),
         objects: objects.clone(),
         vault: config.vault.clone(),
         blind_index: config.blind_index.clone(),

@@ -16,7 +16,7 @@ use tenor_contracts::identity::{AccountStatus, UserStatusChangedV1};
 use tenor_contracts::kyc::{KycExpiredV1, KycRejectedV1, KycSubmittedV1, KycVerifiedV1};
 use tenor_contracts::loan::{LoanStatus as WireStatus, LoanStatusChangedV1};
 use tenor_contracts::sources;
-use tenor_events::{DomainEvent, Envelope, HandlerError, TransactionalHandler, enqueue};
+use tenor_events::{DomainEvent, Envelope, HandlerError, TransactionalHandler};
 use uuid::Uuid;
 
 use crate::domain::{Loan, LoanStatus};
@@ -26,24 +26,19 @@ use crate::store;
 /// The consumer group, also the handler's name in the inbox.
 pub const CONSUMER_GROUP: &str = "tenor-loan";
 
-#[derive(Debug, thiserror::Error)]
-pub enum PublishError {
-    #[error("building the event: {0}")]
-    Envelope(#[from] tenor_events::EnvelopeError),
-    #[error("writing the outbox: {0}")]
-    Outbox(#[from] diesel::result::Error),
-}
+pub use tenor_events::PublishError;
 
-/// Where events go; the topic comes from configuration so tests can use their own.
+/// Where this context's events go: the outbox, under `/tenor/loan`, on a topic from
+/// configuration (tests use their own).
 #[derive(Debug, Clone)]
 pub struct Publisher {
-    topic: String,
+    outbox: tenor_events::Publisher,
 }
 
 impl Publisher {
     pub fn new(topic: impl Into<String>) -> Self {
         Self {
-            topic: topic.into(),
+            outbox: tenor_events::Publisher::new(sources::LOAN, topic),
         }
     }
 
@@ -54,9 +49,7 @@ impl Publisher {
         loan_id: Uuid,
         event: &E,
     ) -> Result<(), PublishError> {
-        let envelope = Envelope::new(sources::LOAN, loan_id.to_string(), event, None)?;
-        enqueue(conn, &self.topic, &envelope).await?;
-        Ok(())
+        self.outbox.publish(conn, loan_id, event).await
     }
 
     /// `loan.status.changed.v1` for a transition of `loan` from `previous`.

@@ -13,7 +13,7 @@ use tenor_contracts::identity::{
     AccountStatus as WireStatus, UserProfileUpdatedV1, UserRegisteredV1, UserStatusChangedV1,
 };
 use tenor_contracts::sources;
-use tenor_events::{DomainEvent, Envelope, HandlerError, TransactionalHandler, enqueue};
+use tenor_events::{Envelope, HandlerError, TransactionalHandler};
 use uuid::Uuid;
 
 use crate::domain::{AccountStatus, Profile, normalise_fullname};
@@ -22,36 +22,20 @@ use crate::store;
 /// The consumer group, also this handler's name in the inbox.
 pub const CONSUMER_GROUP: &str = "tenor-user";
 
-#[derive(Debug, thiserror::Error)]
-pub enum PublishError {
-    #[error("building the event: {0}")]
-    Envelope(#[from] tenor_events::EnvelopeError),
-    #[error("writing the outbox: {0}")]
-    Outbox(#[from] diesel::result::Error),
-}
+pub use tenor_events::PublishError;
 
-/// Where events go; topic names come from configuration so tests can use their own.
+/// Where this context's events go: the outbox, under `/tenor/user`, on a topic from
+/// configuration (tests use their own).
 #[derive(Debug, Clone)]
 pub struct Publisher {
-    topic: String,
+    outbox: tenor_events::Publisher,
 }
 
 impl Publisher {
     pub fn new(topic: impl Into<String>) -> Self {
         Self {
-            topic: topic.into(),
+            outbox: tenor_events::Publisher::new(sources::USER, topic),
         }
-    }
-
-    async fn publish<E: DomainEvent>(
-        &self,
-        conn: &mut AsyncPgConnection,
-        user_id: Uuid,
-        event: &E,
-    ) -> Result<(), PublishError> {
-        let envelope = Envelope::new(sources::USER, user_id.to_string(), event, None)?;
-        enqueue(conn, &self.topic, &envelope).await?;
-        Ok(())
     }
 
     /// `user.profile.updated.v1` with the profile as it now is.
@@ -73,7 +57,7 @@ impl Publisher {
             marketing_consent: prefs.marketing_consent,
             updated_at: profile.updated_at,
         };
-        self.publish(conn, profile.id, &event).await
+        self.outbox.publish(conn, profile.id, &event).await
     }
 
     /// `user.status.changed.v1` from `before` to `after`.
@@ -94,7 +78,7 @@ impl Publisher {
             changed_by,
             changed_at,
         };
-        self.publish(conn, after.id, &event).await
+        self.outbox.publish(conn, after.id, &event).await
     }
 }
 
