@@ -7,12 +7,11 @@ mod common;
 use std::time::Duration;
 
 use chrono::Utc;
-use futures::{SinkExt as _, StreamExt as _};
+use futures::StreamExt as _;
 use serde_json::{Value, json};
 use tenor_contracts::credit::{CreditDecision, CreditDecisionMadeV1, CreditDecisionSource};
 use tenor_events::Envelope;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use tenor_harness::ws::{self, Socket, send};
 use uuid::Uuid;
 
 use common::{RouterStack, eventually};
@@ -139,46 +138,15 @@ async fn twenty_concurrent_applications_through_the_router_make_one_loan() {
     }
 }
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
+/// A graphql-transport-ws connection through the router, initialised with `token`.
 async fn subscribe_socket(stack: &RouterStack, token: &str) -> Socket {
-    let mut request = stack.router.ws_url().into_client_request().unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    send(
-        &mut socket,
-        json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }),
-    )
-    .await;
-    let ack = next(&mut socket).await.unwrap();
-    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    let mut socket = ws::connect(&stack.router).await;
+    ws::init(&mut socket, Some(token)).await;
     socket
-}
-
-async fn send(socket: &mut Socket, message: Value) {
-    socket
-        .send(Message::Text(message.to_string().into()))
-        .await
-        .unwrap();
 }
 
 async fn next(socket: &mut Socket) -> Result<Value, u16> {
-    loop {
-        let frame = tokio::time::timeout(Duration::from_secs(20), socket.next())
-            .await
-            .expect("nothing from the router within 20 s");
-        match frame {
-            Some(Ok(Message::Text(text))) => return Ok(serde_json::from_str(&text).unwrap()),
-            Some(Ok(Message::Close(Some(close)))) => return Err(u16::from(close.code)),
-            Some(Ok(Message::Close(None))) | None => return Err(0),
-            Some(Ok(_)) => continue,
-            Some(Err(e)) => panic!("websocket error: {e}"),
-        }
-    }
+    ws::next(socket, Duration::from_secs(20)).await
 }
 
 const WATCH: &str = "subscription Watch($loanId: ID) { loanStatusChanged(loanId: $loanId) { status previousStatus reason loan { id status user { id fullname } } } }";

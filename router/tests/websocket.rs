@@ -5,65 +5,13 @@ mod common;
 
 use std::time::Duration;
 
-use futures::{SinkExt as _, StreamExt as _};
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use tenor_harness::ws::{init, next, send};
 
 use common::{RouterStack, eventually};
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn connect(stack: &RouterStack) -> Socket {
-    let mut request = stack.router.ws_url().into_client_request().unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (socket, response) = tokio_tungstenite::connect_async(request).await.unwrap();
-    assert_eq!(
-        response.headers()["sec-websocket-protocol"],
-        "graphql-transport-ws"
-    );
-    socket
-}
-
-async fn send(socket: &mut Socket, message: Value) {
-    socket
-        .send(Message::Text(message.to_string().into()))
-        .await
-        .unwrap();
-}
-
-/// The next protocol message, or the close code when the server closes.
-async fn next(socket: &mut Socket, within: Duration) -> Result<Value, u16> {
-    loop {
-        let frame = tokio::time::timeout(within, socket.next())
-            .await
-            .expect("nothing from the router in time");
-        match frame {
-            Some(Ok(Message::Text(text))) => return Ok(serde_json::from_str(&text).unwrap()),
-            Some(Ok(Message::Close(Some(close)))) => return Err(u16::from(close.code)),
-            Some(Ok(Message::Close(None))) | None => return Err(0),
-            Some(Ok(_)) => continue,
-            Some(Err(e)) => panic!("websocket error: {e}"),
-        }
-    }
-}
-
-async fn init(socket: &mut Socket, token: Option<&str>) {
-    let payload = match token {
-        Some(token) => json!({ "authorization": format!("Bearer {token}") }),
-        None => json!({}),
-    };
-    send(
-        socket,
-        json!({ "type": "connection_init", "payload": payload }),
-    )
-    .await;
-    let ack = next(socket, Duration::from_secs(10)).await.unwrap();
-    assert_eq!(ack["type"], "connection_ack", "{ack}");
+async fn connect(stack: &RouterStack) -> tenor_harness::ws::Socket {
+    tenor_harness::ws::connect(&stack.router).await
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@
 //! so the relative paths in it keep working.
 
 pub mod journeys;
+pub mod ws;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

@@ -1,0 +1,68 @@
+//! A graphql-transport-ws client for tests: connect to a router, send protocol messages, read
+//! the next one (or the close code).
+
+use std::time::Duration;
+
+use futures::{SinkExt as _, StreamExt as _};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+
+use crate::Router;
+
+pub type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens a WebSocket on the router's GraphQL path, asking for graphql-transport-ws (and checking
+/// the router agreed to it).
+pub async fn connect(router: &Router) -> Socket {
+    let mut request = router.ws_url().into_client_request().unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (socket, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+    assert_eq!(
+        response.headers()["sec-websocket-protocol"],
+        "graphql-transport-ws"
+    );
+    socket
+}
+
+/// `connection_init` (with the token where the router expects it) and its `connection_ack`.
+pub async fn init(socket: &mut Socket, token: Option<&str>) {
+    let payload = match token {
+        Some(token) => json!({ "authorization": format!("Bearer {token}") }),
+        None => json!({}),
+    };
+    send(
+        socket,
+        json!({ "type": "connection_init", "payload": payload }),
+    )
+    .await;
+    let ack = next(socket, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+}
+
+pub async fn send(socket: &mut Socket, message: Value) {
+    socket
+        .send(Message::Text(message.to_string().into()))
+        .await
+        .unwrap();
+}
+
+/// The next protocol message, or the close code when the server closes (0 without one).
+pub async fn next(socket: &mut Socket, within: Duration) -> Result<Value, u16> {
+    loop {
+        let frame = tokio::time::timeout(within, socket.next())
+            .await
+            .expect("nothing from the router in time");
+        match frame {
+            Some(Ok(Message::Text(text))) => return Ok(serde_json::from_str(&text).unwrap()),
+            Some(Ok(Message::Close(Some(close)))) => return Err(u16::from(close.code)),
+            Some(Ok(Message::Close(None))) | None => return Err(0),
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => panic!("websocket error: {e}"),
+        }
+    }
+}
