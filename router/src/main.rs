@@ -75,15 +75,20 @@ fn main() -> ExitCode {
 }
 
 fn run_serve(config: String) -> anyhow::Result<()> {
-    if std::env::var(CONFIG_ENV).ok().as_deref() != Some(config.as_str()) {
-        // hive-router takes its config path only from the environment: re-execute with it set
-        // (same pid, same arguments).
+    // hive-router takes some settings only from the environment: re-execute with them set (same
+    // pid, same arguments) — setting them in-process would need `unsafe` (edition 2024).
+    let wanted = serve::engine_environment(&config, &|name| std::env::var(name).ok());
+    let missing: Vec<&(String, String)> = wanted
+        .iter()
+        .filter(|(name, value)| std::env::var(name).ok().as_deref() != Some(value.as_str()))
+        .collect();
+    if !missing.is_empty() {
         let exe = std::env::current_exe()?;
         let err = Command::new(exe)
             .args(std::env::args_os().skip(1))
-            .env(CONFIG_ENV, &config)
+            .envs(missing.iter().map(|(name, value)| (name, value)))
             .exec();
-        anyhow::bail!("cannot re-execute with {CONFIG_ENV} set: {err}");
+        anyhow::bail!("cannot re-execute with the engine's environment set: {err}");
     }
     serve::guard(&config)?;
     serve::run().map_err(|e| anyhow::anyhow!("router: {e}"))

@@ -181,6 +181,30 @@ async fn a_staff_scoped_field_is_null_with_forbidden_for_a_customer_and_the_rest
         errors[0]["extensions"]["reason"], "UNAUTHORIZED_FIELD_OR_TYPE",
         "{response}"
     );
+    // The spec's `path`, which Apollo Kotlin/iOS match errors to fields with.
+    assert_eq!(errors[0]["path"], json!(["users"]), "{response}");
+    let nested = stack
+        .gql(
+            "query Nested { me { id kyc { documentNumber } } }",
+            json!({}),
+            Some(&token),
+        )
+        .await;
+    let hidden = nested["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["extensions"]["code"] == "FORBIDDEN")
+        .unwrap_or_else(|| panic!("{nested}"));
+    assert_eq!(
+        hidden["path"],
+        json!(["me", "kyc", "documentNumber"]),
+        "{nested}"
+    );
+    // Signed out, a signed-in-only field says UNAUTHENTICATED with its path too.
+    let anonymous = stack.gql("query Me { me { id } }", json!({}), None).await;
+    assert_eq!(error_codes(&anonymous), ["UNAUTHENTICATED"], "{anonymous}");
+    assert_eq!(anonymous["errors"][0]["path"], json!(["me"]), "{anonymous}");
 
     // Straight at the subgraph with the same customer token: refused there too.
     let direct = post_graphql(
@@ -254,6 +278,76 @@ async fn hostile_documents_are_refused_before_any_subgraph_call() {
     assert_eq!(response.status(), 413, "{}", response.text().await.unwrap());
 
     assert_eq!(stack.subgraphs.count("users_auth").await, accounts_before);
+}
+
+/// Spec rules the engine skipped: an ambiguous document and a 33-bit `Int` variable are request
+/// errors, and neither reaches a subgraph.
+#[tokio::test]
+async fn ambiguous_operations_and_out_of_range_ints_are_request_errors() {
+    let stack = RouterStack::start().await;
+    let customer = stack.customer().await;
+    let token = stack.router.login(&customer).await;
+    let raw = |body: Value| {
+        reqwest::Client::new()
+            .post(stack.router.graphql_url())
+            .header("content-type", "application/json")
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+
+    let two = "query A { me { id } } query B { mySessions { nodes { id } } }";
+    let response = raw(json!({ "query": two })).await.unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["data"].is_null(), "no operation may run: {body}");
+    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("operationName"),
+        "{body}"
+    );
+    // With a name, the named one runs.
+    let named: Value = raw(json!({ "query": two, "operationName": "B" }))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(named["data"]["mySessions"].is_object(), "{named}");
+    assert!(named["data"]["me"].is_null(), "{named}");
+
+    let quote = "query Q($amount: Int!, $tenor: Int!) { quoteLoan(amount: $amount, tenorMonths: $tenor) { quote { totalCost } userErrors { code } } }";
+    for (amount, tenor) in [(2_147_483_648_i64, 3_i64), (1_000_000, -2_147_483_649)] {
+        let response =
+            raw(json!({ "query": quote, "variables": { "amount": amount, "tenor": tenor } }))
+                .await
+                .unwrap();
+        assert_eq!(response.status(), 400);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{body}");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("32-bit"),
+            "{body}"
+        );
+    }
+    // The largest Int is fine at the edge (the loan rules answer it).
+    let at_limit: Value =
+        raw(json!({ "query": quote, "variables": { "amount": 2_147_483_647, "tenor": 3 } }))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(
+        at_limit["data"]["quoteLoan"]["userErrors"][0]["code"], "AMOUNT_TOO_HIGH",
+        "{at_limit}"
+    );
 }
 
 #[tokio::test]

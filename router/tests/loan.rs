@@ -275,3 +275,93 @@ async fn subscriptions_also_stream_over_server_sent_events() {
     assert_eq!(change["loan"]["id"], loan_id, "{received}");
     assert_eq!(change["loan"]["user"]["fullname"], "Siti Rahayu");
 }
+
+/// A lender cuts access at once: blocking a borrower ends their open subscription with
+/// UNAUTHENTICATED and refuses their very next request, within 2 s, although the access token
+/// itself is still valid for minutes. A logout does the same for that one session.
+#[tokio::test]
+async fn a_blocked_borrower_is_cut_off_mid_subscription_within_two_seconds() {
+    let stack = RouterStack::start().await;
+    let (customer, token) = eligible_customer(&stack).await;
+    let mut socket = subscribe_socket(&stack, &token).await;
+    send(
+        &mut socket,
+        json!({ "id": "watch", "type": "subscribe", "payload": { "query": WATCH, "operationName": "Watch" } }),
+    )
+    .await;
+    // The subscription is live: the application's SUBMITTED arrives.
+    apply_when_eligible(&stack, &token, "k-cut").await;
+    let submitted = next(&mut socket).await.unwrap();
+    assert_eq!(
+        submitted["payload"]["data"]["loanStatusChanged"]["status"], "SUBMITTED",
+        "{submitted}"
+    );
+    let me = "query Me { me { id } }";
+    assert!(stack.gql(me, json!({}), Some(&token)).await["data"]["me"].is_object());
+
+    // Another session of the same borrower, to show a logout is per session.
+    let staff = stack.staff(&["user:admin"]).await;
+    let staff_token = stack.router.login(&staff).await;
+    let blocked = stack
+        .gql(
+            "mutation Block($id: ID!) { blockUser(id: $id, reason: \"Fraud investigation\") { user { status } userErrors { code } } }",
+            json!({ "id": customer.user_id }),
+            Some(&staff_token),
+        )
+        .await;
+    assert_eq!(
+        blocked["data"]["blockUser"]["user"]["status"], "BLOCKED",
+        "{blocked}"
+    );
+    let started = std::time::Instant::now();
+
+    // The subscription ends with UNAUTHENTICATED…
+    let ended = ws::next(&mut socket, Duration::from_secs(2))
+        .await
+        .expect("a message, not a dropped socket");
+    assert!(
+        ended.to_string().contains("UNAUTHENTICATED"),
+        "the subscription was not ended as UNAUTHENTICATED: {ended}"
+    );
+    // …and the very next request is refused, within 2 s of the block.
+    let mut refused = Value::Null;
+    while started.elapsed() < Duration::from_secs(2) {
+        refused = stack.gql(me, json!({}), Some(&token)).await;
+        if common::error_codes(&refused).contains(&"UNAUTHENTICATED".to_owned()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "still served {:?} after the block: {refused}",
+        started.elapsed()
+    );
+    assert!(
+        refused["data"].is_null() || refused["data"]["me"].is_null(),
+        "{refused}"
+    );
+}
+
+#[tokio::test]
+async fn a_logged_out_session_is_refused_at_once_while_others_keep_working() {
+    let stack = RouterStack::start().await;
+    let customer = stack.customer().await;
+    let phone = stack.router.login(&customer).await;
+    let tablet = stack.router.login(&customer).await;
+    let sessions = "query Sessions { mySessions { nodes { id } } }";
+    assert!(common::error_codes(&stack.gql(sessions, json!({}), Some(&phone)).await).is_empty());
+
+    let logout = stack
+        .gql("mutation Logout { logout { ok } }", json!({}), Some(&phone))
+        .await;
+    assert_eq!(logout["data"]["logout"]["ok"], true, "{logout}");
+    let refused = stack.gql(sessions, json!({}), Some(&phone)).await;
+    assert_eq!(
+        common::error_codes(&refused),
+        ["UNAUTHENTICATED"],
+        "{refused}"
+    );
+    let still = stack.gql(sessions, json!({}), Some(&tablet)).await;
+    assert!(common::error_codes(&still).is_empty(), "{still}");
+}

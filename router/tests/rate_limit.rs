@@ -119,3 +119,93 @@ async fn a_redis_outage_does_not_become_an_api_outage() {
         router.log()
     );
 }
+
+/// Each worker drives its own Redis connection: while one worker is blocked (here by the test
+/// fault header; in the field by a CPU-bound request), requests on the other are still counted,
+/// well within the Redis timeout, instead of timing out and slipping through unthrottled.
+#[tokio::test]
+async fn a_blocked_worker_does_not_switch_the_limiter_off_for_the_others() {
+    let subgraphs = Subgraphs::start().await;
+    let mut config = subgraphs.router_config(free_port());
+    limited(&mut config, (8, 0.01), (1000, 100.0));
+    set(&mut config, "http.workers", yaml(json!(2)));
+    set(
+        &mut config,
+        "plugins.worker_watchdog.config.test_faults",
+        yaml(json!(true)),
+    );
+    set(
+        &mut config,
+        "plugins.worker_watchdog.config.stall_after",
+        yaml(json!("30s")),
+    );
+    let router = Router::start(&config).await;
+
+    // One keep-alive connection: its first request makes that worker's Redis connection (under
+    // the old single shared connection, the only one), the second blocks that same worker.
+    let first = reqwest::Client::builder()
+        .pool_max_idle_per_host(1)
+        .build()
+        .unwrap();
+    let send = |client: &reqwest::Client, fault: Option<&'static str>| {
+        let mut request = client
+            .post(router.graphql_url())
+            .header("content-type", "application/json")
+            .body(r#"{"query":"{ __typename }"}"#);
+        if let Some(fault) = fault {
+            request = request.header("x-tenor-test-fault", fault);
+        }
+        request.send()
+    };
+    assert_eq!(send(&first, None).await.unwrap().status(), 200);
+    // Both workers have made their connections (each one's first use connects, which in a debug
+    // build can take longer than the timeout by itself).
+    for _ in 0..4 {
+        assert_eq!(
+            send(&reqwest::Client::new(), None).await.unwrap().status(),
+            200
+        );
+    }
+    let blocker = send(&first, Some("block=5000"));
+    // Fresh connections, all at once and well before the block ends: those the other worker
+    // takes answer at once, and are counted; those queued behind the block time out.
+    let probes = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let attempts = (0..16).map(|_| async {
+            let client = reqwest::Client::new();
+            let started = std::time::Instant::now();
+            match tokio::time::timeout(std::time::Duration::from_millis(1500), send(&client, None))
+                .await
+            {
+                Ok(Ok(response)) => Some((response.status().as_u16(), started.elapsed())),
+                _ => None,
+            }
+        });
+        futures::future::join_all(attempts)
+            .await
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+    };
+    let (blocked, answered) = tokio::join!(blocker, probes);
+    let refused = answered.iter().filter(|(status, _)| *status == 429).count();
+    assert!(
+        answered.len() >= 4,
+        "the free worker answered only {answered:?}"
+    );
+    assert!(
+        refused >= 1,
+        "nothing was refused, so nothing was counted: {answered:?}"
+    );
+    // The blocked request itself is answered once its worker is free (and counted: the bucket is
+    // empty by then).
+    assert!(
+        matches!(blocked.unwrap().status().as_u16(), 200 | 429),
+        "the blocked request was not answered normally"
+    );
+    assert!(
+        !router.log().contains("Redis timed out"),
+        "{}",
+        router.log()
+    );
+}

@@ -1,4 +1,4 @@
-//! Events about people: registration (auth) and profile/status changes (user).
+//! Events about people: registration and ended sessions (auth), profile/status changes (user).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -70,6 +70,25 @@ impl DomainEvent for UserProfileUpdatedV1 {
     const TYPE: &'static str = "user.profile.updated.v1";
 }
 
+/// Published by auth on `auth.events` (subject and key = the session id) once for every session
+/// it ends — logout, `logoutAllSessions`, `revokeSession`, `changePassword` (the other
+/// sessions), refresh-token reuse, `revokeBiometricDevice`, an account blocked or deleted — in
+/// the transaction that revokes it. Auth mirrors it into Redis for the router; every loan
+/// replica ends the session's live subscriptions. Access tokens carry the session id as `sid`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionRevokedV1 {
+    pub session_id: Uuid,
+    pub user_id: Uuid,
+    /// Why: `LOGOUT`, `LOGOUT_ALL`, `PASSWORD_CHANGED`, `REFRESH_TOKEN_REUSE`,
+    /// `DEVICE_REVOKED`, `ACCOUNT_BLOCKED`, `ACCOUNT_DELETED`, `ACCOUNT_INACTIVE`, …
+    pub reason: String,
+    pub revoked_at: DateTime<Utc>,
+}
+
+impl DomainEvent for SessionRevokedV1 {
+    const TYPE: &'static str = "auth.session.revoked.v1";
+}
+
 #[cfg(test)]
 mod tests {
     use tenor_events::Envelope;
@@ -124,5 +143,29 @@ mod tests {
                 .unwrap(),
             event
         );
+    }
+
+    #[test]
+    fn session_revoked_has_stable_field_names() {
+        let event = SessionRevokedV1 {
+            session_id: Uuid::max(),
+            user_id: Uuid::nil(),
+            reason: "LOGOUT".into(),
+            revoked_at: DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
+        };
+        assert_eq!(
+            serde_json::to_value(&event).unwrap(),
+            serde_json::json!({
+                "session_id": "ffffffff-ffff-ffff-ffff-ffffffffffff",
+                "user_id": "00000000-0000-0000-0000-000000000000",
+                "reason": "LOGOUT",
+                "revoked_at": "2027-01-15T08:00:00Z",
+            })
+        );
+        let envelope =
+            Envelope::new("/tenor/auth", event.session_id.to_string(), &event, None).unwrap();
+        assert_eq!(envelope.event_type(), "auth.session.revoked.v1");
+        let back = Envelope::from_slice(&envelope.to_bytes()).unwrap();
+        assert_eq!(back.decode::<SessionRevokedV1>().unwrap(), event);
     }
 }

@@ -21,11 +21,41 @@ pub struct KafkaConfig {
 impl KafkaConfig {
     /// `KAFKA_BROKERS` (required).
     pub fn from_env(env: &mut Env, client_id: &str) -> Self {
+        let brokers: String = env.required("KAFKA_BROKERS");
+        if !brokers.is_empty() && !valid_brokers(&brokers) {
+            env.fail(
+                "KAFKA_BROKERS",
+                "is not a list of bootstrap servers host[:port][,host[:port]…]".to_owned(),
+            );
+        }
         Self {
-            brokers: env.required("KAFKA_BROKERS"),
+            brokers,
             client_id: client_id.to_owned(),
         }
     }
+}
+
+/// `host[:port]`, comma-separated (empty entries ignored), as librdkafka takes them (its own
+/// check only logs, and the service would wait for a broker that cannot exist).
+fn valid_brokers(brokers: &str) -> bool {
+    let mut entries = brokers.split(',').map(str::trim).filter(|b| !b.is_empty());
+    let mut any = false;
+    entries.all(|broker| {
+        any = true;
+        let host = match broker.rsplit_once(':') {
+            Some((host, port)) if !host.ends_with(':') => {
+                if port.parse::<u16>().is_err() {
+                    return false;
+                }
+                host
+            }
+            _ => broker,
+        };
+        !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._[]:".contains(&b))
+    }) && any
 }
 
 /// The producer used by the outbox relay and the DLQ: idempotent with `acks=all`, so a retried
@@ -82,4 +112,32 @@ pub fn readiness(producer: FutureProducer) -> Arc<dyn ReadinessCheck> {
             .map_err(|e| e.to_string())?
         }
     })
+}
+
+#[cfg(test)]
+mod broker_tests {
+    use super::valid_brokers;
+
+    #[test]
+    fn broker_lists() {
+        for ok in [
+            "127.0.0.1:59092",
+            "kafka-1:9092, kafka-2:9092",
+            "kafka",
+            "[::1]:9092",
+            "kafka:9092,",
+        ] {
+            assert!(valid_brokers(ok), "{ok}");
+        }
+        for bad in [
+            "127.0.0.1:x",
+            "",
+            " , ",
+            "a b:9092",
+            "http://kafka:9092",
+            "kafka:99999",
+        ] {
+            assert!(!valid_brokers(bad), "{bad}");
+        }
+    }
 }

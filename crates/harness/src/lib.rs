@@ -169,7 +169,9 @@ impl Subgraphs {
             ("CONSUMER_INITIAL_BACKOFF".to_owned(), "50ms".to_owned()),
         ]);
         let auth_config = tenor_auth::config::AuthConfig::from_env(&mut env);
-        let auth_config = env.finish(auth_config).unwrap();
+        let mut auth_config = env.finish(auth_config).unwrap();
+        // Its own group per run: parallel tests would otherwise rebalance one shared group.
+        auth_config.revocation.consumer.group_id = format!("tenor-auth-revocations-test-{run}");
         let (auth, _) = tenor_auth::build(&auth_config).await.unwrap();
         tokio::spawn(tenor_auth::run(
             auth_config,
@@ -242,6 +244,7 @@ impl Subgraphs {
             ("CREDIT_EVENTS_TOPIC".to_owned(), credit_topic.clone()),
             ("KYC_EVENTS_TOPIC".to_owned(), kyc_topic.clone()),
             ("USER_EVENTS_TOPIC".to_owned(), user_topic.clone()),
+            ("AUTH_EVENTS_TOPIC".to_owned(), auth_topic.clone()),
             (
                 "AUTH_JWKS_URL".to_owned(),
                 format!("{auth_url}/.well-known/jwks.json"),
@@ -385,6 +388,16 @@ impl Subgraphs {
         }
     }
 
+    /// Every service database of this stack, by service name (auth, user, kyc, loan).
+    pub fn database_urls(&self) -> [(&'static str, &str); 4] {
+        [
+            ("auth", self._auth_db.url()),
+            ("user", self._user_db.url()),
+            ("kyc", self.kyc_db.url()),
+            ("loan", self.loan_db.url()),
+        ]
+    }
+
     /// The PEM file auth signs with (key id `k1`).
     pub fn key_file(&self) -> &Path {
         &self.key_file
@@ -464,8 +477,17 @@ impl Router {
 
     /// Like [`Router::start`] with another build of the router (the benchmark's stock one).
     pub async fn start_binary(binary: &Path, config: &Yaml) -> Self {
+        Self::start_binary_with_env(binary, config, &[]).await
+    }
+
+    /// Like [`Router::start`] with extra environment variables.
+    pub async fn start_with_env(config: &Yaml, env: &[(&str, &str)]) -> Self {
+        Self::start_binary_with_env(&workspace_binary("tenor-router"), config, env).await
+    }
+
+    async fn start_binary_with_env(binary: &Path, config: &Yaml, env: &[(&str, &str)]) -> Self {
         let port = config["http"]["port"].as_u64().unwrap() as u16;
-        let mut router = Self::spawn_binary(binary, config).await;
+        let mut router = Self::spawn_binary(binary, config, env).await;
         let ready = format!("http://127.0.0.1:{port}/readiness");
         for _ in 0..300 {
             if let Ok(Some(status)) = router.child.try_wait() {
@@ -486,10 +508,15 @@ impl Router {
 
     /// Starts the router binary on `config` without waiting (for start-up refusals).
     pub async fn spawn(config: &Yaml) -> Self {
-        Self::spawn_binary(&workspace_binary("tenor-router"), config).await
+        Self::spawn_with_env(config, &[]).await
     }
 
-    async fn spawn_binary(binary: &Path, config: &Yaml) -> Self {
+    /// Like [`Router::spawn`] with extra environment variables.
+    pub async fn spawn_with_env(config: &Yaml, env: &[(&str, &str)]) -> Self {
+        Self::spawn_binary(&workspace_binary("tenor-router"), config, env).await
+    }
+
+    async fn spawn_binary(binary: &Path, config: &Yaml, env: &[(&str, &str)]) -> Self {
         let port = config["http"]["port"].as_u64().unwrap() as u16;
         let id = Uuid::new_v4().simple();
         // Beside the committed file, so its relative paths resolve the same way.
@@ -501,6 +528,7 @@ impl Router {
             .env("ROUTER_CONFIG_FILE_PATH", &config_file)
             .env_remove("PORT")
             .env_remove("LOG_LEVEL")
+            .envs(env.iter().copied())
             .current_dir(repo_root())
             .stdout(Stdio::from(log.try_clone().unwrap()))
             .stderr(Stdio::from(log))
@@ -615,15 +643,20 @@ pub fn free_port() -> u16 {
 }
 
 pub async fn post_graphql(url: &str, query: &str, variables: Value, token: Option<&str>) -> Value {
+    // A hang is a failure to report, not a test that never ends.
     let mut request = reqwest::Client::new()
         .post(url)
+        .timeout(Duration::from_secs(30))
         .header("content-type", "application/json")
         .header("accept", "application/graphql-response+json")
         .json(&json!({ "query": query, "variables": variables }));
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
-    let response = request.send().await.unwrap();
+    let response = request
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("POST {url}: {e}"));
     let status = response.status();
     let text = response.text().await.unwrap();
     serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: {text}"))

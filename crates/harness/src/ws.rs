@@ -21,7 +21,13 @@ pub async fn connect(router: &Router) -> Socket {
         "sec-websocket-protocol",
         "graphql-transport-ws".parse().unwrap(),
     );
-    let (socket, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let (socket, response) = tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio_tungstenite::connect_async(request),
+    )
+    .await
+    .expect("WebSocket handshake within 10 s")
+    .unwrap();
     assert_eq!(
         response.headers()["sec-websocket-protocol"],
         "graphql-transport-ws"
@@ -65,4 +71,13 @@ pub async fn next(socket: &mut Socket, within: Duration) -> Result<Value, u16> {
             Some(Err(e)) => panic!("websocket error: {e}"),
         }
     }
+}
+
+/// Sends `text` as one text frame as it is (hostile tests: invalid or deeply nested JSON that a
+/// `serde_json::Value` could not even hold).
+pub async fn send_text(socket: &mut Socket, text: &str) {
+    socket
+        .send(Message::Text(text.to_owned().into()))
+        .await
+        .unwrap();
 }

@@ -167,10 +167,25 @@ pub fn load_or_exit<T>(service: &str, read: impl FnOnce(&mut Env) -> T) -> T {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct HumanDuration(pub Duration);
 
+/// A malformed duration. Its message never repeats the text (humantime's errors quote the
+/// unit they did not understand, and a value may be a secret put in the wrong variable).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DurationSyntax;
+
+impl fmt::Display for DurationSyntax {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("not a duration such as 250ms, 30s, 15m, 7days")
+    }
+}
+
+impl std::error::Error for DurationSyntax {}
+
 impl FromStr for HumanDuration {
-    type Err = humantime::DurationError;
+    type Err = DurationSyntax;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        humantime::parse_duration(s).map(HumanDuration)
+        humantime::parse_duration(s)
+            .map(HumanDuration)
+            .map_err(|_| DurationSyntax)
     }
 }
 
@@ -267,6 +282,19 @@ mod tests {
         let text = errors.to_string();
         assert!(text.contains("SAMPLE_URL: is required"), "{text}");
         assert!(!text.contains("soon-ish-secret"), "value leaked: {text}");
+    }
+
+    #[test]
+    fn malformed_durations_are_not_quoted() {
+        let mut env = Env::from_pairs([("TIMEOUT", "15 hunter2"), ("SAMPLE_URL", "x")]);
+        let sample = read(&mut env);
+        let text = env.finish(sample).unwrap_err().to_string();
+        assert!(text.contains("TIMEOUT: is malformed"), "{text}");
+        assert!(!text.contains("hunter2"), "value leaked: {text}");
+        assert_eq!(
+            "0".parse::<HumanDuration>(),
+            Ok(HumanDuration(Duration::ZERO))
+        );
     }
 
     #[test]

@@ -25,8 +25,16 @@ pub struct DbConfig {
 impl DbConfig {
     /// `<PREFIX>_DATABASE_URL` (required), `DB_MAX_CONNECTIONS` (10), `DB_ACQUIRE_TIMEOUT` (5s).
     pub fn from_env(env: &mut Env, url_var: &str) -> Self {
+        let url: String = env.required(url_var);
+        if !url.is_empty() && url.parse::<tokio_postgres::Config>().is_err() {
+            // Caught here rather than at the first connection, with the variable's name.
+            env.fail(
+                url_var,
+                "is not a PostgreSQL URL (postgres://user:password@host:port/database)".to_owned(),
+            );
+        }
         Self {
-            url: env.required(url_var),
+            url,
             max_connections: env.optional("DB_MAX_CONNECTIONS", 10),
             acquire_timeout: env
                 .optional("DB_ACQUIRE_TIMEOUT", HumanDuration(Duration::from_secs(5)))

@@ -1,5 +1,5 @@
 //! What every Tenor service shares: configuration, telemetry, the operational HTTP endpoints,
-//! access-token verification, and PostgreSQL plumbing.
+//! access-token verification, PostgreSQL plumbing, and the text-input policy.
 
 pub mod auth;
 pub mod config;
@@ -9,6 +9,7 @@ pub mod graphql;
 pub mod http;
 pub mod mongo;
 pub mod telemetry;
+pub mod text;
 
 #[cfg(feature = "test-support")]
 pub mod testing;

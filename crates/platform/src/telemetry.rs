@@ -23,7 +23,8 @@ impl std::str::FromStr for LogFormat {
         match s {
             "json" => Ok(Self::Json),
             "pretty" => Ok(Self::Pretty),
-            other => Err(format!("expected json or pretty, got {other:?}")),
+            // The value is not repeated: errors never echo configuration values.
+            _ => Err("expected json or pretty".to_owned()),
         }
     }
 }
@@ -37,11 +38,18 @@ pub struct TelemetryConfig {
 
 impl TelemetryConfig {
     /// `LOG_FORMAT` (json) and `RUST_LOG` (info).
+    /// A `RUST_LOG` that is not a valid filter is refused (it used to fall back to `info`
+    /// silently, hiding the typo).
     pub fn from_env(env: &mut Env) -> Self {
-        Self {
-            format: env.optional("LOG_FORMAT", LogFormat::Json),
-            filter: env.optional("RUST_LOG", "info".to_owned()),
+        let format = env.optional("LOG_FORMAT", LogFormat::Json);
+        let filter: String = env.optional("RUST_LOG", "info".to_owned());
+        if EnvFilter::try_new(&filter).is_err() {
+            env.fail(
+                "RUST_LOG",
+                "is not a log filter such as info or info,tenor_auth=debug".to_owned(),
+            );
         }
+        Self { format, filter }
     }
 }
 

@@ -19,17 +19,20 @@ use hive_router::executor::plugins::hooks::on_subgraph_execute::{
 };
 use hive_router::executor::plugins::plugin_trait::{RouterPlugin, StartHookPayload as _};
 use serde::Deserialize;
+use serde_with::{DisplayFromStr, PickFirst, serde_as};
 
 /// The client's address as the router trusts it, in the plugin context.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub IpAddr);
 
+#[serde_as]
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientIpConfig {
     /// How many proxies in front of the router append to `X-Forwarded-For`. 0: the router is the
-    /// edge and the TCP peer is the client.
+    /// edge and the TCP peer is the client. A number, or a string from `from_env`.
     #[serde(default)]
+    #[serde_as(as = "PickFirst<(_, DisplayFromStr)>")]
     pub trusted_hops: usize,
 }
 

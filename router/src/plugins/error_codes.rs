@@ -7,6 +7,11 @@
 //!   with one of several `*_JWT*` codes; to a client they all mean "sign in again".
 //!
 //! The router's own code is kept in `extensions.reason` for support.
+//!
+//! A field the router nulls also gets the spec's `path` (GraphQL spec §7.1.2), which Apollo
+//! Kotlin/iOS read to match an error to its field; hive-router only writes its own
+//! `extensions.affectedPath` (`me.kyc.documentNumber`). Its path names response keys and no list
+//! indices (the field is refused in every item), so neither does ours.
 
 use hive_router::GraphQLError;
 use hive_router::executor::plugins::hooks::on_graphql_error::{
@@ -16,6 +21,7 @@ use hive_router::executor::plugins::hooks::on_plugin_init::{
     OnPluginInitPayload, OnPluginInitResult,
 };
 use hive_router::executor::plugins::plugin_trait::RouterPlugin;
+use hive_router::executor::response::graphql_error::{GraphQLErrorPath, GraphQLErrorPathSegment};
 use hive_router::http::StatusCode;
 use serde::Deserialize;
 
@@ -76,12 +82,41 @@ pub fn translate(error: &mut GraphQLError, authenticated: bool) -> Option<Status
         _ => return None,
     };
     error.message = message.to_owned();
+    if error.path.is_none()
+        && let Some(affected) = error.extensions.affected_path.as_deref()
+        && !affected.is_empty()
+    {
+        error.path = Some(response_path(affected));
+    }
     error.extensions.code = Some(new_code.to_owned());
     error
         .extensions
         .extensions
         .insert("reason".to_owned(), code.as_str().into());
     status
+}
+
+/// `me.loans[2].purpose` → `["me", "loans", 2, "purpose"]`.
+fn response_path(affected: &str) -> GraphQLErrorPath {
+    let mut path = GraphQLErrorPath::default();
+    for key in affected.split('.') {
+        let mut parts = key.split('[');
+        if let Some(field) = parts.next()
+            && !field.is_empty()
+        {
+            path.segments
+                .push(GraphQLErrorPathSegment::String(field.to_owned()));
+        }
+        for index in parts {
+            match index.trim_end_matches(']').parse::<usize>() {
+                Ok(i) => path.segments.push(GraphQLErrorPathSegment::Index(i)),
+                Err(_) => path
+                    .segments
+                    .push(GraphQLErrorPathSegment::String(index.to_owned())),
+            }
+        }
+    }
+    path
 }
 
 #[cfg(test)]
@@ -115,6 +150,21 @@ mod tests {
             assert_eq!(e.extensions.code.as_deref(), Some("UNAUTHENTICATED"));
             assert!(!e.message.contains("router message"));
         }
+    }
+
+    #[test]
+    fn a_hidden_field_gets_the_spec_path() {
+        let mut e = error("UNAUTHORIZED_FIELD_OR_TYPE").add_affected_path("me.kyc.documentNumber");
+        translate(&mut e, true);
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(
+            json["path"],
+            serde_json::json!(["me", "kyc", "documentNumber"])
+        );
+        let mut e = error("UNAUTHORIZED_FIELD_OR_TYPE").add_affected_path("loans[2].purpose");
+        translate(&mut e, true);
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["path"], serde_json::json!(["loans", 2, "purpose"]));
     }
 
     #[test]

@@ -6,5 +6,14 @@
 
 pub mod client_ip;
 pub mod error_codes;
+pub mod json_guard;
+pub mod operation_checks;
 pub mod rate_limit;
 pub mod request_id;
+pub mod worker_watchdog;
+
+/// Set in the plugin context once [`operation_checks`] has checked an operation from its
+/// already-parsed parameters (WebSocket), so the parse-time check does not run twice. HTTP
+/// requests each have their own context and never carry it.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckedFromParams;

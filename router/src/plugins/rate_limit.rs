@@ -9,8 +9,18 @@
 //! Over the limit: HTTP 429, `Retry-After` (whole seconds), and a GraphQL error with
 //! `extensions.code = RATE_LIMITED` and `retryAfterMs`. If Redis is unreachable the request is
 //! let through and a warning logged: a limiter outage must not become an API outage.
+//!
+//! Revoked sessions: the per-user round trip also asks whether the token's session (`sid`) was
+//! revoked — auth sets `<revocation_prefix>:session:<sid>` for every session it ends (logout,
+//! revoke, password change, refresh reuse, account blocked or deleted) for as long as an access
+//! token of that session can live. Such a token is refused with `401 UNAUTHENTICATED` at once,
+//! instead of working until it expires.
+//!
+//! Each worker thread has its own Redis connection, driven by that worker's own runtime: one
+//! busy worker cannot stall the limiter on the others (a single shared connection would have its
+//! I/O driven by whichever worker happened to create it).
 
-use std::sync::Arc;
+use std::cell::RefCell;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -31,16 +41,20 @@ use hive_router::http::StatusCode;
 use hive_router::ntex::http::Response;
 use redis::aio::ConnectionManager;
 use serde::Deserialize;
-use tokio::sync::OnceCell;
+use serde_with::{DisplayFromStr, PickFirst, serde_as};
 
 use super::client_ip::ClientIp;
 
+/// `from_env` placeholders hand plugins strings; numbers are accepted in either form.
+#[serde_as]
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Bucket {
     /// Requests allowed in a burst.
+    #[serde_as(as = "PickFirst<(_, DisplayFromStr)>")]
     pub capacity: u32,
     /// Tokens added back per second (the sustained rate).
+    #[serde_as(as = "PickFirst<(_, DisplayFromStr)>")]
     pub refill_per_second: f64,
 }
 
@@ -56,10 +70,17 @@ pub struct RateLimitConfig {
     /// How long one Redis round trip may take before the request is let through.
     #[serde(default = "default_timeout", with = "hive_router::humantime_serde")]
     pub redis_timeout: Duration,
+    /// Where auth lists revoked sessions: `<prefix>:session:<sid>`.
+    #[serde(default = "default_revocation_prefix")]
+    pub revocation_prefix: String,
 }
 
 fn default_prefix() -> String {
     "tenor:ratelimit".to_owned()
+}
+
+fn default_revocation_prefix() -> String {
+    "tenor:revoked".to_owned()
 }
 
 fn default_timeout() -> Duration {
@@ -72,9 +93,13 @@ pub struct RateLimitPlugin {
     /// GraphiQL files are not.
     graphql_path: String,
     client: redis::Client,
-    // One multiplexed connection for the process, made on first use (inside a worker's runtime).
-    connection: Arc<OnceCell<ConnectionManager>>,
     script: redis::Script,
+}
+
+thread_local! {
+    /// This worker's connection, made on its first use (on this worker's runtime, so its I/O
+    /// is driven here and nowhere else).
+    static CONNECTION: RefCell<Option<ConnectionManager>> = const { RefCell::new(None) };
 }
 
 /// Set when a request was refused, so the HTTP response gets `Retry-After`.
@@ -83,9 +108,21 @@ struct Refused {
     retry_after_ms: u64,
 }
 
+/// What one bucket round trip decided.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Verdict {
+    Allowed,
+    Limited { retry_after_ms: u64 },
+    SessionRevoked,
+}
+
 /// Atomic token bucket: refill by elapsed time (Redis's clock, so replicas agree), take one token
-/// if there is one, else report how long until there will be.
+/// if there is one, else report how long until there will be. With a second key (the session's
+/// revocation marker) a revoked session is reported first and takes no token.
 const TOKEN_BUCKET: &str = r#"
+if KEYS[2] and redis.call('EXISTS', KEYS[2]) == 1 then
+  return { -1, 0 }
+end
 local capacity = tonumber(ARGV[1])
 local per_ms = tonumber(ARGV[2])
 local t = redis.call('TIME')
@@ -136,7 +173,6 @@ impl RouterPlugin for RateLimitPlugin {
             config,
             graphql_path,
             client,
-            connection: Arc::new(OnceCell::new()),
             script: redis::Script::new(TOKEN_BUCKET),
         })
     }
@@ -151,8 +187,9 @@ impl RouterPlugin for RateLimitPlugin {
             }
             let ip = payload.context.get_ref::<ClientIp>().map(|ip| ip.0);
             if let Some(ip) = ip
-                && let Some(retry_after_ms) =
-                    self.take(&format!("ip:{ip}"), self.config.per_ip).await
+                && let Verdict::Limited { retry_after_ms } = self
+                    .take(&format!("ip:{ip}"), self.config.per_ip, None)
+                    .await
             {
                 return payload.end_with_response(refused_response(retry_after_ms));
             }
@@ -185,55 +222,84 @@ impl RouterPlugin for RateLimitPlugin {
         if !authenticated {
             return payload.proceed();
         }
-        let Some(user) = verified_subject(payload.router_http_request.headers) else {
+        let Some(claims) = verified_claims(payload.router_http_request.headers) else {
             return payload.proceed();
         };
+        let revocation_key = claims
+            .sid
+            .as_deref()
+            .map(|sid| format!("{}:session:{sid}", self.config.revocation_prefix));
         match self
-            .take(&format!("user:{user}"), self.config.per_user)
+            .take(
+                &format!("user:{}", claims.sub),
+                self.config.per_user,
+                revocation_key.as_deref(),
+            )
             .await
         {
-            Some(retry_after_ms) => {
+            Verdict::Limited { retry_after_ms } => {
                 payload.context.insert(Refused { retry_after_ms });
                 payload.end_with_graphql_error(
                     rate_limited(retry_after_ms),
                     StatusCode::TOO_MANY_REQUESTS,
                 )
             }
-            None => payload.proceed(),
+            Verdict::SessionRevoked => {
+                payload.end_with_graphql_error(session_revoked(), StatusCode::UNAUTHORIZED)
+            }
+            Verdict::Allowed => payload.proceed(),
         }
     }
 }
 
 impl RateLimitPlugin {
-    /// Takes one token from `key`'s bucket; `Some(retry_after_ms)` when there was none.
-    async fn take(&self, key: &str, bucket: Bucket) -> Option<u64> {
+    /// This worker's connection (two first requests racing on one worker may both connect; the
+    /// last one is kept, the other dropped).
+    async fn connection(&self) -> redis::RedisResult<ConnectionManager> {
+        if let Some(connection) = CONNECTION.with(|c| c.borrow().clone()) {
+            return Ok(connection);
+        }
+        let connection = ConnectionManager::new(self.client.clone()).await?;
+        CONNECTION.with(|c| *c.borrow_mut() = Some(connection.clone()));
+        Ok(connection)
+    }
+
+    /// Takes one token from `key`'s bucket, first checking `revoked` (a session's marker) when
+    /// given. Redis trouble lets the request through.
+    async fn take(&self, key: &str, bucket: Bucket, revoked: Option<&str>) -> Verdict {
         let key = format!("{}:{key}", self.config.key_prefix);
         let attempt = async {
-            let mut connection = self
-                .connection
-                .get_or_try_init(|| ConnectionManager::new(self.client.clone()))
-                .await?
-                .clone();
-            self.script
-                .key(&key)
+            let mut connection = self.connection().await?;
+            let mut invocation = self.script.key(&key);
+            if let Some(revoked) = revoked {
+                invocation.key(revoked);
+            }
+            invocation
                 .arg(bucket.capacity)
                 .arg(bucket.refill_per_second / 1000.0)
-                .invoke_async::<(u8, u64)>(&mut connection)
+                .invoke_async::<(i8, u64)>(&mut connection)
                 .await
         };
         match tokio::time::timeout(self.config.redis_timeout, attempt).await {
-            Ok(Ok((1, _))) => None,
-            Ok(Ok((_, retry_ms))) => Some(retry_ms.max(1)),
+            Ok(Ok((1, _))) => Verdict::Allowed,
+            Ok(Ok((-1, _))) => Verdict::SessionRevoked,
+            Ok(Ok((_, retry_ms))) => Verdict::Limited {
+                retry_after_ms: retry_ms.max(1),
+            },
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "rate limiter: Redis failed; request let through");
-                None
+                Verdict::Allowed
             }
             Err(_) => {
                 tracing::warn!("rate limiter: Redis timed out; request let through");
-                None
+                Verdict::Allowed
             }
         }
     }
+}
+
+fn session_revoked() -> GraphQLError {
+    GraphQLError::from_message_and_code("This session has ended: sign in again", "UNAUTHENTICATED")
 }
 
 fn rate_limited(retry_after_ms: u64) -> GraphQLError {
@@ -264,17 +330,23 @@ fn refused_response(retry_after_ms: u64) -> Response {
         .body(body.to_string())
 }
 
-/// The `sub` of the bearer token in `headers`. Only called after the router verified that very
+/// What the limiter needs from a token.
+#[derive(Debug, PartialEq, Deserialize)]
+struct Claims {
+    sub: String,
+    sid: Option<String>,
+}
+
+/// The claims of the bearer token in `headers`. Only called after the router verified that very
 /// token for this request, so reading the payload without checking the signature again is safe.
-fn verified_subject(headers: &hive_router::ntex::http::HeaderMap) -> Option<String> {
+fn verified_claims(headers: &hive_router::ntex::http::HeaderMap) -> Option<Claims> {
     let value = headers.get("authorization")?.to_str().ok()?;
     let token = value.strip_prefix("Bearer ")?;
     let payload = token.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload)
         .ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    claims["sub"].as_str().map(str::to_owned)
+    serde_json::from_slice(&bytes).ok()
 }
 
 #[cfg(test)]
@@ -282,9 +354,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn subject_comes_from_the_bearer_token_payload() {
-        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(br#"{"sub":"0192a7f0-0000-7000-8000-000000000001","scope":"loan:apply"}"#);
+    fn subject_and_session_come_from_the_bearer_token_payload() {
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
+            br#"{"sub":"0192a7f0-0000-7000-8000-000000000001","sid":"s-1","scope":"loan:apply"}"#,
+        );
         let mut headers = hive_router::ntex::http::HeaderMap::new();
         headers.insert(
             "authorization".parse().unwrap(),
@@ -293,13 +366,45 @@ mod tests {
                 .unwrap(),
         );
         assert_eq!(
-            verified_subject(&headers).as_deref(),
-            Some("0192a7f0-0000-7000-8000-000000000001")
+            verified_claims(&headers),
+            Some(Claims {
+                sub: "0192a7f0-0000-7000-8000-000000000001".to_owned(),
+                sid: Some("s-1".to_owned()),
+            })
         );
         headers.insert(
             "authorization".parse().unwrap(),
             "Basic abc".parse().unwrap(),
         );
-        assert_eq!(verified_subject(&headers), None);
+        assert_eq!(verified_claims(&headers), None);
+    }
+
+    #[test]
+    fn numbers_from_the_environment_arrive_as_strings() {
+        let bucket: Bucket = serde_json::from_value(
+            serde_json::json!({ "capacity": "200", "refill_per_second": "2.5" }),
+        )
+        .unwrap();
+        assert_eq!(
+            bucket,
+            Bucket {
+                capacity: 200,
+                refill_per_second: 2.5
+            }
+        );
+        let bucket: Bucket =
+            serde_json::from_value(serde_json::json!({ "capacity": 7, "refill_per_second": 3 }))
+                .unwrap();
+        assert_eq!(
+            bucket,
+            Bucket {
+                capacity: 7,
+                refill_per_second: 3.0
+            }
+        );
+        let bad = serde_json::from_value::<Bucket>(
+            serde_json::json!({ "capacity": "many", "refill_per_second": 1 }),
+        );
+        assert!(bad.is_err());
     }
 }

@@ -6,6 +6,7 @@ use tenor_contracts::identity::{AccountKind, UserRegisteredV1};
 use tenor_contracts::sources;
 use tenor_events::{Envelope, enqueue};
 use tenor_platform::graphql::{ClientInfo, UserError};
+use tenor_platform::text::TextPolicy;
 use uuid::Uuid;
 
 use crate::domain::identity::{self, IdentifierError};
@@ -13,7 +14,7 @@ use crate::domain::password;
 use crate::domain::throttle::{after_failure, refused};
 use crate::service::{AuthService, Failure, IssuedTokens, Outcome, SessionOrigin, reject};
 use crate::store::accounts::{self, NewAccount, Taken};
-use crate::store::sessions::{self, Revoke};
+use crate::store::sessions::Revoke;
 
 pub const MAX_FULLNAME_CHARS: usize = 100;
 pub const MAX_DEVICE_TEXT_CHARS: usize = 128;
@@ -35,18 +36,28 @@ struct Valid {
 
 fn validate(input: &Registration) -> Result<Valid, Vec<UserError>> {
     let mut errors = Vec::new();
-    let fullname = input.fullname.trim().to_owned();
-    let fullname_chars = fullname.chars().count();
-    if fullname_chars == 0
-        || fullname_chars > MAX_FULLNAME_CHARS
-        || fullname.chars().any(char::is_control)
+    // The platform text policy (NFC, no control/bidi/invisible/tag characters, whitespace
+    // collapsed); every refusal keeps the published code FULLNAME_INVALID.
+    let fullname = match TextPolicy::single_line(MAX_FULLNAME_CHARS)
+        .clean("fullname", &input.fullname)
     {
-        errors.push(UserError::new(
-            "FULLNAME_INVALID",
-            Some("fullname"),
-            format!("Nama lengkap 1–{MAX_FULLNAME_CHARS} karakter. / Full name must be 1–{MAX_FULLNAME_CHARS} characters."),
-        ));
-    }
+        Ok(fullname) => fullname,
+        Err(refusal) => {
+            let message = if refusal.is_invalid_characters() {
+                "Nama lengkap mengandung karakter yang tidak diizinkan. / Full name contains characters that are not allowed.".to_owned()
+            } else {
+                format!(
+                    "Nama lengkap 1–{MAX_FULLNAME_CHARS} karakter. / Full name must be 1–{MAX_FULLNAME_CHARS} characters."
+                )
+            };
+            errors.push(UserError::new(
+                "FULLNAME_INVALID",
+                Some("fullname"),
+                message,
+            ));
+            String::new()
+        }
+    };
     let email = identity::normalise_email(&input.email);
     if email == Err(IdentifierError::EmailInvalid) {
         errors.push(UserError::new(
@@ -305,7 +316,9 @@ impl AuthService {
                 "Akun tidak ditemukan. / Account not found.",
             );
         };
-        if !password::verify_async(current, account.password_hash.clone()).await {
+        if current.chars().count() > password::MAX_CHARS
+            || !password::verify_async(current, account.password_hash.clone()).await
+        {
             return reject(
                 "INVALID_CREDENTIALS",
                 Some("currentPassword"),
@@ -320,20 +333,21 @@ impl AuthService {
             return reject(rejection.code(), Some("newPassword"), rejection.message());
         }
         let hash = password::hash_async(new).await;
-        conn.transaction::<(), diesel::result::Error, _>(async |conn| {
-            accounts::set_password(conn, user_id, &hash).await?;
-            sessions::revoke(
-                conn,
-                Revoke::AllOf {
-                    auth_id: user_id,
-                    except: session_id,
-                },
-                "PASSWORD_CHANGED",
-            )
+        let ended = conn
+            .transaction::<_, diesel::result::Error, _>(async |conn| {
+                accounts::set_password(conn, user_id, &hash).await?;
+                self.revoke_sessions(
+                    conn,
+                    Revoke::AllOf {
+                        auth_id: user_id,
+                        except: session_id,
+                    },
+                    "PASSWORD_CHANGED",
+                )
+                .await
+            })
             .await?;
-            Ok(())
-        })
-        .await?;
+        self.revoked(&ended).await;
         Ok(())
     }
 }

@@ -11,12 +11,14 @@ use tenor_platform::telemetry::TelemetryConfig;
 
 use crate::domain::throttle::ThrottlePolicy;
 use crate::keys::KeyFiles;
+use crate::revocation::RevocationConfig;
 
 #[derive(Debug, Clone)]
 pub struct TokenPolicy {
     pub issuer: String,
     pub audience: String,
-    /// Access-token lifetime (~15 min: short, because access tokens cannot be revoked).
+    /// Access-token lifetime (~15 min). Tokens of a revoked session are refused by the router
+    /// through the Redis revocation set until they expire.
     pub access_ttl: Duration,
     /// Absolute session lifetime: refresh stops working after it.
     pub session_ttl: Duration,
@@ -35,8 +37,10 @@ pub struct AuthConfig {
     pub kafka: KafkaConfig,
     pub relay: RelayConfig,
     pub consumer: ConsumerConfig,
-    /// Where auth publishes (`user.registered`).
+    /// Where auth publishes (`user.registered`, `auth.session.revoked`).
     pub auth_events_topic: String,
+    /// The Redis revocation set the router checks, and the consumer that keeps it current.
+    pub revocation: RevocationConfig,
     pub signing_keys: KeyFiles,
     pub active_signing_key: String,
     pub tokens: TokenPolicy,
@@ -69,19 +73,28 @@ impl AuthConfig {
                 "names no key in AUTH_SIGNING_KEYS".to_owned(),
             );
         }
+        let auth_events_topic: String = env.optional("AUTH_EVENTS_TOPIC", "auth.events".to_owned());
+        let access_ttl = duration(env, "AUTH_ACCESS_TOKEN_TTL", Duration::from_secs(15 * 60));
+        let revocation = revocation_from_env(
+            env,
+            &consumer,
+            &auth_events_topic,
+            access_ttl + verifier.leeway,
+        );
         Self {
             telemetry: TelemetryConfig::from_env(env),
             database: DbConfig::from_env(env, "AUTH_DATABASE_URL"),
             relay: RelayConfig::from_env(env),
             consumer,
             kafka,
-            auth_events_topic: env.optional("AUTH_EVENTS_TOPIC", "auth.events".to_owned()),
+            auth_events_topic,
+            revocation,
             signing_keys,
             active_signing_key,
             tokens: TokenPolicy {
                 issuer: verifier.issuer,
                 audience: verifier.audience,
-                access_ttl: duration(env, "AUTH_ACCESS_TOKEN_TTL", Duration::from_secs(15 * 60)),
+                access_ttl,
                 session_ttl: duration(env, "AUTH_SESSION_TTL", Duration::from_secs(30 * 24 * 3600)),
                 refresh_reuse_grace: duration(
                     env,
@@ -108,5 +121,113 @@ impl AuthConfig {
                 source_window: duration(env, "LOGIN_SOURCE_WINDOW", defaults.source_window),
             },
         }
+    }
+}
+
+/// `AUTH_REVOCATION_REDIS_URL` (default `REDIS_URL`), `AUTH_REVOCATION_KEY_PREFIX`
+/// (`tenor:revoked`), `AUTH_REVOCATION_TTL` (access-token TTL + `AUTH_LEEWAY`, never less).
+fn revocation_from_env(
+    env: &mut Env,
+    consumer: &ConsumerConfig,
+    auth_events_topic: &str,
+    token_lifetime: Duration,
+) -> RevocationConfig {
+    let (var, redis_url) = match env.maybe::<String>("AUTH_REVOCATION_REDIS_URL") {
+        Some(url) => ("AUTH_REVOCATION_REDIS_URL", url),
+        None => (
+            "REDIS_URL",
+            env.optional("REDIS_URL", "redis://127.0.0.1:56379/".to_owned()),
+        ),
+    };
+    if redis::Client::open(redis_url.as_str()).is_err() {
+        env.fail(var, "is not a redis:// URL".to_owned());
+    }
+    let ttl = duration(env, "AUTH_REVOCATION_TTL", token_lifetime);
+    if ttl < token_lifetime {
+        env.fail(
+            "AUTH_REVOCATION_TTL",
+            "must be at least AUTH_ACCESS_TOKEN_TTL + AUTH_LEEWAY, or revoked tokens would work again"
+                .to_owned(),
+        );
+    }
+    // Its own group: it reads auth's own topic, independently of the user.events consumer.
+    let mut mirror = consumer.clone();
+    mirror.group_id = format!("{}-revocations", consumer.group_id);
+    mirror.topics = vec![auth_events_topic.to_owned()];
+    // The mirror retries Redis itself and only returns an error when shutting down; with at
+    // least two attempts the runner then stops without storing the offset (no dead letter).
+    mirror.max_attempts = mirror.max_attempts.max(2);
+    RevocationConfig {
+        redis_url,
+        key_prefix: env.optional("AUTH_REVOCATION_KEY_PREFIX", "tenor:revoked".to_owned()),
+        ttl,
+        timeout: Duration::from_secs(1),
+        consumer: mirror,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("AUTH_DATABASE_URL", "postgres://x/y"),
+            ("KAFKA_BROKERS", "k:1"),
+            ("AUTH_SIGNING_KEYS", "k1=/nonexistent.pem"),
+            ("AUTH_ACTIVE_SIGNING_KEY", "k1"),
+        ]
+    }
+
+    #[test]
+    fn revocation_defaults_follow_redis_url_and_the_token_lifetime() {
+        let mut env = Env::from_pairs(base());
+        let config = AuthConfig::from_env(&mut env);
+        let config = env.finish(config).unwrap();
+        assert_eq!(config.revocation.redis_url, "redis://127.0.0.1:56379/");
+
+        let mut pairs = base();
+        pairs.push(("REDIS_URL", "redis://cache.internal:6379/"));
+        let mut env = Env::from_pairs(pairs);
+        let config = AuthConfig::from_env(&mut env);
+        let config = env.finish(config).unwrap();
+        assert_eq!(config.revocation.redis_url, "redis://cache.internal:6379/");
+        assert_eq!(config.revocation.key_prefix, "tenor:revoked");
+        assert_eq!(config.revocation.ttl, Duration::from_secs(15 * 60 + 30));
+        assert_eq!(
+            config.revocation.consumer.group_id,
+            "tenor-auth-revocations"
+        );
+        assert_eq!(config.revocation.consumer.topics, ["auth.events"]);
+        assert_eq!(config.consumer.topics, ["user.events"]);
+    }
+
+    #[test]
+    fn revocation_settings_are_checked() {
+        let mut pairs = base();
+        pairs.extend([
+            ("REDIS_URL", "redis://ignored/"),
+            ("AUTH_REVOCATION_REDIS_URL", "redis://revocations:6380/2"),
+            ("AUTH_REVOCATION_KEY_PREFIX", "t1:revoked"),
+            ("AUTH_ACCESS_TOKEN_TTL", "5m"),
+            ("AUTH_LEEWAY", "10s"),
+        ]);
+        let mut env = Env::from_pairs(pairs.clone());
+        let config = AuthConfig::from_env(&mut env);
+        let config = env.finish(config).unwrap();
+        assert_eq!(config.revocation.redis_url, "redis://revocations:6380/2");
+        assert_eq!(config.revocation.key_prefix, "t1:revoked");
+        assert_eq!(config.revocation.ttl, Duration::from_secs(310));
+
+        pairs.extend([
+            ("AUTH_REVOCATION_REDIS_URL", "not a url"),
+            ("AUTH_REVOCATION_TTL", "1m"),
+        ]);
+        let mut env = Env::from_pairs(pairs);
+        let config = AuthConfig::from_env(&mut env);
+        assert_eq!(
+            env.finish(config).unwrap_err().vars(),
+            ["AUTH_REVOCATION_REDIS_URL", "AUTH_REVOCATION_TTL"]
+        );
     }
 }

@@ -3,14 +3,15 @@
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use tenor_platform::graphql::ClientInfo;
+use tenor_platform::text::{TextPolicy, is_plain_token};
 use uuid::Uuid;
 
 use crate::accounts::MAX_DEVICE_TEXT_CHARS;
 use crate::domain::biometric;
 use crate::service::{AuthService, IssuedTokens, Outcome, PendingTokens, SessionOrigin, reject};
+use crate::store::accounts;
 use crate::store::devices::{self, Device};
 use crate::store::sessions::Revoke;
-use crate::store::{accounts, sessions};
 
 fn valid_device_id(device_id: &str) -> bool {
     !device_id.is_empty()
@@ -46,17 +47,15 @@ impl AuthService {
         if !valid_device_id(device_id) {
             return device_id_invalid();
         }
-        let name = name.trim();
-        if name.is_empty()
-            || name.chars().count() > MAX_DEVICE_TEXT_CHARS
-            || name.chars().any(char::is_control)
-        {
+        // The platform text policy; every refusal keeps the code DEVICE_NAME_INVALID.
+        let Ok(name) = TextPolicy::single_line(MAX_DEVICE_TEXT_CHARS).clean("name", name) else {
             return reject(
                 "DEVICE_NAME_INVALID",
                 Some("name"),
                 "Nama perangkat tidak valid. / Invalid device name.",
             );
-        }
+        };
+        let name = name.as_str();
         let Some(der) = biometric::parse_public_key(public_key) else {
             return reject(
                 "BIOMETRIC_KEY_INVALID",
@@ -114,6 +113,22 @@ impl AuthService {
     ) -> Outcome<IssuedTokens> {
         if !valid_device_id(device_id) {
             return device_id_invalid();
+        }
+        // Shapes first: a nonce or signature that cannot be one of ours is refused before the
+        // database sees it (and before the challenge is consumed).
+        if !is_plain_token(nonce, 128) {
+            return reject(
+                "CHALLENGE_INVALID",
+                Some("nonce"),
+                "Tantangan tidak valid atau kedaluwarsa, minta yang baru. / Challenge invalid or expired, request a new one.",
+            );
+        }
+        if !is_plain_token(signature, 4096) {
+            return reject(
+                "BIOMETRIC_SIGNATURE_INVALID",
+                Some("signature"),
+                "Verifikasi biometrik gagal. / Biometric verification failed.",
+            );
         }
         let mut conn = self.conn().await?;
         let Some(device) = devices::active(&mut conn, device_id).await? else {
@@ -184,34 +199,43 @@ impl AuthService {
 
     /// Remove a device's key and end every session opened on it.
     pub async fn revoke_device(&self, user_id: Uuid, device_id: &str) -> Outcome<()> {
+        if !valid_device_id(device_id) {
+            return device_id_invalid();
+        }
         let mut conn = self.conn().await?;
-        conn.transaction::<Outcome<()>, diesel::result::Error, _>(async |conn| {
-            let Some(device) = devices::active(conn, device_id)
-                .await?
-                .filter(|d| d.auth_id == user_id)
-            else {
-                return Ok(reject(
-                    "DEVICE_NOT_REGISTERED",
-                    Some("deviceId"),
-                    "Perangkat tidak ditemukan. / Device not found.",
-                ));
-            };
-            devices::revoke(conn, device.id).await?;
-            sessions::revoke(
-                conn,
-                Revoke::Device {
-                    auth_id: user_id,
-                    device_id,
-                },
-                "DEVICE_REVOKED",
-            )
+        let mut ended = Vec::new();
+        let ended_ref = &mut ended;
+        let outcome = conn
+            .transaction::<Outcome<()>, diesel::result::Error, _>(async |conn| {
+                let Some(device) = devices::active(conn, device_id)
+                    .await?
+                    .filter(|d| d.auth_id == user_id)
+                else {
+                    return Ok(reject(
+                        "DEVICE_NOT_REGISTERED",
+                        Some("deviceId"),
+                        "Perangkat tidak ditemukan. / Device not found.",
+                    ));
+                };
+                devices::revoke(conn, device.id).await?;
+                *ended_ref = self
+                    .revoke_sessions(
+                        conn,
+                        Revoke::Device {
+                            auth_id: user_id,
+                            device_id,
+                        },
+                        "DEVICE_REVOKED",
+                    )
+                    .await?;
+                if devices::count_active(conn, user_id).await? == 0 {
+                    accounts::set_biometric_enabled(conn, user_id, false).await?;
+                }
+                Ok(Ok(()))
+            })
             .await?;
-            if devices::count_active(conn, user_id).await? == 0 {
-                accounts::set_biometric_enabled(conn, user_id, false).await?;
-            }
-            Ok(Ok(()))
-        })
-        .await?
+        self.revoked(&ended).await;
+        outcome
     }
 
     pub async fn devices(&self, user_id: Uuid) -> Outcome<Vec<Device>> {

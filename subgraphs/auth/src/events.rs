@@ -1,18 +1,31 @@
 //! What auth consumes: `user.status.changed` from the user context. Blocking or deleting an
-//! account revokes every session at once (refresh stops working; access tokens die within
-//! their short TTL) and login is refused until the account is ACTIVE again.
+//! account revokes every session at once — refresh stops working, and each ended session is
+//! announced (`auth.session.revoked`) in the same transaction, so the router refuses its access
+//! tokens and its live subscriptions end (see [`crate::revocation`]) — and login is refused
+//! until the account is ACTIVE again.
 //!
-//! What auth publishes (`user.registered`) is written by [`crate::accounts`] through the outbox.
+//! What auth publishes (`user.registered`, `auth.session.revoked`) is written by the use cases
+//! through the outbox.
 
 use async_trait::async_trait;
 use diesel_async::AsyncPgConnection;
 use tenor_contracts::identity::{AccountStatus, UserStatusChangedV1};
-use tenor_events::{Envelope, HandlerError, TransactionalHandler};
+use tenor_events::{Envelope, HandlerError, Publisher, TransactionalHandler};
 
+use crate::revocation::revoke_sessions;
+use crate::store::accounts;
 use crate::store::sessions::Revoke;
-use crate::store::{accounts, sessions};
 
-pub struct UserStatusHandler;
+pub struct UserStatusHandler {
+    publisher: Publisher,
+}
+
+impl UserStatusHandler {
+    /// `publisher`: where the `auth.session.revoked` events of ended sessions go.
+    pub fn new(publisher: Publisher) -> Self {
+        Self { publisher }
+    }
+}
 
 #[async_trait]
 impl TransactionalHandler for UserStatusHandler {
@@ -45,15 +58,17 @@ impl TransactionalHandler for UserStatusHandler {
             AccountStatus::Blocked | AccountStatus::Deleted | AccountStatus::Inactive
         ) {
             let reason = format!("ACCOUNT_{status}");
-            let revoked = sessions::revoke(
+            let revoked = revoke_sessions(
                 conn,
+                &self.publisher,
                 Revoke::AllOf {
                     auth_id: change.user_id,
                     except: None,
                 },
                 &reason,
             )
-            .await?;
+            .await?
+            .len();
             tracing::info!(user_id = %change.user_id, status, revoked, "account status changed; sessions revoked");
         }
         Ok(())

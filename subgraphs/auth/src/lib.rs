@@ -7,6 +7,7 @@ pub mod devices;
 pub mod domain;
 pub mod events;
 pub mod keys;
+pub mod revocation;
 pub mod schema;
 pub mod service;
 pub mod sessions;
@@ -28,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::AuthConfig;
 use crate::domain::tokens::AccessTokenSigner;
 use crate::events::UserStatusHandler;
+use crate::revocation::{RevocationCache, RevocationMirror};
 use crate::service::AuthService;
 
 pub const MIGRATIONS: diesel_migrations::EmbeddedMigrations =
@@ -54,18 +56,20 @@ pub async fn build(config: &AuthConfig) -> anyhow::Result<(Arc<AuthService>, key
         audience: config.tokens.audience.clone(),
         ttl: chrono::Duration::from_std(config.tokens.access_ttl)?,
     };
+    let revocations = RevocationCache::new(&config.revocation)?;
     let service = Arc::new(AuthService {
         pool,
         signer: Arc::new(signer),
         tokens: config.tokens.clone(),
         throttle: config.throttle.clone(),
         auth_events_topic: config.auth_events_topic.clone(),
+        revocations: Some(Arc::new(revocations)),
     });
     Ok((service, ring))
 }
 
-/// Serve until `shutdown` is cancelled: GraphQL, JWKS, health, the outbox relay and the
-/// `user.status.changed` consumer.
+/// Serve until `shutdown` is cancelled: GraphQL, JWKS, health, the outbox relay, the
+/// `user.status.changed` consumer and the consumer mirroring `auth.session.revoked` into Redis.
 pub async fn run(
     config: AuthConfig,
     listener: TcpListener,
@@ -85,9 +89,15 @@ pub async fn run(
     let handler = Arc::new(PgInbox::new(
         service.pool.clone(),
         config.consumer.group_id.clone(),
-        UserStatusHandler,
+        UserStatusHandler::new(service.publisher()),
     ));
     let consumer_task = tokio::spawn(consumer.run(handler, shutdown.clone()));
+    let mirror = EventConsumer::new(config.revocation.consumer.clone())?;
+    let mirror_handler = Arc::new(RevocationMirror::new(
+        Arc::new(RevocationCache::new(&config.revocation)?),
+        shutdown.clone(),
+    ));
+    let mirror_task = tokio::spawn(mirror.run(mirror_handler, shutdown.clone()));
 
     // Auth verifies its own tokens from its key ring: no HTTP round trip to itself.
     let verifier = TokenVerifier::with_keys(
@@ -118,6 +128,6 @@ pub async fn run(
     let stop = shutdown.clone();
     serve(listener, app, async move { stop.cancelled().await }).await?;
     shutdown.cancel();
-    let _ = tokio::join!(relay_task, consumer_task);
+    let _ = tokio::join!(relay_task, consumer_task, mirror_task);
     Ok(())
 }

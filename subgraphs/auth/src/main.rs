@@ -2,11 +2,13 @@
 //! through the API (staff accounts, signing keys).
 
 use std::io::Read;
+use std::net::IpAddr;
 
 use clap::{Parser, Subcommand};
 use tenor_auth::config::AuthConfig;
+use tenor_auth::keys::KeyError;
 use tenor_contracts::identity::AccountKind;
-use tenor_platform::config::load_or_exit;
+use tenor_platform::config::{Env, load_or_exit};
 use tenor_platform::http::shutdown_signal;
 use tokio_util::sync::CancellationToken;
 
@@ -74,15 +76,18 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve() -> anyhow::Result<()> {
-    let config = load_or_exit("tenor-auth", AuthConfig::from_env);
-    let (host, port) = load_or_exit("tenor-auth", |env| {
+    let (config, host, port) = load_or_exit("tenor-auth", |env| {
+        let config = AuthConfig::from_env(env);
+        check_signing_keys(env, &config);
         (
-            env.optional("HOST", "127.0.0.1".to_owned()),
-            env.optional("PORT", 4001u16),
+            config,
+            // An address, like the other services (a name failed later, at bind, unnamed).
+            env.optional::<IpAddr>("HOST", IpAddr::from([127, 0, 0, 1])),
+            env.optional::<u16>("PORT", 4001),
         )
     });
     tenor_platform::telemetry::init("tenor-auth", &config.telemetry);
-    let listener = tokio::net::TcpListener::bind((host.as_str(), port)).await?;
+    let listener = tokio::net::TcpListener::bind((host, port)).await?;
     let shutdown = CancellationToken::new();
     let trigger = shutdown.clone();
     tokio::spawn(async move {
@@ -90,6 +95,18 @@ async fn serve() -> anyhow::Result<()> {
         trigger.cancel();
     });
     tenor_auth::run(config, listener, shutdown).await
+}
+
+/// Reads the key files at once, so a missing or unusable one stops the service with exit 2 and
+/// the variable's name instead of a bare I/O error after start-up began.
+fn check_signing_keys(env: &mut Env, config: &AuthConfig) {
+    if config.signing_keys.0.is_empty() || config.active_signing_key.is_empty() {
+        return; // already reported as missing
+    }
+    match tenor_auth::keys::load(&config.signing_keys, &config.active_signing_key) {
+        Ok(_) | Err(KeyError::ActiveMissing(_)) => {} // the latter is AUTH_ACTIVE_SIGNING_KEY's
+        Err(e) => env.fail("AUTH_SIGNING_KEYS", e.to_string()),
+    }
 }
 
 async fn create_staff(

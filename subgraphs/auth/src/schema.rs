@@ -10,9 +10,10 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use tenor_platform::graphql::{CallerExt, UserError, internal_error};
+use tenor_platform::text::{TextPolicy, TextProblem, is_plain_token};
 use uuid::Uuid;
 
-use crate::accounts::Registration;
+use crate::accounts::{MAX_DEVICE_TEXT_CHARS, Registration};
 use crate::service::{AuthService, Failure, IssuedTokens};
 use crate::store::devices::Device;
 use crate::store::sessions::Session;
@@ -339,29 +340,46 @@ impl Mutation {
         input: LoginInput,
     ) -> async_graphql::Result<AuthPayload> {
         let client = ctx.client_info();
+        let refused = |code| {
+            Ok(AuthPayload {
+                tokens: None,
+                user_errors: vec![UserError::new(
+                    code,
+                    Some("device"),
+                    "Perangkat tidak valid. / Invalid device.",
+                )],
+            })
+        };
         let (device_id, device_name) = match &input.device {
             Some(d) => (Some(d.id.as_str()), d.name.as_deref()),
             None => (None, None),
         };
-        if device_id.is_some_and(|d| d.len() > 128)
-            || device_name.is_some_and(|n| n.chars().count() > 128)
-        {
-            return Ok(AuthPayload {
-                tokens: None,
-                user_errors: vec![UserError::new(
-                    "DEVICE_ID_INVALID",
-                    Some("device"),
-                    "Perangkat tidak valid. / Invalid device.",
-                )],
-            });
+        // The device id is an opaque token; the name is free text under the platform policy.
+        if device_id.is_some_and(|d| !is_plain_token(d, MAX_DEVICE_TEXT_CHARS)) {
+            return refused("DEVICE_ID_INVALID");
         }
+        let device_name = match device_name {
+            None => None,
+            Some(name) => {
+                match TextPolicy::single_line(MAX_DEVICE_TEXT_CHARS).clean("name", name) {
+                    Ok(name) => Some(name),
+                    Err(refusal) if refusal.is_invalid_characters() => {
+                        return refused("DEVICE_NAME_INVALID");
+                    }
+                    Err(refusal) => match refusal.problem {
+                        TextProblem::Required => None,
+                        _ => return refused("DEVICE_ID_INVALID"),
+                    },
+                }
+            }
+        };
         auth_payload(
             service(ctx)
                 .login(
                     &input.identifier,
                     input.password,
                     device_id,
-                    device_name,
+                    device_name.as_deref(),
                     &client,
                 )
                 .await,

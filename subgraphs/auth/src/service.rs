@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use diesel_async::AsyncPgConnection;
+use tenor_contracts::sources;
+use tenor_events::Publisher;
 use tenor_platform::db::PgPool;
 use tenor_platform::graphql::UserError;
 use uuid::Uuid;
@@ -12,8 +14,9 @@ use uuid::Uuid;
 use crate::config::TokenPolicy;
 use crate::domain::throttle::ThrottlePolicy;
 use crate::domain::tokens::{AccessTokenSigner, new_refresh_token};
+use crate::revocation::{self, RevocationCache};
 use crate::store::accounts::Account;
-use crate::store::sessions::{self, NewSession};
+use crate::store::sessions::{self, NewSession, Revoke, Revoked};
 
 /// A use case's failure: a domain rejection for `userErrors`, or something unexpected.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +47,9 @@ pub struct AuthService {
     pub tokens: TokenPolicy,
     pub throttle: ThrottlePolicy,
     pub auth_events_topic: String,
+    /// The Redis revocation set, written right after a revocation commits (the fast path;
+    /// `None` leaves it all to the `auth.session.revoked` consumer).
+    pub revocations: Option<Arc<RevocationCache>>,
 }
 
 /// What a successful login or refresh hands to the client.
@@ -82,6 +88,32 @@ impl AuthService {
             .get()
             .await
             .map_err(|e| anyhow::anyhow!("database pool: {e}"))
+    }
+
+    /// Where auth's events go (`auth.events`), through the outbox.
+    pub fn publisher(&self) -> Publisher {
+        Publisher::new(sources::AUTH, self.auth_events_topic.clone())
+    }
+
+    /// Revoke sessions and announce each one (`auth.session.revoked`), inside the caller's
+    /// transaction. Call [`AuthService::revoked`] with the result once it committed.
+    pub async fn revoke_sessions(
+        &self,
+        conn: &mut AsyncPgConnection,
+        which: Revoke<'_>,
+        reason: &str,
+    ) -> diesel::QueryResult<Vec<Revoked>> {
+        revocation::revoke_sessions(conn, &self.publisher(), which, reason).await
+    }
+
+    /// After the revocation committed: put the sessions in the Redis revocation set now, so the
+    /// router refuses their tokens from the next request on (best effort; the events make it
+    /// certain).
+    pub async fn revoked(&self, revoked: &[Revoked]) {
+        if let Some(cache) = &self.revocations {
+            let sessions: Vec<Uuid> = revoked.iter().map(|r| r.session_id).collect();
+            cache.mark_best_effort(&sessions).await;
+        }
     }
 
     /// Scopes an account's tokens carry.

@@ -1,4 +1,6 @@
-//! Refresh-token rotation with reuse detection, logout, and the session list.
+//! Refresh-token rotation with reuse detection, logout, and the session list. Every ended
+//! session is announced in the same transaction (`auth.session.revoked`, see
+//! [`crate::revocation`]), so its access tokens stop working at once, not when they expire.
 //!
 //! Every refresh consumes the presented token and issues its successor. Presenting a consumed
 //! token again means it was copied: the whole session (the token family) is revoked
@@ -13,7 +15,7 @@ use uuid::Uuid;
 use crate::domain::tokens::{hash_refresh_token, new_refresh_token};
 use crate::service::{AuthService, IssuedTokens, Outcome, PendingTokens, reject};
 use crate::store::accounts;
-use crate::store::sessions::{self, Revoke, Session};
+use crate::store::sessions::{self, Revoke, Revoked, Session};
 
 impl AuthService {
     pub async fn refresh(&self, refresh_token: &str) -> Outcome<IssuedTokens> {
@@ -28,6 +30,8 @@ impl AuthService {
         let grace =
             chrono::Duration::from_std(self.tokens.refresh_reuse_grace).expect("grace fits");
         let mut conn = self.conn().await?;
+        let mut ended: Vec<Revoked> = Vec::new();
+        let ended_ref = &mut ended;
         let outcome = conn
             .transaction::<Outcome<PendingTokens>, diesel::result::Error, _>(async |conn| {
                 let now = Utc::now();
@@ -44,7 +48,7 @@ impl AuthService {
                     return Ok(reject("SESSION_REVOKED", None, "Sesi telah berakhir. / Session ended."));
                 };
                 if account.status != "ACTIVE" {
-                    sessions::revoke(conn, Revoke::AllOf { auth_id: account.auth_id, except: None }, "ACCOUNT_BLOCKED").await?;
+                    *ended_ref = self.revoke_sessions(conn, Revoke::AllOf { auth_id: account.auth_id, except: None }, "ACCOUNT_BLOCKED").await?;
                     return Ok(reject("ACCOUNT_BLOCKED", None, "Akun ini diblokir. / This account is blocked."));
                 }
                 if let Some(used_at) = token.used_at {
@@ -52,7 +56,7 @@ impl AuthService {
                     let retry_within_grace = now - used_at <= grace
                         && successor.as_ref().is_some_and(|s| s.used_at.is_none());
                     if !retry_within_grace {
-                        sessions::revoke(conn, Revoke::Session(session.session_id), "REFRESH_TOKEN_REUSE").await?;
+                        *ended_ref = self.revoke_sessions(conn, Revoke::Session(session.session_id), "REFRESH_TOKEN_REUSE").await?;
                         tracing::warn!(session_id = %session.session_id, user_id = %session.auth_id, "refresh token reuse: session revoked");
                         return Ok(reject("REFRESH_TOKEN_REUSED", Some("refreshToken"), "Sesi dihentikan demi keamanan, silakan masuk lagi. / For your security this session was ended, please sign in again."));
                     }
@@ -75,35 +79,57 @@ impl AuthService {
                 }))
             })
             .await?;
+        // Committed, even when the outcome is a rejection (reuse detected, account blocked).
+        self.revoked(&ended).await;
         Ok(self.finish(outcome?).await?)
     }
 
     pub async fn logout(&self, user_id: Uuid, session_id: Uuid) -> Outcome<bool> {
         let mut conn = self.conn().await?;
-        let Some(session) = sessions::find(&mut conn, session_id).await? else {
-            return Ok(false);
-        };
-        if session.auth_id != user_id {
+        // Someone else's session and one that does not exist answer the same (issue 10).
+        let session = sessions::find(&mut conn, session_id).await?;
+        if session.is_none_or(|session| session.auth_id != user_id) {
             return reject(
                 "SESSION_NOT_FOUND",
                 Some("id"),
                 "Sesi tidak ditemukan. / Session not found.",
             );
         }
-        Ok(sessions::revoke(&mut conn, Revoke::Session(session_id), "LOGOUT").await? == 1)
+        let ended = self
+            .revoke_committed(&mut conn, Revoke::Session(session_id), "LOGOUT")
+            .await?;
+        Ok(ended == 1)
     }
 
     pub async fn logout_all(&self, user_id: Uuid) -> Outcome<usize> {
         let mut conn = self.conn().await?;
-        Ok(sessions::revoke(
-            &mut conn,
-            Revoke::AllOf {
-                auth_id: user_id,
-                except: None,
-            },
-            "LOGOUT_ALL",
-        )
-        .await?)
+        Ok(self
+            .revoke_committed(
+                &mut conn,
+                Revoke::AllOf {
+                    auth_id: user_id,
+                    except: None,
+                },
+                "LOGOUT_ALL",
+            )
+            .await?)
+    }
+
+    /// Revoke and announce in a transaction of its own, then write the Redis fast path; returns
+    /// how many sessions ended.
+    async fn revoke_committed(
+        &self,
+        conn: &mut diesel_async::AsyncPgConnection,
+        which: Revoke<'_>,
+        reason: &str,
+    ) -> diesel::QueryResult<usize> {
+        let ended = conn
+            .transaction::<_, diesel::result::Error, _>(async |conn| {
+                self.revoke_sessions(conn, which, reason).await
+            })
+            .await?;
+        self.revoked(&ended).await;
+        Ok(ended.len())
     }
 
     pub async fn active_sessions(

@@ -53,6 +53,9 @@ impl KycConfig {
         let kafka = KafkaConfig::from_env(env, "tenor-kyc");
         let kyc_events_topic = env.optional("KYC_EVENTS_TOPIC", topics::KYC.to_owned());
         let public_url: String = env.optional("KYC_PUBLIC_URL", "http://127.0.0.1:4003".to_owned());
+        if !url::Url::parse(&public_url).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
+            env.fail("KYC_PUBLIC_URL", "is not an http(s) URL".into());
+        }
         let object_store_url: String = env.required("KYC_OBJECT_STORE_URL");
         let known_scheme =
             object_store_url.starts_with("file:///") || object_store_url.starts_with("s3://");

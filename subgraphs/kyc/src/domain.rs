@@ -3,6 +3,7 @@
 
 use chrono::{Datelike, NaiveDate};
 use tenor_contracts::kyc::DocumentType;
+use tenor_platform::text::{TEXT_INVALID_CHARACTERS, TextPolicy, TextProblem};
 
 /// Province codes (the first two NIK digits) in use by Dukcapil, including the Papua provinces
 /// created in 2022. A NIK from outside this list cannot have been issued.
@@ -128,9 +129,12 @@ pub fn mask(digits: &str) -> String {
 
 /// Spaces, dots and dashes are how people write these numbers (`09.254.294.3-407.000`); they
 /// carry no meaning.
+/// Only the separators people type (space, no-break space, dot, dash) are dropped: any other
+/// character — a control such as U+0085, which Rust counts as whitespace, included — stays and
+/// makes the number invalid (platform text policy: never silently strip).
 fn strip_separators(raw: &str) -> String {
     raw.chars()
-        .filter(|c| !c.is_whitespace() && *c != '.' && *c != '-')
+        .filter(|c| !matches!(c, ' ' | '\u{a0}' | '.' | '-'))
         .collect()
 }
 
@@ -395,14 +399,28 @@ pub fn decide(
 
 /// A staff reviewer's reason: required for a rejection, 3–500 characters.
 pub fn review_reason(raw: Option<&str>, required: bool) -> Result<Option<String>, &'static str> {
-    let reason = raw
-        .map(|r| r.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|r| !r.is_empty());
-    match reason {
-        None if required => Err("REASON_REQUIRED"),
-        None => Ok(None),
-        Some(r) if !(3..=500).contains(&r.chars().count()) => Err("REASON_LENGTH"),
-        Some(r) => Ok(Some(r)),
+    let Some(raw) = raw else {
+        return if required {
+            Err("REASON_REQUIRED")
+        } else {
+            Ok(None)
+        };
+    };
+    // The platform text policy (NFC; no control, bidi, invisible or tag characters; newlines
+    // accepted), then every run of whitespace collapsed: the customer reads it on one line.
+    match TextPolicy::multi_line(500)
+        .min_chars(3)
+        .clean("reason", raw)
+    {
+        Ok(reason) => Ok(Some(
+            reason.split_whitespace().collect::<Vec<_>>().join(" "),
+        )),
+        Err(refusal) => match refusal.problem {
+            TextProblem::Required if required => Err("REASON_REQUIRED"),
+            TextProblem::Required => Ok(None),
+            TextProblem::InvalidCharacter { .. } => Err(TEXT_INVALID_CHARACTERS),
+            TextProblem::TooShort { .. } | TextProblem::TooLong { .. } => Err("REASON_LENGTH"),
+        },
     }
 }
 
@@ -503,6 +521,17 @@ mod tests {
         let number = parse_document_number(DocumentType::Ktp, " 3201-0112 0390.0001 ").unwrap();
         assert_eq!(number.digits, "3201011203900001");
         assert_eq!(number.masked(), "3201********0001");
+        for hostile in [
+            "3201011203900001\u{85}",
+            "32010112\u{0}03900001",
+            "3201011203900001\u{2028}",
+            "\t3201011203900001",
+        ] {
+            assert!(
+                parse_document_number(DocumentType::Ktp, hostile).is_err(),
+                "{hostile:?}"
+            );
+        }
     }
 
     #[test]
@@ -601,6 +630,25 @@ mod tests {
         assert_eq!(
             review_reason(Some(" blurry   photo "), true),
             Ok(Some("blurry photo".into()))
+        );
+        assert_eq!(
+            review_reason(Some("blurry\r\nphoto"), true),
+            Ok(Some("blurry photo".into()))
+        );
+        for hostile in [
+            "blurry\u{0}photo",
+            "\u{202E}blurry",
+            "blur\u{200B}ry",
+            "\u{301}blurry",
+        ] {
+            assert_eq!(
+                review_reason(Some(hostile), true),
+                Err("TEXT_INVALID_CHARACTERS")
+            );
+        }
+        assert_eq!(
+            review_reason(Some(&"x".repeat(501)), true),
+            Err("REASON_LENGTH")
         );
     }
 }

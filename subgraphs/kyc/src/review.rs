@@ -34,6 +34,8 @@ pub enum ReviewRefusal {
     OwnSubmission,
     ReasonRequired,
     ReasonLength,
+    /// A character the platform text policy refuses (control, bidi, invisible, tag, …).
+    ReasonCharacters,
 }
 
 impl ReviewRefusal {
@@ -44,13 +46,14 @@ impl ReviewRefusal {
             Self::OwnSubmission => "KYC_OWN_SUBMISSION",
             Self::ReasonRequired => "REASON_REQUIRED",
             Self::ReasonLength => "REASON_LENGTH",
+            Self::ReasonCharacters => tenor_platform::text::TEXT_INVALID_CHARACTERS,
         }
     }
 
     pub fn field(self) -> &'static str {
         match self {
             Self::NotFound | Self::NotInReview | Self::OwnSubmission => "kycId",
-            Self::ReasonRequired | Self::ReasonLength => "reason",
+            Self::ReasonRequired | Self::ReasonLength | Self::ReasonCharacters => "reason",
         }
     }
 
@@ -61,6 +64,9 @@ impl ReviewRefusal {
             Self::OwnSubmission => "Staff cannot review their own submission.",
             Self::ReasonRequired => "A rejection needs a reason the customer will read.",
             Self::ReasonLength => "The reason must be 3–500 characters.",
+            Self::ReasonCharacters => {
+                "The reason contains a character that is not allowed (control, bidi or invisible)."
+            }
         }
     }
 }
@@ -80,6 +86,9 @@ impl KycService {
         let reason = match domain::review_reason(reason, decision == ReviewDecision::Reject) {
             Ok(reason) => reason,
             Err("REASON_REQUIRED") => return Ok(Err(ReviewRefusal::ReasonRequired)),
+            Err(tenor_platform::text::TEXT_INVALID_CHARACTERS) => {
+                return Ok(Err(ReviewRefusal::ReasonCharacters));
+            }
             Err(_) => return Ok(Err(ReviewRefusal::ReasonLength)),
         };
         let publisher = &self.publisher;

@@ -21,6 +21,8 @@ pub struct LoanConfig {
     pub credit_events_topic: String,
     pub kyc_events_topic: String,
     pub user_events_topic: String,
+    /// Read by the live consumer only (`auth.session.revoked` ends subscriptions).
+    pub auth_events_topic: String,
     pub product: Product,
     pub cost_cap: CostCap,
     /// Reminder `loan.installment.due` goes out this many days before the due date.
@@ -44,6 +46,7 @@ impl LoanConfig {
             env.optional("CREDIT_EVENTS_TOPIC", topics::CREDIT.to_owned());
         let kyc_events_topic: String = env.optional("KYC_EVENTS_TOPIC", topics::KYC.to_owned());
         let user_events_topic: String = env.optional("USER_EVENTS_TOPIC", topics::USER.to_owned());
+        let auth_events_topic: String = env.optional("AUTH_EVENTS_TOPIC", topics::AUTH.to_owned());
         let consumer = ConsumerConfig::from_env(
             env,
             kafka.clone(),
@@ -68,7 +71,8 @@ impl LoanConfig {
         let cap_text: String = env.optional("LOAN_COST_CAP_BANDS", "1:3000,6:2000".to_owned());
         let cost_cap = CostCap::parse(&cap_text).unwrap_or_else(|problem| {
             env.fail("LOAN_COST_CAP_BANDS", problem);
-            CostCap::parse("1:1").expect("valid fallback")
+            // The documented default, so the product is not also refused against a made-up cap.
+            CostCap::parse("1:3000,6:2000").expect("valid fallback")
         });
         if let Err(error) = product.validate(&cost_cap) {
             env.fail("LOAN_MONTHLY_RATE_PPM", error.to_string());
@@ -80,6 +84,7 @@ impl LoanConfig {
             credit_events_topic,
             kyc_events_topic,
             user_events_topic,
+            auth_events_topic,
             product,
             cost_cap,
             reminder_days_before: env.optional("LOAN_REMINDER_DAYS_BEFORE", 3u32),
@@ -105,6 +110,7 @@ mod tests {
         let mut env = Env::from_pairs([("KAFKA_BROKERS", "127.0.0.1:59092")]);
         let config = LoanConfig::from_env(&mut env);
         assert_eq!(config.loan_events_topic, "loan.events");
+        assert_eq!(config.auth_events_topic, "auth.events");
         assert_eq!(
             config.consumer.topics,
             ["credit.events", "kyc.events", "user.events"]

@@ -2,6 +2,7 @@
 //! arithmetic of prices and schedules is in [`crate::product`] and [`crate::schedule`].
 
 use chrono::{DateTime, NaiveDate, Utc};
+use tenor_platform::text::TextPolicy;
 use uuid::Uuid;
 
 use crate::product::Product;
@@ -168,17 +169,20 @@ pub fn check_terms(product: &Product, amount: i64, tenor: i32) -> Result<u32, Re
     Ok(tenor as u32)
 }
 
-/// The purpose, trimmed: 1–200 characters.
+/// The purpose under the platform text policy (NFC, no control, bidi, invisible or tag
+/// characters, whitespace collapsed): 1–200 characters. Every refusal keeps the published code
+/// `PURPOSE_INVALID`; the message says which rule.
 pub fn normalise_purpose(purpose: &str) -> Result<String, Refusal> {
-    let purpose = purpose.split_whitespace().collect::<Vec<_>>().join(" ");
-    if purpose.is_empty() || purpose.chars().count() > PURPOSE_MAX_CHARS {
-        return Err(Refusal::new(
-            "PURPOSE_INVALID",
-            Some("purpose"),
-            format!("Describe the purpose in 1 to {PURPOSE_MAX_CHARS} characters"),
-        ));
-    }
-    Ok(purpose)
+    TextPolicy::single_line(PURPOSE_MAX_CHARS)
+        .clean("purpose", purpose)
+        .map_err(|refusal| {
+            let message = if refusal.is_invalid_characters() {
+                refusal.message()
+            } else {
+                format!("Describe the purpose in 1 to {PURPOSE_MAX_CHARS} characters")
+            };
+            Refusal::new("PURPOSE_INVALID", Some("purpose"), message)
+        })
 }
 
 pub fn check_idempotency_key(key: &str) -> Result<(), Refusal> {
@@ -324,6 +328,28 @@ mod tests {
         assert!(check_idempotency_key("abc-123").is_ok());
         assert!(check_idempotency_key("").is_err());
         assert!(check_idempotency_key("a b").is_err());
+        assert!(check_idempotency_key("a\u{0}b").is_err());
+        for hostile in [
+            "modal\u{0}usaha",
+            "\u{202E}modal",
+            "modal\u{200B}",
+            "\u{301}modal",
+        ] {
+            assert_eq!(
+                normalise_purpose(hostile).unwrap_err().code,
+                "PURPOSE_INVALID"
+            );
+        }
+        assert_eq!(
+            normalise_purpose(&"x".repeat(PURPOSE_MAX_CHARS + 1))
+                .unwrap_err()
+                .code,
+            "PURPOSE_INVALID"
+        );
+        assert_eq!(
+            normalise_purpose("Renovasi\u{a0}rumah").unwrap(),
+            "Renovasi rumah"
+        );
     }
 
     #[test]

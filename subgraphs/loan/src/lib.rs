@@ -44,7 +44,8 @@ pub const MIGRATIONS: diesel_migrations::EmbeddedMigrations =
     diesel_migrations::embed_migrations!("../../migrations/loan");
 
 /// Run the service on `listener` until `shutdown` is cancelled: migrations, the outbox relay,
-/// the credit/kyc/user consumer, the live status consumer, the daily due/overdue job, and
+/// the credit/kyc/user consumer, the live status and session-revocation consumer, the daily
+/// due/overdue job, and
 /// GraphQL (HTTP + WebSocket) plus `/health`, `/ready`, `/metrics`.
 pub async fn run(
     config: LoanConfig,
@@ -78,6 +79,7 @@ pub async fn run(
     let live = tokio::spawn(hub.clone().run(
         config.kafka.clone(),
         config.loan_events_topic.clone(),
+        config.auth_events_topic.clone(),
         shutdown.child_token(),
     ));
 
@@ -107,7 +109,7 @@ pub async fn run(
                 if live {
                     Ok(())
                 } else {
-                    Err("waiting for loan.events partitions".to_owned())
+                    Err("waiting for loan.events and auth.events partitions".to_owned())
                 }
             }
         }));

@@ -1,13 +1,17 @@
 //! Live loan status for subscribers.
 //!
-//! Every loan process reads `loan.events` with a consumer group of its own (`tenor-loan-live-
-//! <uuid>`, from the latest offset, never committing), so every replica sees every status
-//! change, and fans `loan.status.changed` out to its local subscribers through a broadcast
-//! channel. A subscriber too slow to keep up skips what it missed and carries on.
+//! Every loan process reads `loan.events` and `auth.events` with a consumer group of its own
+//! (`tenor-loan-live-<uuid>`, from the latest offset, never committing), so every replica sees
+//! every status change and every revoked session. It fans `loan.status.changed` out to its local
+//! subscribers through a broadcast channel (a subscriber too slow to keep up skips what it
+//! missed and carries on), and `auth.session.revoked` ends every local subscription opened with
+//! a token of that session (`sid`), with `UNAUTHENTICATED` — the same way a subscription ends
+//! when its token expires.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_graphql::{Context, ID, Result, SimpleObject, Subscription as SubscriptionDerive};
 use chrono::{DateTime, Utc};
@@ -15,6 +19,7 @@ use futures::{Stream, StreamExt};
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::Message;
+use tenor_contracts::identity::SessionRevokedV1;
 use tenor_contracts::loan::LoanStatusChangedV1;
 use tenor_events::Envelope;
 use tenor_events::kafka::KafkaConfig;
@@ -28,10 +33,39 @@ use crate::loans::Loans;
 use crate::schema::{Loan, LoanStatusGql};
 use crate::store;
 
-/// Status changes received by this process, for its subscribers.
+/// How long a revoked session id is remembered, so a subscription opened with one of its
+/// tokens after the event arrived is refused too. Longer than any access token lives
+/// (15 min + leeway by default); after that its tokens are refused as expired anyway.
+const REVOKED_RETENTION: Duration = Duration::from_secs(60 * 60);
+
+/// Sessions revoked while this process was running (recently enough to matter).
+#[derive(Default)]
+struct RevokedSessions {
+    seen: HashMap<Uuid, Instant>,
+    last_pruned: Option<Instant>,
+}
+
+impl RevokedSessions {
+    fn insert(&mut self, session: Uuid) {
+        let now = Instant::now();
+        if self
+            .last_pruned
+            .is_none_or(|at| now.duration_since(at) > Duration::from_secs(60))
+        {
+            self.seen
+                .retain(|_, at| now.duration_since(*at) < REVOKED_RETENTION);
+            self.last_pruned = Some(now);
+        }
+        self.seen.insert(session, now);
+    }
+}
+
+/// Status changes and session revocations received by this process, for its subscribers.
 #[derive(Clone)]
 pub struct LiveHub {
     sender: broadcast::Sender<LoanStatusChangedV1>,
+    revocations: broadcast::Sender<Uuid>,
+    revoked: Arc<Mutex<RevokedSessions>>,
     assigned: Arc<AtomicBool>,
 }
 
@@ -44,8 +78,11 @@ impl Default for LiveHub {
 impl LiveHub {
     pub fn new() -> Self {
         let (sender, _) = broadcast::channel(1024);
+        let (revocations, _) = broadcast::channel(1024);
         Self {
             sender,
+            revocations,
+            revoked: Arc::default(),
             assigned: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -54,16 +91,69 @@ impl LiveHub {
         self.sender.subscribe()
     }
 
-    /// True once the Kafka consumer has its partitions (before that, events are missed).
+    /// True once the Kafka consumer has partitions of both topics (before that, events are
+    /// missed).
     pub fn is_live(&self) -> bool {
         self.assigned.load(Ordering::Relaxed)
     }
 
-    /// Consume `topic` until `shutdown`, forwarding status changes.
+    /// Whether `session` was revoked (since this process started, within the retention).
+    pub fn is_revoked(&self, session: Uuid) -> bool {
+        self.revoked
+            .lock()
+            .expect("revoked sessions lock")
+            .seen
+            .contains_key(&session)
+    }
+
+    /// Record a revoked session and tell the subscriptions (the set first, so a subscription
+    /// that subscribes then checks the set cannot miss it).
+    pub fn revoke(&self, session: Uuid) {
+        self.revoked
+            .lock()
+            .expect("revoked sessions lock")
+            .insert(session);
+        // No subscribers is fine.
+        drop(self.revocations.send(session));
+    }
+
+    /// Resolves once `session` is revoked; never for a token without a session.
+    fn revoked_session(&self, session: Option<Uuid>) -> impl Future<Output = ()> + use<> {
+        // Subscribed now, before the subscription is handed out, so nothing is missed.
+        let mut receiver = self.revocations.subscribe();
+        let hub = self.clone();
+        async move {
+            let Some(session) = session else {
+                return std::future::pending().await;
+            };
+            if hub.is_revoked(session) {
+                return;
+            }
+            loop {
+                match receiver.recv().await {
+                    Ok(revoked) if revoked == session => return,
+                    Ok(_) => {}
+                    // Too many revocations went by unread: the set still has ours if it was one.
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        if hub.is_revoked(session) {
+                            return;
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Closed) => {
+                        return std::future::pending().await;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Consume `loan_topic` and `auth_topic` until `shutdown`, forwarding status changes and
+    /// session revocations.
     pub async fn run(
         self,
         kafka: KafkaConfig,
-        topic: String,
+        loan_topic: String,
+        auth_topic: String,
         shutdown: CancellationToken,
     ) -> anyhow::Result<()> {
         let consumer: StreamConsumer = ClientConfig::new()
@@ -75,14 +165,23 @@ impl LiveHub {
             .set("enable.auto.commit", "false")
             .set("enable.partition.eof", "false")
             .create()?;
-        consumer.subscribe(&[&topic])?;
+        consumer.subscribe(&[&loan_topic, &auth_topic])?;
+        let has_both = |consumer: &StreamConsumer| {
+            consumer.assignment().is_ok_and(|assignment| {
+                let topics: Vec<String> = assignment
+                    .elements()
+                    .iter()
+                    .map(|p| p.topic().to_owned())
+                    .collect();
+                topics.contains(&loan_topic) && topics.contains(&auth_topic)
+            })
+        };
         loop {
             let message = tokio::select! {
                 () = shutdown.cancelled() => return Ok(()),
                 message = consumer.recv() => message,
                 () = tokio::time::sleep(Duration::from_millis(100)), if !self.is_live() => {
-                    let assigned = consumer.assignment().map(|a| a.count() > 0).unwrap_or(false);
-                    self.assigned.store(assigned, Ordering::Relaxed);
+                    self.assigned.store(has_both(&consumer), Ordering::Relaxed);
                     continue;
                 }
             };
@@ -94,17 +193,26 @@ impl LiveHub {
                     continue;
                 }
             };
-            self.assigned.store(true, Ordering::Relaxed);
+            if !self.is_live() {
+                self.assigned.store(has_both(&consumer), Ordering::Relaxed);
+            }
             let Ok(envelope) = Envelope::from_slice(message.payload().unwrap_or_default()) else {
                 continue;
             };
-            if !envelope.is::<LoanStatusChangedV1>() {
-                continue;
-            }
-            match envelope.decode::<LoanStatusChangedV1>() {
-                // No subscribers is fine.
-                Ok(event) => drop(self.sender.send(event)),
-                Err(error) => tracing::warn!(%error, "undecodable loan.status.changed"),
+            if envelope.is::<LoanStatusChangedV1>() {
+                match envelope.decode::<LoanStatusChangedV1>() {
+                    // No subscribers is fine.
+                    Ok(event) => drop(self.sender.send(event)),
+                    Err(error) => tracing::warn!(%error, "undecodable loan.status.changed"),
+                }
+            } else if envelope.is::<SessionRevokedV1>() {
+                match envelope.decode::<SessionRevokedV1>() {
+                    Ok(event) => {
+                        tracing::debug!(session_id = %event.session_id, "session revoked; ending its subscriptions");
+                        self.revoke(event.session_id);
+                    }
+                    Err(error) => tracing::warn!(%error, "undecodable auth.session.revoked"),
+                }
             }
         }
     }
@@ -126,6 +234,7 @@ pub struct Subscription;
 impl Subscription {
     /// Status changes of one of the caller's loans, or of all of them when `loanId` is omitted.
     /// Owner only. Ends with an `UNAUTHENTICATED` error when the access token expires.
+    // It ends the same way when the token's session is revoked (`auth.session.revoked`).
     #[graphql(directive = tenor_platform::federation::authenticated::apply())]
     async fn loan_status_changed(
         &self,
@@ -135,6 +244,14 @@ impl Subscription {
         let principal = ctx.principal()?.clone();
         let loans = ctx.data::<Loans>()?.clone();
         let hub = ctx.data::<LiveHub>()?.clone();
+        // Watch for the session's revocation from here on; one already seen refuses at once.
+        let revoked = hub.revoked_session(principal.session_id);
+        if principal
+            .session_id
+            .is_some_and(|session| hub.is_revoked(session))
+        {
+            return Err(session_revoked());
+        }
         let only = match loan_id {
             None => None,
             Some(id) => {
@@ -174,22 +291,33 @@ impl Subscription {
                     })
                 }
             });
-        let expires_at = principal.expires_at;
-        let expires_in = (expires_at - Utc::now()).to_std().unwrap_or_default();
-        // Pushes stop when the token expires; the last item then says why.
-        let expired = futures::stream::once(async move {
-            (Utc::now() >= expires_at).then(|| {
-                Err(coded_error(
+        let expires_in = (principal.expires_at - Utc::now())
+            .to_std()
+            .unwrap_or_default();
+        // Pushes stop when the token expires or its session is revoked; the last item then
+        // says why.
+        let (why_tx, why_rx) = tokio::sync::oneshot::channel();
+        let stop = async move {
+            let why = tokio::select! {
+                () = tokio::time::sleep(expires_in) => coded_error(
                     "UNAUTHENTICATED",
                     "access token has expired; subscribe again with a fresh token",
-                ))
-            })
-        })
-        .filter_map(futures::future::ready);
-        Ok(changes
-            .take_until(tokio::time::sleep(expires_in))
-            .chain(expired))
+                ),
+                () = revoked => session_revoked(),
+            };
+            let _ = why_tx.send(why);
+        };
+        let why = futures::stream::once(why_rx)
+            .filter_map(|why| futures::future::ready(why.ok().map(Err)));
+        Ok(changes.take_until(stop).chain(why))
     }
+}
+
+fn session_revoked() -> async_graphql::Error {
+    coded_error(
+        "UNAUTHENTICATED",
+        "the session of this access token has been ended; sign in again",
+    )
 }
 
 /// The broadcast receiver as a stream; lagging subscribers skip what they missed.

@@ -29,7 +29,8 @@ impl std::str::FromStr for InterestMethod {
         match s.to_ascii_uppercase().as_str() {
             "FLAT" => Ok(Self::Flat),
             "ANNUITY" => Ok(Self::Annuity),
-            other => Err(format!("{other:?} is neither FLAT nor ANNUITY")),
+            // The value is not repeated: errors never echo configuration values.
+            _ => Err("is neither FLAT nor ANNUITY".to_owned()),
         }
     }
 }
@@ -65,22 +66,26 @@ impl CostCap {
 
     /// `"1:3000,6:2000"`: tenor ≥ 1 month 0.3 %/day, tenor ≥ 6 months 0.2 %/day.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let bands = text
-            .split(',')
-            .map(|band| {
-                let (tenor, rate) = band
-                    .trim()
-                    .split_once(':')
-                    .ok_or_else(|| format!("{band:?} is not <min tenor>:<ppm per day>"))?;
-                Ok(CapBand {
-                    min_tenor_months: tenor
-                        .trim()
-                        .parse()
-                        .map_err(|e| format!("{tenor:?}: {e}"))?,
-                    ppm_per_day: rate.trim().parse().map_err(|e| format!("{rate:?}: {e}"))?,
+        let bands =
+            text.split(',')
+                .enumerate()
+                .map(|(i, band)| {
+                    let (tenor, rate) = band.trim().split_once(':').ok_or_else(|| {
+                        format!("band {} is not <min tenor>:<ppm per day>", i + 1)
+                    })?;
+                    // Positions, not the text: errors never echo configuration values.
+                    Ok(CapBand {
+                        min_tenor_months: tenor
+                            .trim()
+                            .parse()
+                            .map_err(|e| format!("band {}: tenor: {e}", i + 1))?,
+                        ppm_per_day: rate
+                            .trim()
+                            .parse()
+                            .map_err(|e| format!("band {}: ppm per day: {e}", i + 1))?,
+                    })
                 })
-            })
-            .collect::<Result<Vec<_>, String>>()?;
+                .collect::<Result<Vec<_>, String>>()?;
         Self::new(bands)
     }
 

@@ -330,7 +330,9 @@ impl CursorType for LoanCursor {
     }
 }
 
-/// Load a loan the caller may see: the owner, or staff with `loan:operate`.
+/// Load a loan the caller may see: the owner, or staff with `loan:operate`. Someone else's loan
+/// answers exactly like an id that does not exist (null, no error): the answer must not reveal
+/// that the loan exists.
 async fn visible_loan(ctx: &Context<'_>, id: &ID) -> Result<Option<Loan>> {
     let principal = ctx.principal()?;
     let Some(id) = parse_id(id) else {
@@ -338,13 +340,14 @@ async fn visible_loan(ctx: &Context<'_>, id: &ID) -> Result<Option<Loan>> {
     };
     let loans = ctx.data::<Loans>()?;
     let mut conn = loans.pool().get().await.map_err(internal_error)?;
-    let Some(loan) = store::find(&mut conn, id).await.map_err(internal_error)? else {
-        return Ok(None);
-    };
-    principal
-        .require_owner_or(loan.user_id, LOAN_OPERATE)
-        .map_err(auth_error)?;
-    Ok(Some(Loan(loan)))
+    let loan = store::find(&mut conn, id).await.map_err(internal_error)?;
+    Ok(loan
+        .filter(|loan| {
+            principal
+                .require_owner_or(loan.user_id, LOAN_OPERATE)
+                .is_ok()
+        })
+        .map(Loan))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -458,7 +461,8 @@ impl Query {
         Ok(Some(connection))
     }
 
-    /// `_entities` for `Loan`: the borrower or staff; anyone else gets null and FORBIDDEN.
+    /// `_entities` for `Loan`: the borrower or staff; anyone else gets null, as for an unknown
+    /// id (only a missing token is an error).
     #[graphql(entity)]
     async fn find_loan_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Loan>> {
         match visible_loan(ctx, &id).await {

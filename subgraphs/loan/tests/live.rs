@@ -1,6 +1,6 @@
 //! Live status over WebSocket (graphql-transport-ws), driven by Kafka: two loan processes, a
-//! subscriber on each, both see the decision; other users are refused; an expiring token ends
-//! the subscription with a clear error.
+//! subscriber on each, both see the decision; other users are refused; an expiring token or a
+//! revoked session ends the subscription with a clear error.
 
 mod common;
 
@@ -10,6 +10,7 @@ use chrono::Utc;
 use common::*;
 use serde_json::{Value, json};
 use tenor_contracts::credit::CreditDecision;
+use tenor_contracts::identity::SessionRevokedV1;
 use uuid::Uuid;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -148,4 +149,104 @@ async fn connections_need_a_valid_token_and_end_when_it_expires() {
         .await
         .expect("complete");
     assert_eq!(complete["type"], "complete", "{complete}");
+}
+
+/// The error frame that ends operation `id`, then its `complete`; the code of the error.
+async fn ended_with(client: &mut WsClient, id: &str, within: Duration) -> String {
+    let message = client
+        .next_message(within)
+        .await
+        .expect("the end of the stream");
+    assert_eq!(message["type"], "next", "{message}");
+    assert_eq!(message["id"], id, "{message}");
+    let complete = client
+        .next_message(Duration::from_secs(5))
+        .await
+        .expect("complete");
+    assert_eq!(complete["type"], "complete", "{complete}");
+    assert_eq!(complete["id"], id, "{complete}");
+    message["payload"]["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error code in {message}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_revoked_session_ends_its_subscriptions_on_every_replica_within_two_seconds() {
+    let service = TestService::start().await;
+    let second = service.another_instance().await;
+    let user = service.verified_customer().await;
+    let token_of = |session: Uuid| {
+        service.issuer.token_with(json!({
+            "sub": user.to_string(),
+            "sid": session.to_string(),
+            "scope": "loan:apply kyc:submit",
+        }))
+    };
+    let (phone, tablet) = (Uuid::new_v4(), Uuid::new_v4());
+    let (phone_token, tablet_token) = (token_of(phone), token_of(tablet));
+
+    // The phone's session subscribes on both replicas, the tablet's on the first.
+    let mut phone_a = service
+        .websocket(&service.base_url, Some(&phone_token))
+        .await;
+    let mut phone_b = service
+        .websocket(&second.base_url, Some(&phone_token))
+        .await;
+    let mut tablet_a = service
+        .websocket(&service.base_url, Some(&tablet_token))
+        .await;
+    for client in [&mut phone_a, &mut phone_b, &mut tablet_a] {
+        acked(client).await;
+        client.subscribe("mine", None).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // auth ends the phone's session (e.g. logout, or the account was blocked).
+    let revoked_at = Utc::now();
+    let started = std::time::Instant::now();
+    service
+        .publish(
+            &service.topics.auth,
+            phone,
+            &SessionRevokedV1 {
+                session_id: phone,
+                user_id: user,
+                reason: "LOGOUT".into(),
+                revoked_at,
+            },
+        )
+        .await;
+    for client in [&mut phone_a, &mut phone_b] {
+        let left = Duration::from_secs(2).saturating_sub(started.elapsed());
+        assert_eq!(ended_with(client, "mine", left).await, "UNAUTHENTICATED");
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+
+    // The tablet's subscription is untouched and still receives changes.
+    assert!(
+        tablet_a
+            .next_message(Duration::from_millis(300))
+            .await
+            .is_none()
+    );
+    let payload = service
+        .apply(&tablet_token, 2_000_000, 3, "revoked-1")
+        .await;
+    let loan = loan_id(&payload);
+    let submitted = next_status(&mut tablet_a, "mine").await;
+    assert_eq!(submitted["status"], "SUBMITTED", "{submitted}");
+    assert_eq!(submitted["loan"]["id"], loan.to_string());
+
+    // A new subscription with the revoked session's token is refused at once.
+    let mut again = service
+        .websocket(&second.base_url, Some(&phone_token))
+        .await;
+    acked(&mut again).await;
+    again.subscribe("again", None).await;
+    assert_eq!(refusal_code(&mut again, "again").await, "UNAUTHENTICATED");
 }

@@ -15,7 +15,17 @@ pub const MAX_EMAIL_LEN: usize = 254;
 /// case would be a support and fraud problem.
 pub fn normalise_email(raw: &str) -> Result<String, IdentifierError> {
     let email = raw.trim().to_lowercase();
-    if email.len() > MAX_EMAIL_LEN || !email_address::EmailAddress::is_valid(&email) {
+    // Non-ASCII local parts are valid (RFC 6531), but not control, bidi, invisible or tag
+    // characters (platform text policy): they would make two different addresses look alike.
+    if email.len() > MAX_EMAIL_LEN
+        || tenor_platform::text::check_characters(
+            &email,
+            "email",
+            tenor_platform::text::Lines::None,
+        )
+        .is_err()
+        || !email_address::EmailAddress::is_valid(&email)
+    {
         return Err(IdentifierError::EmailInvalid);
     }
     // A dotless domain is valid per RFC 5322 but never a customer's mailbox.

@@ -21,6 +21,9 @@ pub enum PasswordRejection {
     TooLong,
     TooCommon,
     TooWeak,
+    /// A control, bidi, invisible or tag character, or a lone combining mark (platform text
+    /// policy): it could not be typed again reliably and has no place in a secret.
+    InvalidCharacters,
 }
 
 impl PasswordRejection {
@@ -30,6 +33,7 @@ impl PasswordRejection {
             Self::TooLong => "PASSWORD_TOO_LONG",
             Self::TooCommon => "PASSWORD_TOO_COMMON",
             Self::TooWeak => "PASSWORD_TOO_WEAK",
+            Self::InvalidCharacters => "PASSWORD_INVALID_CHARACTERS",
         }
     }
 
@@ -45,6 +49,7 @@ impl PasswordRejection {
             Self::TooWeak => {
                 "Kata sandi mudah ditebak. / This password is too easy to guess.".into()
             }
+            Self::InvalidCharacters => "Kata sandi mengandung karakter yang tidak diizinkan. / The password contains a character that is not allowed.".into(),
         }
     }
 }
@@ -59,6 +64,22 @@ pub fn check_policy(password: &str, personal: &[&str]) -> Result<(), PasswordRej
     if chars > MAX_CHARS {
         return Err(PasswordRejection::TooLong);
     }
+    if tenor_platform::text::check_characters(
+        password,
+        "password",
+        tenor_platform::text::Lines::None,
+    )
+    .is_err()
+    {
+        return Err(PasswordRejection::InvalidCharacters);
+    }
+    // zxcvbn's cost grows with the personal inputs: long ones (refused elsewhere) are left out.
+    let personal: Vec<&str> = personal
+        .iter()
+        .copied()
+        .filter(|p| p.len() <= 256)
+        .collect();
+    let personal = personal.as_slice();
     let estimate = zxcvbn::zxcvbn(password, personal);
     let common = estimate
         .feedback()
@@ -173,6 +194,24 @@ mod tests {
     fn guessable_passwords_built_from_personal_details_are_refused() {
         let refused = check_policy("sitirahayu", &["siti", "rahayu", "siti@example.id"]);
         assert!(refused.is_err(), "{refused:?}");
+    }
+
+    #[test]
+    fn control_bidi_and_invisible_characters_are_refused() {
+        for hostile in [
+            "kopi susu\u{0} di pagi hari",
+            "kopi susu\t di pagi hari",
+            "kopi susu\u{202E} di pagi hari",
+            "kopi susu\u{200B} di pagi hari",
+            "\u{301}kopi susu di pagi hari",
+        ] {
+            assert_eq!(
+                check_policy(hostile, &[]),
+                Err(PasswordRejection::InvalidCharacters),
+                "{hostile:?}"
+            );
+        }
+        assert!(check_policy("kopi susu dí pagi hari", &[]).is_ok());
     }
 
     #[test]

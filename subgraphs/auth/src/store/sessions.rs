@@ -150,32 +150,76 @@ pub enum Revoke<'a> {
     Device { auth_id: Uuid, device_id: &'a str },
 }
 
-/// Ends the live sessions `which` selects, recording why; returns how many it ended.
+/// A session a revocation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Revoked {
+    pub session_id: Uuid,
+    pub auth_id: Uuid,
+    pub revoked_at: DateTime<Utc>,
+}
+
+/// Ends the live sessions `which` selects, recording why; returns the sessions it ended.
+///
+/// Each statement filters the updated rows themselves on `revoked_at IS NULL`, so of two
+/// concurrent revocations of one session the second re-checks the row after the first commits
+/// and skips it: a session is reported as ended exactly once.
 pub async fn revoke(
     conn: &mut AsyncPgConnection,
     which: Revoke<'_>,
     reason: &str,
-) -> QueryResult<usize> {
-    let mut live = auth_sessions::table
-        .filter(auth_sessions::revoked_at.is_null())
-        .into_boxed();
-    live = match which {
-        Revoke::Session(session_id) => live.filter(auth_sessions::session_id.eq(session_id)),
-        Revoke::AllOf { auth_id, except } => live
-            .filter(auth_sessions::auth_id.eq(auth_id))
-            .filter(auth_sessions::session_id.ne(except.unwrap_or(Uuid::nil()))),
-        Revoke::Device { auth_id, device_id } => live
-            .filter(auth_sessions::auth_id.eq(auth_id))
-            .filter(auth_sessions::device_id.eq(device_id)),
+) -> QueryResult<Vec<Revoked>> {
+    let revoked_at = Utc::now();
+    let set = (
+        auth_sessions::revoked_at.eq(revoked_at),
+        auth_sessions::revoke_reason.eq(reason),
+    );
+    let ended = (auth_sessions::session_id, auth_sessions::auth_id);
+    let live = auth_sessions::revoked_at.is_null();
+    let rows: Vec<(Uuid, Uuid)> = match which {
+        Revoke::Session(session_id) => {
+            diesel::update(
+                auth_sessions::table
+                    .filter(live)
+                    .filter(auth_sessions::session_id.eq(session_id)),
+            )
+            .set(set)
+            .returning(ended)
+            .get_results(conn)
+            .await?
+        }
+        Revoke::AllOf { auth_id, except } => {
+            diesel::update(
+                auth_sessions::table
+                    .filter(live)
+                    .filter(auth_sessions::auth_id.eq(auth_id))
+                    .filter(auth_sessions::session_id.ne(except.unwrap_or(Uuid::nil()))),
+            )
+            .set(set)
+            .returning(ended)
+            .get_results(conn)
+            .await?
+        }
+        Revoke::Device { auth_id, device_id } => {
+            diesel::update(
+                auth_sessions::table
+                    .filter(live)
+                    .filter(auth_sessions::auth_id.eq(auth_id))
+                    .filter(auth_sessions::device_id.eq(device_id)),
+            )
+            .set(set)
+            .returning(ended)
+            .get_results(conn)
+            .await?
+        }
     };
-    diesel::update(auth_sessions::table)
-        .filter(auth_sessions::session_id.eq_any(live.select(auth_sessions::session_id)))
-        .set((
-            auth_sessions::revoked_at.eq(Utc::now()),
-            auth_sessions::revoke_reason.eq(reason),
-        ))
-        .execute(conn)
-        .await
+    Ok(rows
+        .into_iter()
+        .map(|(session_id, auth_id)| Revoked {
+            session_id,
+            auth_id,
+            revoked_at,
+        })
+        .collect())
 }
 
 /// Live sessions of a user, newest first, after the cursor `(created_at, session_id)`.

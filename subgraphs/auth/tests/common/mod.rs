@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tenor_auth::config::AuthConfig;
 use tenor_events::kafka::ensure_topics;
 use tenor_platform::config::Env;
-use tenor_platform::testing::{TestDatabase, kafka_brokers};
+use tenor_platform::testing::{TestDatabase, kafka_brokers, redis_url};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -20,6 +20,12 @@ pub struct TestAuth {
     pub auth_topic: String,
     pub user_topic: String,
     pub keys_dir: PathBuf,
+    /// `AUTH_REVOCATION_KEY_PREFIX` of this test (its own, in the stack's Redis).
+    pub revocation_prefix: String,
+    /// The settings the service was last launched with.
+    pub settings: Vec<(String, String)>,
+    /// This test's consumer group suffix (stable across restarts of the service).
+    pub run: String,
     shutdown: CancellationToken,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -32,6 +38,7 @@ pub fn base_settings(
     auth_topic: &str,
     user_topic: &str,
 ) -> Vec<(String, String)> {
+    let revocation_prefix = format!("{auth_topic}:revoked");
     [
         ("AUTH_DATABASE_URL", db.url()),
         ("KAFKA_BROKERS", &kafka_brokers()),
@@ -41,6 +48,8 @@ pub fn base_settings(
         ("USER_EVENTS_TOPIC", user_topic),
         ("OUTBOX_POLL_INTERVAL", "200ms"),
         ("CONSUMER_INITIAL_BACKOFF", "50ms"),
+        ("REDIS_URL", &redis_url()),
+        ("AUTH_REVOCATION_KEY_PREFIX", &revocation_prefix),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -69,6 +78,7 @@ impl TestAuth {
             &[
                 (&auth_topic, 1),
                 (&user_topic, 1),
+                (&format!("{auth_topic}.dlq"), 1),
                 (&format!("{user_topic}.dlq"), 1),
             ],
         )
@@ -85,9 +95,12 @@ impl TestAuth {
         let mut me = Self {
             url: String::new(),
             db,
+            revocation_prefix: format!("{auth_topic}:revoked"),
             auth_topic,
             user_topic,
             keys_dir,
+            settings: Vec::new(),
+            run: suffix,
             shutdown: CancellationToken::new(),
             task: None,
         };
@@ -97,9 +110,8 @@ impl TestAuth {
 
     /// (Re)start the service on this test's database with `settings`.
     pub async fn launch(&mut self, settings: Vec<(String, String)>) {
-        let mut env = Env::from_pairs(settings);
-        let config = AuthConfig::from_env(&mut env);
-        let config = env.finish(config).expect("valid test configuration");
+        self.settings = settings.clone();
+        let config = self.config();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         self.url = format!("http://{}", listener.local_addr().unwrap());
         self.shutdown = CancellationToken::new();
@@ -121,6 +133,52 @@ impl TestAuth {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("auth did not start");
+    }
+
+    /// The configuration of the last launch. Each test has its own revocation consumer group
+    /// (parallel tests in one group would rebalance each other).
+    pub fn config(&self) -> AuthConfig {
+        let mut env = Env::from_pairs(self.settings.clone());
+        let config = AuthConfig::from_env(&mut env);
+        let mut config = env.finish(config).expect("valid test configuration");
+        config.revocation.consumer.group_id = format!("tenor-auth-revocations-test-{}", self.run);
+        config
+    }
+
+    /// The Redis key the router checks for session `sid`.
+    pub fn revocation_key(&self, sid: &str) -> String {
+        format!("{}:session:{sid}", self.revocation_prefix)
+    }
+
+    /// Remaining life of session `sid`'s revocation key in ms; `None` when there is none.
+    pub async fn revocation_ttl(&self, sid: &str) -> Option<i64> {
+        let client = redis::Client::open(redis_url()).unwrap();
+        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        let key = self.revocation_key(sid);
+        let (value, ttl): (Option<String>, i64) = redis::pipe()
+            .get(&key)
+            .pttl(&key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        match value {
+            Some(value) => {
+                assert_eq!(value, "1", "{key}");
+                Some(ttl)
+            }
+            None => None,
+        }
+    }
+
+    /// Wait (up to 15 s) for session `sid`'s revocation key; its remaining life in ms.
+    pub async fn wait_for_revocation(&self, sid: &str) -> Option<i64> {
+        for _ in 0..150 {
+            if let Some(ttl) = self.revocation_ttl(sid).await {
+                return Some(ttl);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        None
     }
 
     pub async fn stop(&mut self) {

@@ -35,6 +35,8 @@ pub struct Topics {
     pub credit: String,
     pub kyc: String,
     pub user: String,
+    /// auth's topic: the live consumer reads `auth.session.revoked` from it.
+    pub auth: String,
 }
 
 /// One running loan process.
@@ -71,6 +73,7 @@ impl TestService {
             credit: format!("test.{run}.credit.events"),
             kyc: format!("test.{run}.kyc.events"),
             user: format!("test.{run}.user.events"),
+            auth: format!("test.{run}.auth.events"),
         };
         let dlqs: Vec<String> = [&topics.credit, &topics.kyc, &topics.user]
             .iter()
@@ -81,6 +84,7 @@ impl TestService {
             (&topics.credit, 1),
             (&topics.kyc, 1),
             (&topics.user, 1),
+            (&topics.auth, 2),
         ];
         all.extend(dlqs.iter().map(|t| (t.as_str(), 1)));
         ensure_topics(&kafka_brokers(), &all)
@@ -256,6 +260,7 @@ async fn start_instance(
         ("CREDIT_EVENTS_TOPIC", topics.credit.clone()),
         ("KYC_EVENTS_TOPIC", topics.kyc.clone()),
         ("USER_EVENTS_TOPIC", topics.user.clone()),
+        ("AUTH_EVENTS_TOPIC", topics.auth.clone()),
         ("DB_MAX_CONNECTIONS", "8".to_owned()),
         ("CONSUMER_INITIAL_BACKOFF", "20ms".to_owned()),
         // A retry budget of a few seconds: long enough for a test to fix a failure mid-retry.

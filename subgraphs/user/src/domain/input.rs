@@ -1,5 +1,7 @@
 //! What people type, made fit to store: names and block reasons.
 
+use tenor_platform::text::{TextPolicy, TextProblem};
+
 use super::rejection::Rejection;
 
 /// Longest accepted full name, in characters (not bytes: Indonesian names may carry accents).
@@ -8,38 +10,28 @@ pub const FULLNAME_MAX_CHARS: usize = 100;
 pub const BLOCK_REASON_MIN_CHARS: usize = 3;
 pub const BLOCK_REASON_MAX_CHARS: usize = 500;
 
-/// Trim, collapse runs of whitespace to one space, and check length and characters.
+/// The platform text policy (NFC; no control, bidi, invisible or tag characters; trimmed,
+/// whitespace collapsed), then the length in characters.
 pub fn normalise_fullname(raw: &str) -> Result<String, Rejection> {
-    // Control characters (including newlines and bidi-less C0/C1 codes) would corrupt the
-    // documents and messages a name is printed on; refuse rather than silently strip them.
-    if raw
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, ' ' | '\t'))
-    {
-        return Err(Rejection::FullnameControlCharacters);
-    }
-    let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-    if name.is_empty() {
-        return Err(Rejection::FullnameEmpty);
-    }
-    if name.chars().count() > FULLNAME_MAX_CHARS {
-        return Err(Rejection::FullnameTooLong);
-    }
-    Ok(name)
+    // Control characters (newlines included) would corrupt the documents and messages a name is
+    // printed on, and bidi or invisible ones let a name impersonate another: refuse rather than
+    // silently strip them.
+    TextPolicy::single_line(FULLNAME_MAX_CHARS)
+        .clean("fullname", raw)
+        .map_err(|refusal| match refusal.problem {
+            TextProblem::InvalidCharacter { .. } => Rejection::FullnameControlCharacters,
+            TextProblem::Required | TextProblem::TooShort { .. } => Rejection::FullnameEmpty,
+            TextProblem::TooLong { .. } => Rejection::FullnameTooLong,
+        })
 }
 
-/// A block reason as stored: trimmed, 3..=500 characters, no control characters but newlines.
+/// A block reason as stored: the platform text policy for multi-line text (newlines and tabs
+/// allowed), trimmed, 3..=500 characters.
 pub fn normalise_block_reason(raw: &str) -> Result<String, Rejection> {
-    let reason = raw.trim();
-    let length = reason.chars().count();
-    let clean = !reason
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\t'));
-    if clean && (BLOCK_REASON_MIN_CHARS..=BLOCK_REASON_MAX_CHARS).contains(&length) {
-        Ok(reason.to_owned())
-    } else {
-        Err(Rejection::BlockReasonInvalid)
-    }
+    TextPolicy::multi_line(BLOCK_REASON_MAX_CHARS)
+        .min_chars(BLOCK_REASON_MIN_CHARS)
+        .clean("reason", raw)
+        .map_err(|_| Rejection::BlockReasonInvalid)
 }
 
 #[cfg(test)]
@@ -69,6 +61,28 @@ mod tests {
         assert_eq!(
             normalise_fullname("Siti\u{0}"),
             Err(Rejection::FullnameControlCharacters)
+        );
+        for hostile in [
+            "Siti\u{202E}",
+            "Si\u{200B}ti",
+            "Siti\u{E0041}",
+            "\u{FEFF}Siti",
+            "\u{301}Siti",
+        ] {
+            assert_eq!(
+                normalise_fullname(hostile),
+                Err(Rejection::FullnameControlCharacters),
+                "{hostile:?}"
+            );
+        }
+        assert_eq!(normalise_fullname("Jose\u{301}").unwrap(), "José");
+        assert_eq!(
+            normalise_block_reason(" fraud\r\nreview ").unwrap(),
+            "fraud\nreview"
+        );
+        assert_eq!(
+            normalise_block_reason("fraud\u{0}review"),
+            Err(Rejection::BlockReasonInvalid)
         );
         // The limit counts characters: 100 accented letters are fine although > 100 bytes.
         assert!(normalise_fullname(&"é".repeat(FULLNAME_MAX_CHARS)).is_ok());

@@ -4,6 +4,7 @@
 use async_graphql::connection::{Connection, CursorType, Edge};
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use tenor_platform::graphql::{CallerExt, UserError, coded_error, internal_error};
+use tenor_platform::text::{TextPolicy, TextProblem};
 
 use super::USER_ADMIN;
 use super::cursor::UserCursor;
@@ -162,21 +163,25 @@ fn position_after(after: Option<String>) -> Result<Option<PagePosition>> {
         .map(|c| c.0))
 }
 
-/// The filter as the store takes it: a blank query is no query; a long one is refused.
+/// The filter as the store takes it: a blank query is no query; a long one, or one with
+/// characters the text policy refuses (NUL would fail in PostgreSQL), is refused.
 fn list_filter(filter: UserFilter) -> Result<ListFilter> {
-    let query = filter
-        .query
-        .map(|q| q.trim().to_owned())
-        .filter(|q| !q.is_empty());
-    if query
-        .as_ref()
-        .is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS)
-    {
-        return Err(coded_error(
-            "BAD_USER_INPUT",
-            format!("query must be at most {MAX_QUERY_CHARS} characters"),
-        ));
-    }
+    let query = match filter.query {
+        None => None,
+        Some(raw) => match TextPolicy::single_line(MAX_QUERY_CHARS).clean("query", &raw) {
+            Ok(query) => Some(query),
+            Err(refusal) => match refusal.problem {
+                TextProblem::Required => None,
+                TextProblem::TooLong { .. } => {
+                    return Err(coded_error(
+                        "BAD_USER_INPUT",
+                        format!("query must be at most {MAX_QUERY_CHARS} characters"),
+                    ));
+                }
+                _ => return Err(coded_error("BAD_USER_INPUT", refusal.message())),
+            },
+        },
+    };
     Ok(ListFilter {
         status: filter.status.map(Into::into),
         query,

@@ -1,0 +1,458 @@
+//! The one text-input policy every subgraph applies to what people type (names, loan purposes,
+//! block and review reasons, device names, …) and, for the character rules, to identifier-like
+//! strings and new passwords.
+//!
+//! Free text is normalised to Unicode NFC, trimmed (and, on a single line, runs of whitespace
+//! collapsed to one space) and measured in characters after that. It is refused when it holds:
+//!
+//! - a control character (C0 including NUL, DEL, C1 including U+0085), except a tab (and, in
+//!   multi-line text, a newline; `\r\n` becomes `\n`);
+//! - a bidirectional control (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069);
+//! - an invisible character: zero-width space/joiners (U+200B–U+200D), word joiner and invisible
+//!   operators (U+2060–U+2064), deprecated format characters (U+206A–U+206F), the BOM (U+FEFF),
+//!   soft hyphen, combining grapheme joiner, Mongolian vowel separator, Hangul fillers,
+//!   interlinear annotation marks;
+//! - a tag character (U+E0000–U+E007F), a noncharacter (U+FDD0–U+FDEF, U+xFFFE/U+xFFFF), a line
+//!   or paragraph separator (U+2028/U+2029);
+//! - a combining mark with nothing to combine with (at the start or after whitespace), or more
+//!   than [`MAX_COMBINING_RUN`] of them in a row.
+//!
+//! Refusals carry a stable code ([`TEXT_INVALID_CHARACTERS`], [`TEXT_TOO_LONG`],
+//! [`TEXT_TOO_SHORT`], [`TEXT_REQUIRED`]) and the field; a subgraph whose field already has a
+//! published code (e.g. `FULLNAME_INVALID`) keeps that code and uses the message.
+//! Nothing refused here ever reaches a database (PostgreSQL refuses NUL in `text` with an error
+//! that would otherwise surface as `INTERNAL`).
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+pub const TEXT_INVALID_CHARACTERS: &str = "TEXT_INVALID_CHARACTERS";
+pub const TEXT_TOO_LONG: &str = "TEXT_TOO_LONG";
+pub const TEXT_TOO_SHORT: &str = "TEXT_TOO_SHORT";
+pub const TEXT_REQUIRED: &str = "TEXT_REQUIRED";
+
+/// Longest run of combining marks on one base character ("Zalgo" text is refused).
+pub const MAX_COMBINING_RUN: usize = 4;
+
+/// Which whitespace control characters a value may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lines {
+    /// No control character at all (secrets, identifiers).
+    None,
+    /// One line: tabs are accepted (and collapsed with other whitespace), newlines are not.
+    Single,
+    /// Notes and reasons: tabs and newlines (`\r\n` is read as `\n`).
+    Multi,
+}
+
+/// What was wrong with a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextProblem {
+    /// A character the policy refuses, with its 0-based position (in characters, after NFC).
+    InvalidCharacter {
+        position: usize,
+        code_point: u32,
+    },
+    /// Nothing left after trimming.
+    Required,
+    TooShort {
+        min: usize,
+    },
+    TooLong {
+        max: usize,
+    },
+}
+
+/// A refused value: which field, and why. Messages never echo the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextRefusal {
+    pub field: String,
+    pub problem: TextProblem,
+}
+
+impl TextRefusal {
+    fn new(field: &str, problem: TextProblem) -> Self {
+        Self {
+            field: field.to_owned(),
+            problem,
+        }
+    }
+
+    /// The stable code of the problem (`TEXT_…`).
+    pub fn code(&self) -> &'static str {
+        match self.problem {
+            TextProblem::InvalidCharacter { .. } => TEXT_INVALID_CHARACTERS,
+            TextProblem::Required => TEXT_REQUIRED,
+            TextProblem::TooShort { .. } => TEXT_TOO_SHORT,
+            TextProblem::TooLong { .. } => TEXT_TOO_LONG,
+        }
+    }
+
+    pub fn is_invalid_characters(&self) -> bool {
+        matches!(self.problem, TextProblem::InvalidCharacter { .. })
+    }
+
+    /// Indonesian / English, safe to show.
+    pub fn message(&self) -> String {
+        let field = &self.field;
+        match self.problem {
+            TextProblem::InvalidCharacter { code_point, .. } => format!(
+                "{field}: mengandung karakter yang tidak diizinkan (U+{code_point:04X}). / \
+                 {field}: contains a character that is not allowed (U+{code_point:04X})."
+            ),
+            TextProblem::Required => {
+                format!("{field}: wajib diisi. / {field}: is required.")
+            }
+            TextProblem::TooShort { min } => format!(
+                "{field}: minimal {min} karakter. / {field}: must be at least {min} characters."
+            ),
+            TextProblem::TooLong { max } => format!(
+                "{field}: maksimal {max} karakter. / {field}: must be at most {max} characters."
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for TextRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+/// How one free-text field is cleaned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextPolicy {
+    pub min_chars: usize,
+    pub max_chars: usize,
+    pub lines: Lines,
+}
+
+impl TextPolicy {
+    /// One line of 1..=`max_chars` characters, whitespace collapsed.
+    pub const fn single_line(max_chars: usize) -> Self {
+        Self {
+            min_chars: 1,
+            max_chars,
+            lines: Lines::Single,
+        }
+    }
+
+    /// Text of 1..=`max_chars` characters that may span lines; trimmed at both ends.
+    pub const fn multi_line(max_chars: usize) -> Self {
+        Self {
+            min_chars: 1,
+            max_chars,
+            lines: Lines::Multi,
+        }
+    }
+
+    pub const fn min_chars(self, min_chars: usize) -> Self {
+        Self { min_chars, ..self }
+    }
+
+    /// The value as it should be stored, or why not.
+    pub fn clean(&self, field: &str, raw: &str) -> Result<String, TextRefusal> {
+        // A value far beyond any limit is refused before it is normalised or scanned. NFC and
+        // trimming only shrink text by small factors, so a legitimate value never comes near.
+        if raw.len() > self.max_chars.saturating_mul(16).saturating_add(1024) {
+            return Err(TextRefusal::new(
+                field,
+                TextProblem::TooLong {
+                    max: self.max_chars,
+                },
+            ));
+        }
+        let unified;
+        let raw = if self.lines == Lines::Multi && raw.contains('\r') {
+            unified = raw.replace("\r\n", "\n");
+            unified.as_str()
+        } else {
+            raw
+        };
+        let normalised: String = raw.nfc().collect();
+        if let Some((position, c)) = first_forbidden(&normalised, self.lines) {
+            return Err(TextRefusal::new(
+                field,
+                TextProblem::InvalidCharacter {
+                    position,
+                    code_point: c as u32,
+                },
+            ));
+        }
+        let cleaned = match self.lines {
+            Lines::Multi => normalised.trim().to_owned(),
+            Lines::Single | Lines::None => {
+                normalised.split_whitespace().collect::<Vec<_>>().join(" ")
+            }
+        };
+        let length = cleaned.chars().count();
+        if length == 0 && self.min_chars > 0 {
+            return Err(TextRefusal::new(field, TextProblem::Required));
+        }
+        if length < self.min_chars {
+            return Err(TextRefusal::new(
+                field,
+                TextProblem::TooShort {
+                    min: self.min_chars,
+                },
+            ));
+        }
+        if length > self.max_chars {
+            return Err(TextRefusal::new(
+                field,
+                TextProblem::TooLong {
+                    max: self.max_chars,
+                },
+            ));
+        }
+        Ok(cleaned)
+    }
+}
+
+/// One line of 1..=`max_chars` characters: NFC, trimmed, whitespace collapsed, characters
+/// checked. The common case of [`TextPolicy::clean`].
+pub fn clean_text(value: &str, field: &str, max_chars: usize) -> Result<String, TextRefusal> {
+    TextPolicy::single_line(max_chars).clean(field, value)
+}
+
+/// The character rules alone, for values that are not rewritten (secrets, identifiers, emails):
+/// `Err` names the first refused character. Nothing is normalised.
+pub fn check_characters(value: &str, field: &str, lines: Lines) -> Result<(), TextRefusal> {
+    match first_forbidden(value, lines) {
+        None => Ok(()),
+        Some((position, c)) => Err(TextRefusal::new(
+            field,
+            TextProblem::InvalidCharacter {
+                position,
+                code_point: c as u32,
+            },
+        )),
+    }
+}
+
+/// An opaque token, key or id as clients send them: 1..=`max_len` printable ASCII characters,
+/// no space. Anything else cannot be one of ours and is refused before a database sees it.
+pub fn is_plain_token(value: &str, max_len: usize) -> bool {
+    !value.is_empty() && value.len() <= max_len && value.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// Whether the policy refuses `c` wherever it appears (whitespace controls aside).
+pub fn is_forbidden_character(c: char) -> bool {
+    let cp = c as u32;
+    c.is_control()
+        || matches!(
+            cp,
+            0x00AD // soft hyphen
+            | 0x034F // combining grapheme joiner
+            | 0x061C // Arabic letter mark
+            | 0x115F | 0x1160 | 0x3164 | 0xFFA0 // Hangul fillers
+            | 0x180E // Mongolian vowel separator
+            | 0x200B..=0x200F // zero-width space, ZWNJ, ZWJ, LRM, RLM
+            | 0x2028 | 0x2029 // line and paragraph separators
+            | 0x202A..=0x202E // bidi embeddings and overrides
+            | 0x2060..=0x206F // word joiner, invisible operators, bidi isolates, deprecated
+            | 0xFEFF // byte order mark / zero-width no-break space
+            | 0xFFF9..=0xFFFB // interlinear annotation
+            | 0xE0000..=0xE007F // tags
+            | 0xFDD0..=0xFDEF // noncharacters
+        )
+        || cp & 0xFFFE == 0xFFFE // U+xFFFE and U+xFFFF: noncharacters
+}
+
+fn allowed_whitespace_control(c: char, lines: Lines) -> bool {
+    match lines {
+        Lines::None => false,
+        Lines::Single => c == '\t',
+        Lines::Multi => c == '\t' || c == '\n',
+    }
+}
+
+/// The first refused character and its position, if any.
+fn first_forbidden(value: &str, lines: Lines) -> Option<(usize, char)> {
+    let mut previous: Option<char> = None;
+    let mut combining_run = 0usize;
+    for (position, c) in value.chars().enumerate() {
+        if is_forbidden_character(c) && !allowed_whitespace_control(c, lines) {
+            return Some((position, c));
+        }
+        if is_combining_mark(c) {
+            combining_run += 1;
+            let lone = previous.is_none_or(char::is_whitespace);
+            if lone || combining_run > MAX_COMBINING_RUN {
+                return Some((position, c));
+            }
+            // The run stays attached to the base before it.
+        } else {
+            combining_run = 0;
+            previous = Some(c);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn single(raw: &str) -> Result<String, TextRefusal> {
+        clean_text(raw, "name", 20)
+    }
+
+    fn code(raw: &str) -> &'static str {
+        single(raw).unwrap_err().code()
+    }
+
+    #[test]
+    fn ordinary_text_is_trimmed_collapsed_and_kept() {
+        assert_eq!(single("  Siti \t  Rahayu ").unwrap(), "Siti Rahayu");
+        assert_eq!(single("Ni Luh Putu").unwrap(), "Ni Luh Putu");
+        assert_eq!(single("Nguyễn Thị Minh").unwrap(), "Nguyễn Thị Minh");
+        assert_eq!(single("O'Brien-Smith, Jr.").unwrap(), "O'Brien-Smith, Jr.");
+        assert_eq!(single("Modal usaha 🏪").unwrap(), "Modal usaha 🏪");
+        assert_eq!(single("山田 太郎").unwrap(), "山田 太郎");
+        // A no-break space is whitespace: collapsed like any other.
+        assert_eq!(single("Siti\u{a0}Rahayu").unwrap(), "Siti Rahayu");
+    }
+
+    #[test]
+    fn text_is_nfc_normalised_and_measured_in_characters_after_it() {
+        // e + combining acute (NFD) becomes é (NFC).
+        let cleaned = single("Jose\u{301}").unwrap();
+        assert_eq!(cleaned, "José");
+        assert_eq!(cleaned.chars().count(), 4);
+        // 20 decomposed letters are 40 code points but 20 characters after NFC.
+        assert!(single(&"e\u{301}".repeat(20)).is_ok());
+        assert_eq!(single(&"é".repeat(21)).unwrap_err().code(), TEXT_TOO_LONG);
+        // Hangul jamo compose into syllables.
+        assert_eq!(single("\u{1100}\u{1161}").unwrap(), "가");
+    }
+
+    #[test]
+    fn every_control_character_is_refused() {
+        for c in (0u32..0x20).chain(0x7F..0xA0).filter_map(char::from_u32) {
+            if c == '\t' {
+                continue;
+            }
+            let refusal = single(&format!("Si{c}ti")).unwrap_err();
+            assert_eq!(
+                refusal.code(),
+                TEXT_INVALID_CHARACTERS,
+                "U+{:04X}",
+                c as u32
+            );
+            assert_eq!(
+                refusal.problem,
+                TextProblem::InvalidCharacter {
+                    position: 2,
+                    code_point: c as u32
+                }
+            );
+        }
+        assert_eq!(code("\0"), TEXT_INVALID_CHARACTERS);
+        assert_eq!(code("Siti\u{85}"), TEXT_INVALID_CHARACTERS);
+        assert_eq!(code("Siti\nRahayu"), TEXT_INVALID_CHARACTERS);
+        assert_eq!(code("Siti\rRahayu"), TEXT_INVALID_CHARACTERS);
+    }
+
+    #[test]
+    fn bidi_zero_width_tag_and_noncharacters_are_refused() {
+        for cp in [
+            0x061C, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E,
+            0x2060, 0x2066, 0x2067, 0x2068, 0x2069, 0xFEFF, 0xE0001, 0xE0041, 0xE007F, 0xFDD0,
+            0xFDEF, 0xFFFE, 0xFFFF, 0x1FFFF, 0x10FFFF, 0x2028, 0x2029, 0x00AD, 0x180E, 0x3164,
+            0xFFF9,
+        ] {
+            let c = char::from_u32(cp).unwrap();
+            assert_eq!(
+                code(&format!("ab{c}cd")),
+                TEXT_INVALID_CHARACTERS,
+                "U+{cp:04X}"
+            );
+            assert!(is_forbidden_character(c), "U+{cp:04X}");
+        }
+        // Private use and the replacement character are not refused.
+        assert!(single("a\u{E000}b\u{FFFD}").is_ok());
+    }
+
+    #[test]
+    fn lone_and_stacked_combining_marks_are_refused() {
+        assert_eq!(code("\u{301}"), TEXT_INVALID_CHARACTERS);
+        assert_eq!(code("\u{301}Siti"), TEXT_INVALID_CHARACTERS);
+        assert_eq!(code("Siti \u{308}Rahayu"), TEXT_INVALID_CHARACTERS);
+        assert_eq!(
+            code(&format!("a{}", "\u{316}".repeat(MAX_COMBINING_RUN + 1))),
+            TEXT_INVALID_CHARACTERS
+        );
+        // A few marks on one base are ordinary (Vietnamese, Thai, Devanagari).
+        assert!(single("a\u{316}\u{317}").is_ok());
+        assert!(single("Việt").is_ok());
+        assert!(single("สวัสดี").is_ok());
+        assert!(single("नमस्ते").is_ok());
+    }
+
+    #[test]
+    fn length_is_checked_after_cleaning() {
+        assert_eq!(code(""), TEXT_REQUIRED);
+        assert_eq!(code(" \t "), TEXT_REQUIRED);
+        assert_eq!(code(&"x".repeat(21)), TEXT_TOO_LONG);
+        assert!(single(&"x".repeat(20)).is_ok());
+        assert!(single(&format!("  {}  ", "x".repeat(20))).is_ok());
+        assert_eq!(code(&"x".repeat(10_000)), TEXT_TOO_LONG);
+        assert_eq!(code(&"x".repeat(1 << 20)), TEXT_TOO_LONG);
+        // Even a megabyte of NULs is refused for its length first, without scanning it.
+        assert_eq!(code(&"\0".repeat(1 << 20)), TEXT_TOO_LONG);
+        let reason = TextPolicy::multi_line(500).min_chars(3);
+        assert_eq!(
+            reason.clean("reason", " x ").unwrap_err().problem,
+            TextProblem::TooShort { min: 3 }
+        );
+    }
+
+    #[test]
+    fn multi_line_keeps_newlines_and_tabs_only() {
+        let notes = TextPolicy::multi_line(100);
+        assert_eq!(
+            notes.clean("notes", "  line one\r\n\tline two \n").unwrap(),
+            "line one\n\tline two"
+        );
+        assert_eq!(
+            notes.clean("notes", "a\rb").unwrap_err().code(),
+            TEXT_INVALID_CHARACTERS
+        );
+        assert_eq!(
+            notes.clean("notes", "a\u{0}b").unwrap_err().code(),
+            TEXT_INVALID_CHARACTERS
+        );
+        assert_eq!(
+            notes.clean("notes", "a\u{2028}b").unwrap_err().code(),
+            TEXT_INVALID_CHARACTERS
+        );
+    }
+
+    #[test]
+    fn refusals_name_the_field_and_never_echo_the_value() {
+        let refusal = clean_text("secret\u{202E}value", "purpose", 200).unwrap_err();
+        assert_eq!(refusal.field, "purpose");
+        let message = refusal.message();
+        assert!(
+            message.contains("purpose") && message.contains("U+202E"),
+            "{message}"
+        );
+        assert!(!message.contains("secret"), "{message}");
+    }
+
+    #[test]
+    fn character_rules_alone_for_secrets_and_identifiers() {
+        assert!(check_characters("kopi susu di pagi hari", "password", Lines::None).is_ok());
+        assert!(check_characters("kopi\tsusu", "password", Lines::None).is_err());
+        assert!(check_characters("kopi\u{0}susu", "password", Lines::None).is_err());
+        assert!(check_characters("\u{301}kopi", "password", Lines::None).is_err());
+        assert!(check_characters("kopi\tsusu", "name", Lines::Single).is_ok());
+        assert!(is_plain_token("abc-123_XYZ.:/+=", 64));
+        assert!(!is_plain_token("", 64));
+        assert!(!is_plain_token("a b", 64));
+        assert!(!is_plain_token("a\u{0}b", 64));
+        assert!(!is_plain_token("é", 64));
+        assert!(!is_plain_token(&"a".repeat(65), 64));
+    }
+}

@@ -1,0 +1,366 @@
+//! `operation_checks`: request rules of the GraphQL spec that hive-router 0.2.19 skips.
+//!
+//! - A document with several operations needs `operationName` ("GetOperation", GraphQL spec
+//!   §6.1): the engine ran the first one instead.
+//! - `Int` is a 32-bit signed integer (spec §3.5.1): the engine refuses `2147483648` written
+//!   inline but let the same number through as a variable, down to the subgraph. Every variable
+//!   typed `Int` — directly, in lists, or as a field of an input object, however nested — is
+//!   checked against the range.
+//!
+//! Both refusals are request errors: `400` with `BAD_USER_INPUT`, before planning, so nothing
+//! reaches a subgraph.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql_parser::types::{BaseType, Type, TypeKind, TypeSystemDefinition};
+use hive_router::GraphQLError;
+use hive_router::config::supergraph::SupergraphSource;
+use hive_router::executor::plugins::hooks::on_graphql_params::{
+    OnGraphQLParamsStartHookPayload, OnGraphQLParamsStartHookResult,
+};
+use hive_router::executor::plugins::hooks::on_graphql_parse::{
+    OnGraphQLParseHookResult, OnGraphQLParseStartHookPayload,
+};
+use hive_router::executor::plugins::hooks::on_plugin_init::{
+    OnPluginInitPayload, OnPluginInitResult,
+};
+use hive_router::executor::plugins::plugin_trait::{
+    EndHookPayload as _, RouterPlugin, StartHookPayload as _,
+};
+use hive_router::graphql_tools::static_graphql::query::{
+    Definition, Document, OperationDefinition, Type as QueryType, VariableDefinition,
+};
+use hive_router::http::StatusCode;
+use hive_router::sonic_rs::{JsonContainerTrait as _, JsonValueTrait as _, Value};
+use serde::Deserialize;
+
+/// Input values nest no deeper than this in our schema; deeper JSON is refused earlier anyway.
+const MAX_NESTING: usize = 32;
+/// The router's `limits.max_tokens`; a longer WebSocket document is left to the engine to refuse.
+const MAX_TOKENS: usize = 4000;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperationChecksConfig {}
+
+/// A type as written in the schema or an operation: a name, list levels, nullability.
+#[derive(Debug, Clone, PartialEq)]
+enum Shape {
+    Named(String),
+    List(Box<Shape>),
+}
+
+/// Input object name → its fields and their shapes.
+type InputTypes = HashMap<String, Vec<(String, Shape)>>;
+
+pub struct OperationChecksPlugin {
+    inputs: Arc<InputTypes>,
+}
+
+#[hive_router::async_trait]
+impl RouterPlugin for OperationChecksPlugin {
+    type Config = OperationChecksConfig;
+
+    fn plugin_name() -> &'static str {
+        "operation_checks"
+    }
+
+    fn on_plugin_init(payload: OnPluginInitPayload<Self>) -> OnPluginInitResult<Self> {
+        let _: OperationChecksConfig = payload.config()?;
+        let SupergraphSource::File {
+            path: Some(path), ..
+        } = &payload.router_config().supergraph
+        else {
+            return Err("operation_checks needs a supergraph file".into());
+        };
+        let sdl = std::fs::read_to_string(&path.absolute)
+            .map_err(|e| format!("operation_checks: cannot read {}: {e}", path.absolute))?;
+        let inputs = input_types(&sdl)?;
+        payload.initialize_plugin(OperationChecksPlugin {
+            inputs: Arc::new(inputs),
+        })
+    }
+
+    /// WebSocket operations arrive here already parsed (HTTP ones with `graphql_params: None`).
+    /// An early answer from this hook reaches a WebSocket client as the operation's result;
+    /// from the parse hook it would become `INTERNAL_SERVER_ERROR` (hive-router 0.2.19), so
+    /// WebSocket operations are checked here, parsing the document once more (they are few:
+    /// one subscription per screen).
+    async fn on_graphql_params<'exec>(
+        &'exec self,
+        payload: OnGraphQLParamsStartHookPayload<'exec>,
+    ) -> OnGraphQLParamsStartHookResult<'exec> {
+        let Some(params) = &payload.graphql_params else {
+            return payload.proceed();
+        };
+        payload.context.insert(super::CheckedFromParams);
+        let Some(query) = params.query.as_deref() else {
+            return payload.proceed();
+        };
+        // Unparsable documents are the engine's to report, with its own limits.
+        let Ok(document) = hive_router::graphql_tools::parser::parse_query_with_token_limit::<String>(
+            query, MAX_TOKENS,
+        ) else {
+            return payload.proceed();
+        };
+        let document = document.into_static();
+        match check(
+            &document,
+            params.operation_name.as_deref(),
+            &params.variables,
+            &self.inputs,
+        ) {
+            Ok(()) => payload.proceed(),
+            Err(message) => payload.end_with_graphql_error(
+                GraphQLError::from_message_and_code(message, "BAD_USER_INPUT"),
+                StatusCode::BAD_REQUEST,
+            ),
+        }
+    }
+
+    /// HTTP operations: checked on the document the engine parsed (and caches).
+    async fn on_graphql_parse<'exec>(
+        &'exec self,
+        payload: OnGraphQLParseStartHookPayload<'exec>,
+    ) -> OnGraphQLParseHookResult<'exec> {
+        if payload.context.contains::<super::CheckedFromParams>() {
+            return payload.proceed();
+        }
+        let params = payload.graphql_params;
+        let inputs = self.inputs.clone();
+        payload.on_end(move |end| {
+            match check(
+                &end.document,
+                params.operation_name.as_deref(),
+                &params.variables,
+                &inputs,
+            ) {
+                Ok(()) => end.proceed(),
+                Err(message) => end.end_with_graphql_error(
+                    GraphQLError::from_message_and_code(message, "BAD_USER_INPUT"),
+                    StatusCode::BAD_REQUEST,
+                ),
+            }
+        })
+    }
+}
+
+/// The operation the request selects must be unambiguous, and its `Int` variables in range.
+fn check(
+    document: &Document,
+    operation_name: Option<&str>,
+    variables: &HashMap<String, Value>,
+    inputs: &InputTypes,
+) -> Result<(), String> {
+    let operations: Vec<&OperationDefinition> = document
+        .definitions
+        .iter()
+        .filter_map(|d| match d {
+            Definition::Operation(op) => Some(op),
+            Definition::Fragment(_) => None,
+        })
+        .collect();
+    let selected = match operation_name {
+        None if operations.len() > 1 => {
+            return Err(
+                "Must provide operationName: the document contains several operations".to_owned(),
+            );
+        }
+        None => operations.first().copied(),
+        Some(name) => operations
+            .iter()
+            .copied()
+            .find(|op| operation_name_of(op) == Some(name)),
+    };
+    // An unknown operationName is the engine's to report.
+    let Some(operation) = selected else {
+        return Ok(());
+    };
+    for definition in variable_definitions(operation) {
+        if let Some(value) = variables.get(&definition.name) {
+            let shape = query_shape(&definition.var_type);
+            check_ints(value, &shape, inputs, 0)
+                .map_err(|bad| format!("Variable \"${}\": {bad}", definition.name))?;
+        }
+    }
+    Ok(())
+}
+
+fn operation_name_of(op: &OperationDefinition) -> Option<&str> {
+    match op {
+        OperationDefinition::SelectionSet(_) => None,
+        OperationDefinition::Query(q) => q.name.as_deref(),
+        OperationDefinition::Mutation(m) => m.name.as_deref(),
+        OperationDefinition::Subscription(s) => s.name.as_deref(),
+    }
+}
+
+fn variable_definitions(op: &OperationDefinition) -> &[VariableDefinition] {
+    match op {
+        OperationDefinition::SelectionSet(_) => &[],
+        OperationDefinition::Query(q) => &q.variable_definitions,
+        OperationDefinition::Mutation(m) => &m.variable_definitions,
+        OperationDefinition::Subscription(s) => &s.variable_definitions,
+    }
+}
+
+fn query_shape(ty: &QueryType) -> Shape {
+    match ty {
+        QueryType::NamedType(name) => Shape::Named(name.clone()),
+        QueryType::ListType(inner) => Shape::List(Box::new(query_shape(inner))),
+        QueryType::NonNullType(inner) => query_shape(inner),
+    }
+}
+
+fn schema_shape(ty: &Type) -> Shape {
+    match &ty.base {
+        BaseType::Named(name) => Shape::Named(name.to_string()),
+        BaseType::List(inner) => Shape::List(Box::new(schema_shape(inner))),
+    }
+}
+
+/// `Err(reason)` when an `Int` somewhere in `value` is outside the 32-bit signed range. Values of
+/// the wrong kind are left to the engine's own coercion, which reports them.
+fn check_ints(
+    value: &Value,
+    shape: &Shape,
+    inputs: &InputTypes,
+    depth: usize,
+) -> Result<(), String> {
+    if depth > MAX_NESTING {
+        return Err("input nested too deeply".to_owned());
+    }
+    match shape {
+        Shape::Named(name) if name == "Int" => {
+            if value.is_number() && !in_i32_range(value) {
+                return Err(format!(
+                    "Int cannot represent non 32-bit signed integer value: {value}"
+                ));
+            }
+            Ok(())
+        }
+        Shape::Named(name) => {
+            let (Some(fields), Some(object)) = (inputs.get(name), value.as_object()) else {
+                return Ok(());
+            };
+            for (field, field_shape) in fields {
+                if let Some(field_value) = object.get(field) {
+                    check_ints(field_value, field_shape, inputs, depth + 1)
+                        .map_err(|bad| format!("field \"{field}\": {bad}"))?;
+                }
+            }
+            Ok(())
+        }
+        Shape::List(item) => match value.as_array() {
+            Some(items) => items
+                .iter()
+                .try_for_each(|v| check_ints(v, item, inputs, depth + 1)),
+            // A single value stands for a one-item list (input coercion).
+            None => check_ints(value, item, inputs, depth + 1),
+        },
+    }
+}
+
+fn in_i32_range(value: &Value) -> bool {
+    if let Some(i) = value.as_i64() {
+        return i32::try_from(i).is_ok();
+    }
+    // A u64 above i64::MAX, or a float: in range only when it is a whole number that fits
+    // (the engine itself refuses fractions).
+    match value.as_f64() {
+        Some(f) => f.fract() == 0.0 && f >= f64::from(i32::MIN) && f <= f64::from(i32::MAX),
+        None => false,
+    }
+}
+
+/// Every input object of the supergraph with its fields' shapes.
+fn input_types(sdl: &str) -> Result<InputTypes, String> {
+    let document = async_graphql_parser::parse_schema(sdl)
+        .map_err(|e| format!("operation_checks: cannot parse the supergraph: {e}"))?;
+    let mut inputs = InputTypes::new();
+    for definition in &document.definitions {
+        let TypeSystemDefinition::Type(ty) = definition else {
+            continue;
+        };
+        if let TypeKind::InputObject(object) = &ty.node.kind {
+            let fields = object
+                .fields
+                .iter()
+                .map(|f| (f.node.name.node.to_string(), schema_shape(&f.node.ty.node)))
+                .collect();
+            inputs.insert(ty.node.name.node.to_string(), fields);
+        }
+    }
+    Ok(inputs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hive_router::graphql_tools::parser::parse_query;
+    use hive_router::sonic_rs;
+
+    const SDL: &str = r#"
+        input Outer { inner: Inner, counts: [Int!], label: String }
+        input Inner { amount: Int! }
+        type Query { a: Int }
+    "#;
+
+    fn run(query: &str, name: Option<&str>, variables: &str) -> Result<(), String> {
+        let document = parse_query::<String>(query).unwrap().into_static();
+        let variables: HashMap<String, Value> = sonic_rs::from_str(variables).unwrap();
+        check(&document, name, &variables, &input_types(SDL).unwrap())
+    }
+
+    #[test]
+    fn several_operations_need_a_name() {
+        let doc = "query A { a } query B { a }";
+        assert!(run(doc, None, "{}").unwrap_err().contains("operationName"));
+        assert_eq!(run(doc, Some("B"), "{}"), Ok(()));
+        assert_eq!(run("query A { a }", None, "{}"), Ok(()));
+        assert_eq!(run("{ a }", None, "{}"), Ok(()));
+        // Fragments are not operations.
+        assert_eq!(
+            run("query A { ...F } fragment F on Query { a }", None, "{}"),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn int_variables_are_32_bit_everywhere() {
+        let doc = "query A($n: Int, $l: [Int], $o: Outer) { a }";
+        assert_eq!(
+            run(doc, None, r#"{"n": 2147483647, "l": [-2147483648]}"#),
+            Ok(())
+        );
+        for bad in [
+            r#"{"n": 2147483648}"#,
+            r#"{"n": -2147483649}"#,
+            r#"{"n": 18446744073709551615}"#,
+            r#"{"n": 1e20}"#,
+            r#"{"l": [1, 2147483648]}"#,
+            r#"{"o": {"inner": {"amount": 9999999999}}}"#,
+            r#"{"o": {"counts": [3000000000]}}"#,
+        ] {
+            let refused = run(doc, None, bad).unwrap_err();
+            assert!(refused.contains("32-bit"), "{bad}: {refused}");
+        }
+        // Wrong kinds are the engine's to refuse; in-range nested values pass.
+        assert_eq!(
+            run(
+                doc,
+                None,
+                r#"{"n": "12", "o": {"inner": {"amount": 5}, "label": "x"}}"#
+            ),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn only_the_selected_operation_counts() {
+        let doc = "query A($n: Int) { a } query B($n: String) { a }";
+        assert_eq!(run(doc, Some("B"), r#"{"n": 9999999999}"#), Ok(()));
+        assert!(run(doc, Some("A"), r#"{"n": 9999999999}"#).is_err());
+    }
+}
