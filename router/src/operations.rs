@@ -11,7 +11,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use anyhow::Context as _;
-use hive_router::graphql_tools::parser::query::{Definition, OperationDefinition, parse_query};
+use hive_router::graphql_tools::parser::query::{
+    Definition, Document, OperationDefinition, parse_query,
+};
 use hive_router::graphql_tools::parser::schema::parse_schema;
 use hive_router::graphql_tools::validation::rules::default_rules_validation_plan;
 use hive_router::graphql_tools::validation::validate::validate;
@@ -71,16 +73,23 @@ pub fn load(dir: &Path) -> anyhow::Result<Vec<Operation>> {
     Ok(operations)
 }
 
-fn single_operation(body: &str) -> Result<(String, &'static str), String> {
-    let document = parse_query::<String>(body).map_err(|e| format!("does not parse: {e}"))?;
-    let operations: Vec<_> = document
+/// The operations of a document, in order (its fragments left out).
+pub fn operations_of<'d, 'a>(
+    document: &'d Document<'a, String>,
+) -> Vec<&'d OperationDefinition<'a, String>> {
+    document
         .definitions
         .iter()
         .filter_map(|d| match d {
             Definition::Operation(op) => Some(op),
             Definition::Fragment(_) => None,
         })
-        .collect();
+        .collect()
+}
+
+fn single_operation(body: &str) -> Result<(String, &'static str), String> {
+    let document = parse_query::<String>(body).map_err(|e| format!("does not parse: {e}"))?;
+    let operations = operations_of(&document);
     let [operation] = operations.as_slice() else {
         return Err(format!(
             "holds {} operations; put each in its own file",

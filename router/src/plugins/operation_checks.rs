@@ -29,7 +29,7 @@ use hive_router::executor::plugins::plugin_trait::{
     EndHookPayload as _, RouterPlugin, StartHookPayload as _,
 };
 use hive_router::graphql_tools::static_graphql::query::{
-    Definition, Document, OperationDefinition, Type as QueryType, VariableDefinition,
+    Document, OperationDefinition, Type as QueryType, VariableDefinition,
 };
 use hive_router::http::StatusCode;
 use hive_router::sonic_rs::{JsonContainerTrait as _, JsonValueTrait as _, Value};
@@ -153,14 +153,7 @@ fn check(
     variables: &HashMap<String, Value>,
     inputs: &InputTypes,
 ) -> Result<(), String> {
-    let operations: Vec<&OperationDefinition> = document
-        .definitions
-        .iter()
-        .filter_map(|d| match d {
-            Definition::Operation(op) => Some(op),
-            Definition::Fragment(_) => None,
-        })
-        .collect();
+    let operations = crate::operations::operations_of(document);
     let selected = match operation_name {
         None if operations.len() > 1 => {
             return Err(
