@@ -492,6 +492,35 @@ async fn a_wedged_worker_takes_the_process_down() {
     assert!(log.contains("a worker has not run for too long"), "{log}");
 }
 
+/// Stopping is not wedging: on SIGTERM the router drains and exits 0, however long its workers
+/// have been stopped while it does.
+#[tokio::test]
+async fn a_stopped_router_exits_cleanly_without_the_watchdog() {
+    let subgraphs = Subgraphs::start().await;
+    let mut config = subgraphs.router_config(free_port());
+    set(
+        &mut config,
+        "plugins.worker_watchdog.config.stall_after",
+        yaml(json!("1s")),
+    );
+    let router = Router::start(&config).await;
+    assert_healthy(&router).await; // every worker has its heartbeat
+    // Open connections make the drain take a while: an app's subscription socket, and a
+    // keep-alive HTTP connection.
+    let mut socket = ws_connect(&router).await;
+    ws::init(&mut socket, None).await;
+    let keep_alive = reqwest::Client::new();
+    keep_alive
+        .get(format!("{}/health", router.url))
+        .send()
+        .await
+        .unwrap();
+    let (status, log) = router.terminate().await;
+    drop((socket, keep_alive));
+    assert!(status.success(), "{status:?}\n{log}");
+    assert!(!log.contains("a worker has not run for too long"), "{log}");
+}
+
 /// A worker blocked for a moment is not a wedge: the router stays up, and its other worker keeps
 /// serving meanwhile.
 #[tokio::test]

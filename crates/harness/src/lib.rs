@@ -553,6 +553,19 @@ impl Router {
         (status, self.log())
     }
 
+    /// Asks the router to stop (SIGTERM, as `./dev down`, a container runtime or Kubernetes do)
+    /// and returns how it exited and its output.
+    pub async fn terminate(self) -> (std::process::ExitStatus, String) {
+        let pid = self.child.id().expect("router still running").to_string();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .await
+            .unwrap();
+        assert!(sent.success(), "kill -TERM {pid}");
+        self.exit().await
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log_file).unwrap_or_default()
     }

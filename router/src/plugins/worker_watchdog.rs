@@ -13,7 +13,14 @@
 //! `abort()`: ntex-rt catches SIGABRT (and SIGSEGV) with a handler that captures a backtrace and
 //! returns, which is exactly how a stack overflow became a wedge (see the README, "Hostile
 //! input"). SIGKILL cannot be caught, runs no destructor and takes no lock a wedged thread might
-//! hold. Graceful shutdown disarms the watchdog first.
+//! hold.
+//!
+//! A worker whose thread has exited is not wedged: that is how a graceful shutdown (SIGTERM)
+//! stops workers, and ntex-rt's own supervision covers a worker that ends otherwise. Its
+//! heartbeat is dropped with the thread (a thread-local guard), so only a thread that is alive
+//! but no longer runs its tasks — spinning, blocked, or stuck in a fault handler — counts.
+//! (Listening for SIGTERM ourselves is no option: a second handler next to ntex-rt's stopped
+//! the router from shutting down at all.)
 //!
 //! `test_faults: true` (tests only; off in the committed config) lets a request hold its worker
 //! with the `x-tenor-test-fault` header, so tests can prove the behaviour: `block=<ms>` blocks
@@ -61,6 +68,17 @@ pub struct WorkerWatchdogPlugin {
 struct Heartbeat {
     worker: String,
     last_ms: AtomicU64,
+    /// Its thread has exited.
+    gone: AtomicBool,
+}
+
+/// Lives in the worker's thread-locals: dropped when the thread exits.
+struct ThreadAlive(Arc<Heartbeat>);
+
+impl Drop for ThreadAlive {
+    fn drop(&mut self) {
+        self.0.gone.store(true, Ordering::SeqCst);
+    }
 }
 
 static HEARTBEATS: Mutex<Vec<Arc<Heartbeat>>> = Mutex::new(Vec::new());
@@ -68,7 +86,8 @@ static DISARMED: AtomicBool = AtomicBool::new(false);
 static WATCHDOG: OnceLock<()> = OnceLock::new();
 
 thread_local! {
-    static REGISTERED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static THIS_WORKER: std::cell::RefCell<Option<ThreadAlive>> =
+        const { std::cell::RefCell::new(None) };
 }
 
 fn epoch() -> Instant {
@@ -121,14 +140,14 @@ impl RouterPlugin for WorkerWatchdogPlugin {
     }
 
     async fn on_shutdown<'exec>(&'exec self) {
-        // Workers stop their runtimes while the router drains: not a wedge.
+        // However else the router is stopped: workers stopping is not a wedge.
         DISARMED.store(true, Ordering::SeqCst);
     }
 }
 
 /// Starts this worker's heartbeat once (the first request a worker serves).
 fn watch_this_worker() {
-    if REGISTERED.with(|r| r.replace(true)) {
+    if THIS_WORKER.with(|w| w.borrow().is_some()) {
         return;
     }
     let beat = Arc::new(Heartbeat {
@@ -137,7 +156,9 @@ fn watch_this_worker() {
             .unwrap_or("unnamed worker")
             .to_owned(),
         last_ms: AtomicU64::new(now_ms()),
+        gone: AtomicBool::new(false),
     });
+    THIS_WORKER.with(|w| *w.borrow_mut() = Some(ThreadAlive(beat.clone())));
     HEARTBEATS
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -166,7 +187,7 @@ fn start_watchdog(stall_after: Duration) {
                     let beats = HEARTBEATS
                         .lock()
                         .unwrap_or_else(|poisoned| poisoned.into_inner());
-                    for beat in beats.iter() {
+                    for beat in beats.iter().filter(|b| !b.gone.load(Ordering::SeqCst)) {
                         let silent = now.saturating_sub(beat.last_ms.load(Ordering::Relaxed));
                         if silent > stall_after.as_millis() as u64 {
                             die(&beat.worker, silent);
