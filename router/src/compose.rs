@@ -1,8 +1,8 @@
 //! `tenor-router compose`: `supergraph.yaml` → composed, checked `schema/supergraph.graphql`.
 //!
 //! Composition itself is Hive's composer (`@theguild/federation-composition`, npm) run by
-//! `router/compose/compose.mjs` with a committed lock file; DESIGN §6 says why not a Rust
-//! composer. What this module adds is the part a composer does not promise: the checks that make
+//! `router/compose/compose.mjs` with a committed lock file; docs/conventions.md § Router and
+//! composition says why not a Rust composer. What this module adds is the part a composer does not promise: the checks that make
 //! the router actually enforce what the subgraphs declare. A supergraph that uses
 //! `@requiresScopes` without `@link(url: "https://specs.apollo.dev/requiresScopes/v0.1")` plans
 //! and serves fine — and the router silently stops enforcing the scopes. So does one whose root

@@ -7,7 +7,7 @@ pub mod identity;
 pub mod kyc;
 pub mod loan;
 
-/// One topic per context (DESIGN §4).
+/// One topic per context (docs/conventions.md § Events).
 pub mod topics {
     pub const AUTH: &str = "auth.events";
     pub const USER: &str = "user.events";

@@ -1,5 +1,6 @@
-//! Tenor's event plumbing (DESIGN §4): the CloudEvents envelope, the transactional outbox and
-//! its Kafka relay, and the consumer runner with inbox de-duplication, retries and DLQ.
+//! Tenor's event plumbing (docs/conventions.md § Events): the CloudEvents envelope, the
+//! transactional outbox and its Kafka relay, and the consumer runner with inbox de-duplication,
+//! retries and DLQ.
 
 pub mod consumer;
 pub mod envelope;

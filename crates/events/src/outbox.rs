@@ -1,4 +1,4 @@
-//! Transactional outbox and its relay to Kafka (DESIGN §4).
+//! Transactional outbox and its relay to Kafka (docs/conventions.md § Events).
 //!
 //! [`enqueue`] writes an event in the caller's transaction, next to the state change it
 //! describes: both commit or neither does. [`OutboxRelay`] then publishes pending rows in id

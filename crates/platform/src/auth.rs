@@ -47,7 +47,7 @@ pub enum AuthError {
 }
 
 impl AuthError {
-    /// The `extensions.code` of the GraphQL error (DESIGN §9).
+    /// The `extensions.code` of the GraphQL error (docs/conventions.md § API conventions).
     pub fn code(&self) -> &'static str {
         match self {
             AuthError::Forbidden(_) => "FORBIDDEN",

@@ -1,5 +1,6 @@
-//! What every subgraph's GraphQL layer shares: who is calling, the error shapes of DESIGN §9,
-//! and the axum wiring that verifies the token before a resolver runs.
+//! What every subgraph's GraphQL layer shares: who is calling, the error shapes of
+//! docs/conventions.md § API conventions, and the axum wiring that verifies the token before a
+//! resolver runs.
 //!
 //! The subgraph verifies the forwarded `Authorization` header itself (the router may be
 //! bypassed); a header that is present but invalid fails the whole request with

@@ -1,7 +1,7 @@
 //! MongoDB (FerretDB locally): client and readiness.
 //!
 //! The local server has no multi-document transactions and no change streams
-//! (see shared/reference/local-stack-facts.md): services built on it keep each state change and
+//! (see docs/conventions.md § Events): services built on it keep each state change and
 //! its outgoing event in one document and make idempotency a unique index.
 
 use std::sync::Arc;

@@ -1,4 +1,5 @@
-//! `error_codes`: the codes clients program against (DESIGN §9), not the router's internals.
+//! `error_codes`: the codes clients program against (docs/conventions.md § API conventions), not
+//! the router's internals.
 //!
 //! - A field hidden by `@authenticated`/`@requiresScopes` comes back from the router as
 //!   `UNAUTHORIZED_FIELD_OR_TYPE`; the app needs to know whether to sign in again

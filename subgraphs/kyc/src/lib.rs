@@ -1,6 +1,6 @@
 //! The KYC subgraph: encrypted KTP/SIM/NPWP and selfie intake, document-number validation,
 //! verification through a vendor (simulated by default), back-office review, expiry, and
-//! field-level PII access with an access log (DESIGN §3, §5).
+//! field-level PII access with an access log (docs/conventions.md § Contexts, § Security model).
 //!
 //! Reads top-down: [`schema`] (GraphQL, thin) and [`http`] (signed upload/download routes) →
 //! [`intake`], [`submission`], [`verification`], [`review`], [`pii`] (one operation each, on

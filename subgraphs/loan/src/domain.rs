@@ -218,8 +218,8 @@ impl Allocation {
 }
 
 /// Split `amount` over the installments, oldest due first; within one, fee → interest →
-/// principal (Fineract's default order, domain-facts §1.4). Paying more than is outstanding is
-/// refused, not silently kept as credit.
+/// principal (Fineract's default order, docs/conventions.md § Loan maths). Paying more than is
+/// outstanding is refused, not silently kept as credit.
 pub fn allocate(
     installments: &[InstallmentState],
     amount: i64,

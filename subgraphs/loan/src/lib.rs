@@ -1,5 +1,5 @@
-//! The loan subgraph (DESIGN §3): quotes, applications, credit decisions, schedules,
-//! disbursement, repayments and live status subscriptions. The loan service never decides an
+//! The loan subgraph (docs/conventions.md § Contexts): quotes, applications, credit decisions,
+//! schedules, disbursement, repayments and live status subscriptions. The loan service never decides an
 //! application itself: credit does, through `credit.decision.made`.
 //!
 //! Reads top-down: [`schema`] (GraphQL, thin) and [`live`] (subscriptions) → [`loans`] (one
@@ -91,7 +91,7 @@ pub async fn run(
     ));
 
     // SIMULATION: the payout and payment providers are the deterministic simulations until a
-    // real provider is integrated (DESIGN §3).
+    // real provider is integrated (docs/conventions.md § Contexts).
     let loans = Loans::new(
         pool.clone(),
         publisher,

@@ -1,5 +1,6 @@
 //! The loan product — price and limits — as configuration, and the startup check that it can
-//! never cost a borrower more than the OJK daily cap for its tenor band (domain-facts §2.2).
+//! never cost a borrower more than the OJK daily cap for its tenor band
+//! (docs/conventions.md § Loan maths).
 //!
 //! Rates are integers in parts per million (ppm) so that every comparison is exact:
 //! 4 % a month = 40_000 ppm, 0.2 % a day = 2_000 ppm.
@@ -249,7 +250,7 @@ pub(crate) mod tests {
         assert_eq!(cap.ppm_per_day(5), 3000);
         assert_eq!(cap.ppm_per_day(6), 2000);
         assert_eq!(cap.ppm_per_day(12), 2000);
-        // 12 M over 365 days at 0.2 %/day (domain-facts §1.3 worked example).
+        // 12 M over 365 days at 0.2 %/day (docs/conventions.md § Loan maths, cost cap example).
         assert_eq!(cap.max_cost(12_000_000, 12), 8_760_000);
         assert!(CostCap::parse("6:2000").is_err());
         assert!(CostCap::parse("1:x").is_err());

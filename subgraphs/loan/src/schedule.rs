@@ -1,6 +1,6 @@
 //! The installment schedule: integer rupiah, every installment but the last rounded down to the
 //! product's unit, the rounding residue of every component on the last one, so the installments
-//! add up to exactly principal + total cost (domain-facts §1.3, Fineract/Mambu
+//! add up to exactly principal + total cost (docs/conventions.md § Loan maths, Fineract/Mambu
 //! "round remainder into last repayment").
 
 use chrono::{Months, NaiveDate};
@@ -138,7 +138,7 @@ mod tests {
 
     #[test]
     fn annuity_matches_the_worked_example() {
-        // domain-facts §1.3: P = 12 M, N = 12, 4 %/month → EMI 1,278,626 (interest 3,343,513).
+        // docs/conventions.md § Loan maths: P = 12 M, N = 12, 4 %/month → EMI 1,278,626 (interest 3,343,513).
         let product = Product {
             admin_fee_ppm: 0,
             ..product()

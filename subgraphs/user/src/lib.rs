@@ -1,4 +1,4 @@
-//! The user subgraph: profiles, account status and preferences (DESIGN §3).
+//! The user subgraph: profiles, account status and preferences (docs/conventions.md § Contexts).
 //!
 //! Reads top-down: [`schema`] (GraphQL, thin) → [`changes`] (one transaction per change) →
 //! [`domain`] (rules) / [`store`] (PostgreSQL) / [`events`] (Kafka, via the outbox).

@@ -1,5 +1,6 @@
-//! Batched profile lookups (DESIGN §9): the router's `_entities` calls carry many users at once,
-//! and resolving each with its own query would be one round trip per row.
+//! Batched profile lookups (docs/conventions.md § API conventions): the router's `_entities`
+//! calls carry many users at once, and resolving each with its own query would be one round trip
+//! per row.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -398,7 +398,7 @@ async fn delete_my_account_minimises_personal_data_and_announces_it() {
     assert!(!json.contains("example.id") && !json.contains("6281234567890"));
 }
 
-/// `_entities` for many users costs one query, not one per user (DESIGN §9).
+/// `_entities` for many users costs one query, not one per user (docs/conventions.md § API conventions).
 #[tokio::test]
 async fn entities_are_loaded_in_one_batch() {
     let db = database().await;

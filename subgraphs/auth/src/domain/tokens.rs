@@ -13,7 +13,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-/// Claims of an access token (DESIGN §5).
+/// Claims of an access token (docs/conventions.md § Security model).
 #[derive(Debug, Serialize)]
 struct AccessClaims<'a> {
     iss: &'a str,

@@ -4,7 +4,7 @@ use super::input::{BLOCK_REASON_MAX_CHARS, BLOCK_REASON_MIN_CHARS, FULLNAME_MAX_
 use super::preferences::Language;
 use super::status::AccountStatus;
 
-/// A request to refuse, with the code the app branches on (DESIGN §9).
+/// A request to refuse, with the code the app branches on (docs/conventions.md § API conventions).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rejection {
     FullnameEmpty,
