@@ -277,6 +277,13 @@ async fn the_hostile_http_corpus_never_hangs_breaks_or_kills_the_router() {
                 assert!(body.contains("JSON_TOO_DEEP"), "{}: {body:.300}", case.name);
             }
         }
+        if case.name == "syntax error" {
+            // Answered by our parse, not the engine's (whose error display reads freed memory).
+            assert!(
+                body.contains("GRAPHQL_PARSE_FAILED") && body.contains("Parse error at 1:"),
+                "{body}"
+            );
+        }
         if case.name.starts_with("Int variable") {
             assert_eq!(status, 400, "{}: {body}", case.name);
             assert!(
@@ -858,7 +865,7 @@ async fn fuzz() {
     let cases: usize = std::env::var("TENOR_FUZZ_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(150);
+        .unwrap_or(500);
     let seed: u64 = std::env::var("TENOR_FUZZ_SEED")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -924,10 +931,10 @@ async fn fuzz() {
             ));
         }
     }
-    assert_healthy(&stack.router).await;
     println!(
         "fuzz: {cases} cases, {} failed (seed {seed})",
         failures.len()
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_healthy(&stack.router).await;
 }

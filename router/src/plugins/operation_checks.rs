@@ -7,8 +7,16 @@
 //!   typed `Int` — directly, in lists, or as a field of an input object, however nested — is
 //!   checked against the range.
 //!
-//! Both refusals are request errors: `400` with `BAD_USER_INPUT`, before planning, so nothing
-//! reaches a subgraph.
+//! - A document that does not parse is answered here (`GRAPHQL_PARSE_FAILED`, the engine's code
+//!   and status), never by the engine: graphql-tools 0.5.12 transmutes its parse error's
+//!   borrowed tokens to `'static` (`parser/query/error.rs`) and hive-router formats the error
+//!   after the request's query string is freed — a use-after-free that, in a debug build, aborted
+//!   a worker during fuzzing ("copy_nonoverlapping … overlap" while displaying a `Token`) and in
+//!   a release build could copy freed memory into an error message. Our parse runs while the
+//!   query is alive and formats at once.
+//!
+//! The spec rules are request errors (`400 BAD_USER_INPUT`); all are answered before planning,
+//! so nothing reaches a subgraph.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -56,6 +64,111 @@ type InputTypes = HashMap<String, Vec<(String, Shape)>>;
 
 pub struct OperationChecksPlugin {
     inputs: Arc<InputTypes>,
+    known_good: KnownGood,
+}
+
+/// Hashes of documents that parsed, so a busy router parses each distinct document once here
+/// (the engine caches its own parse). Bounded: cleared when full.
+#[derive(Default)]
+struct KnownGood(hive_router::DashMap<u64, ()>);
+
+impl KnownGood {
+    const CAPACITY: usize = 20_000;
+
+    fn key(query: &str) -> u64 {
+        use std::hash::{Hash as _, Hasher as _};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        query.hash(&mut hasher);
+        hasher.finish()
+    }
+
+    fn contains(&self, query: &str) -> bool {
+        self.0.contains_key(&Self::key(query))
+    }
+
+    fn insert(&self, query: &str) {
+        if self.0.len() >= Self::CAPACITY {
+            self.0.clear();
+        }
+        self.0.insert(Self::key(query), ());
+    }
+}
+
+const PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
+
+enum Parsed {
+    Document(Document),
+    /// Over the token limit: the engine refuses it itself without formatting tokens.
+    TooLong,
+    SyntaxError(String),
+}
+
+/// Parses `query` with the router's token limit; a syntax error is formatted here, while the
+/// text its tokens borrow is alive.
+fn parse(query: &str) -> Parsed {
+    match hive_router::graphql_tools::parser::parse_query_with_token_limit::<String>(
+        query, MAX_TOKENS,
+    ) {
+        Ok(document) => Parsed::Document(document.into_static()),
+        Err(error) => {
+            let text = error.to_string();
+            if text.contains("Token limit exceeded") {
+                Parsed::TooLong
+            } else {
+                Parsed::SyntaxError(format!(
+                    "Failed to parse GraphQL operation: {}",
+                    text.trim()
+                ))
+            }
+        }
+    }
+}
+
+/// The engine's choice of status for a request error: `200` when the client negotiated legacy
+/// `application/json` (a `*/*` or missing `Accept` included), `400` for
+/// `application/graphql-response+json` (GraphQL over HTTP); the content type to match.
+fn prefers_plain_json(headers: &hive_router::ntex::http::HeaderMap) -> bool {
+    let accept = headers
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or("*/*");
+    let quality = |wanted: &str| -> f32 {
+        let mut best: (u8, f32) = (0, 0.0); // (specificity, q)
+        for item in accept.split(',') {
+            let mut parts = item.split(';').map(str::trim);
+            let media = parts.next().unwrap_or("").to_ascii_lowercase();
+            let q = parts
+                .find_map(|p| p.strip_prefix("q="))
+                .and_then(|q| q.parse().ok())
+                .unwrap_or(1.0);
+            let specificity = match media.as_str() {
+                m if m == wanted => 3,
+                "application/*" => 2,
+                "*/*" => 1,
+                _ => 0,
+            };
+            if specificity > best.0 {
+                best = (specificity, q);
+            }
+        }
+        best.1
+    };
+    quality("application/json") >= quality("application/graphql-response+json")
+}
+
+fn parse_failed_response(message: &str, ok_for_errors: bool) -> hive_router::ntex::http::Response {
+    let (status, content_type) = if ok_for_errors {
+        (StatusCode::OK, "application/json")
+    } else {
+        (StatusCode::BAD_REQUEST, "application/graphql-response+json")
+    };
+    let body = serde_json::json!({
+        "errors": [{ "message": message, "extensions": { "code": PARSE_FAILED } }]
+    });
+    hive_router::ntex::http::Response::build(status)
+        .header("content-type", content_type)
+        .body(body.to_string())
 }
 
 #[hive_router::async_trait]
@@ -79,6 +192,7 @@ impl RouterPlugin for OperationChecksPlugin {
         let inputs = input_types(&sdl)?;
         payload.initialize_plugin(OperationChecksPlugin {
             inputs: Arc::new(inputs),
+            known_good: KnownGood::default(),
         })
     }
 
@@ -98,13 +212,16 @@ impl RouterPlugin for OperationChecksPlugin {
         let Some(query) = params.query.as_deref() else {
             return payload.proceed();
         };
-        // Unparsable documents are the engine's to report, with its own limits.
-        let Ok(document) = hive_router::graphql_tools::parser::parse_query_with_token_limit::<String>(
-            query, MAX_TOKENS,
-        ) else {
-            return payload.proceed();
+        let document = match parse(query) {
+            Parsed::Document(document) => document,
+            Parsed::TooLong => return payload.proceed(), // the engine refuses it, safely
+            Parsed::SyntaxError(message) => {
+                return payload.end_with_graphql_error(
+                    GraphQLError::from_message_and_code(message, PARSE_FAILED),
+                    StatusCode::BAD_REQUEST,
+                );
+            }
         };
-        let document = document.into_static();
         match check(
             &document,
             params.operation_name.as_deref(),
@@ -126,6 +243,19 @@ impl RouterPlugin for OperationChecksPlugin {
     ) -> OnGraphQLParseHookResult<'exec> {
         if payload.context.contains::<super::CheckedFromParams>() {
             return payload.proceed();
+        }
+        if let Some(query) = payload.graphql_params.query.as_deref()
+            && !self.known_good.contains(query)
+        {
+            match parse(query) {
+                Parsed::SyntaxError(message) => {
+                    let ok_for_errors = prefers_plain_json(payload.router_http_request.headers);
+                    return payload
+                        .end_with_response(parse_failed_response(&message, ok_for_errors));
+                }
+                Parsed::Document(_) => self.known_good.insert(query),
+                Parsed::TooLong => {} // the engine refuses it, safely
+            }
         }
         let params = payload.graphql_params;
         let inputs = self.inputs.clone();
@@ -348,6 +478,43 @@ mod tests {
             ),
             Ok(())
         );
+    }
+
+    #[test]
+    fn syntax_errors_are_formatted_here_and_token_floods_left_to_the_engine() {
+        let Parsed::SyntaxError(message) = parse("{ __typename ") else {
+            panic!("a syntax error")
+        };
+        assert!(message.contains("Parse error at 1:14"), "{message}");
+        assert!(matches!(parse("{ __typename }"), Parsed::Document(_)));
+        let flood = format!("{{ {} }}", "__typename ".repeat(MAX_TOKENS + 10));
+        assert!(matches!(parse(&flood), Parsed::TooLong));
+    }
+
+    #[test]
+    fn parse_failures_follow_the_negotiated_response_type() {
+        let headers = |accept: Option<&str>| {
+            let mut headers = hive_router::ntex::http::HeaderMap::new();
+            if let Some(accept) = accept {
+                headers.insert("accept".parse().unwrap(), accept.parse().unwrap());
+            }
+            headers
+        };
+        for plain in [
+            None,
+            Some("*/*"),
+            Some("application/json"),
+            Some("application/*"),
+        ] {
+            assert!(prefers_plain_json(&headers(plain)), "{plain:?}");
+        }
+        for spec in [
+            "application/graphql-response+json",
+            "application/graphql-response+json, application/json;q=0.9",
+            "application/json;q=0.5, application/graphql-response+json",
+        ] {
+            assert!(!prefers_plain_json(&headers(Some(spec))), "{spec}");
+        }
     }
 
     #[test]
