@@ -10,6 +10,7 @@ pub mod json_guard;
 pub mod operation_checks;
 pub mod rate_limit;
 pub mod request_id;
+mod syntax;
 pub mod worker_watchdog;
 
 /// Set in the plugin context once [`operation_checks`] has checked an operation from its
