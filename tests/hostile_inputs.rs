@@ -19,7 +19,6 @@ use p256::pkcs8::EncodePublicKey;
 use serde_json::{Value, json};
 use tenor_harness::journeys::fresh_nik;
 use tenor_harness::{Account, PASSWORD, Subgraphs, eventually, post_graphql};
-use tenor_kyc::verification::SimulatedKycVendor;
 use uuid::Uuid;
 
 /// Tables left out of the "no row changed" check, and why.
@@ -408,27 +407,9 @@ async fn post(url: &str, query: &str, variables: &Value, token: Option<&str>) ->
     (status, response.text().await.unwrap())
 }
 
-fn png(tag: &str) -> Vec<u8> {
-    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10\0\0\0\x10\x08\x02\0\0\0".to_vec();
-    bytes.extend_from_slice(tag.as_bytes());
-    bytes
-}
-
-fn jpeg(tag: &str) -> Vec<u8> {
-    let mut bytes = vec![
-        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0,
-    ];
-    bytes.extend_from_slice(tag.as_bytes());
-    bytes
-}
-
 /// A document and selfie the simulated vendor verifies, uploaded for `token`: the upload ids.
 async fn upload_pair(stack: &Subgraphs, token: &str) -> (String, String) {
-    let document = png(&format!("ktp-{}", Uuid::new_v4()));
-    let selfie = (0u32..)
-        .map(|i| jpeg(&format!("selfie-{i}")))
-        .find(|s| SimulatedKycVendor::face_match_score(&document, s) >= 0.85)
-        .unwrap();
+    let (document, selfie) = tenor_harness::journeys::matching_images();
     let mut ids = Vec::new();
     for (kind, bytes) in [("DOCUMENT_FRONT", document), ("SELFIE", selfie)] {
         let response = post_graphql(

@@ -33,7 +33,7 @@ fn jpeg(tag: &str) -> Vec<u8> {
 }
 
 /// A document and a selfie the simulated vendor scores at or above the approval threshold.
-fn matching_images() -> (Vec<u8>, Vec<u8>) {
+pub fn matching_images() -> (Vec<u8>, Vec<u8>) {
     let document = png(&format!("ktp-{}", uuid::Uuid::new_v4()));
     let selfie = (0u32..)
         .map(|i| jpeg(&format!("selfie-{i}")))
