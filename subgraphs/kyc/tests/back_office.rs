@@ -226,24 +226,3 @@ async fn verifications_expire_after_the_validity_and_can_be_renewed() {
     service.submit_scoring(&token, NIK, Band::Approve).await;
     service.wait_status(customer, "VERIFIED").await;
 }
-
-trait InReview {
-    async fn wait_until_in_review(&self, user: Uuid) -> Value;
-}
-
-impl InReview for TestService {
-    async fn wait_until_in_review(&self, user: Uuid) -> Value {
-        let token = self.customer_token(user);
-        for _ in 0..150 {
-            let response = self
-                .user_kyc(&token, user, "id status awaitingManualReview")
-                .await;
-            let kyc = &response["data"]["_entities"][0]["kyc"];
-            if kyc["awaitingManualReview"] == true {
-                return kyc.clone();
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        panic!("{user}'s KYC never reached manual review");
-    }
-}

@@ -134,24 +134,3 @@ async fn hostile_review_reasons_are_user_errors_and_store_nothing() {
     let still = service.wait_until_in_review(customer).await;
     assert_eq!(still["status"], "PENDING");
 }
-
-trait InReview {
-    async fn wait_until_in_review(&self, user: Uuid) -> Value;
-}
-
-impl InReview for TestService {
-    async fn wait_until_in_review(&self, user: Uuid) -> Value {
-        let token = self.customer_token(user);
-        for _ in 0..150 {
-            let response = self
-                .user_kyc(&token, user, "id status awaitingManualReview")
-                .await;
-            let kyc = &response["data"]["_entities"][0]["kyc"];
-            if kyc["awaitingManualReview"] == true {
-                return kyc.clone();
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        panic!("{user}'s KYC never reached manual review");
-    }
-}

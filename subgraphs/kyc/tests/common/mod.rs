@@ -289,6 +289,22 @@ impl TestService {
         .await
     }
 
+    /// Wait until the user's latest KYC waits for a reviewer; its `id status awaitingManualReview`.
+    pub async fn wait_until_in_review(&self, user: Uuid) -> Value {
+        let token = self.customer_token(user);
+        for _ in 0..150 {
+            let response = self
+                .user_kyc(&token, user, "id status awaitingManualReview")
+                .await;
+            let kyc = &response["data"]["_entities"][0]["kyc"];
+            if kyc["awaitingManualReview"] == true {
+                return kyc.clone();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{user}'s KYC never reached manual review");
+    }
+
     /// Wait until the user's latest KYC has `status`.
     pub async fn wait_status(&self, user: Uuid, status: &str) -> Value {
         let token = self.customer_token(user);
