@@ -1,12 +1,17 @@
 // Kafka topic helper for ./dev, run with the JDK's single-file source launcher against the
 // broker's own jars:  java -cp '<lib>/*' stack/kafka/Topics.java <bootstrap> <timeout-s> <cmd> ...
+// ./dev passes the topics of services.toml as name:partitions.
 //
 //   wait                         until the broker answers describeCluster
-//   list                         print topic names and partition counts, one per line
-//   ensure name:partitions ...   wait, then create only the topics that are missing (RF 1)
+//   list                         print every topic name and partition count, one per line
+//   list name:partitions ...     those topics, wanted vs actual partitions, and how many others
+//                                exist; exit 1 when one is missing or differs
+//   ensure name:partitions ...   wait, then create only the topics that are missing (RF 1); warn
+//                                about existing ones with another partition count
 //
 // One JVM for the whole set: starting kafka-topics once per topic costs seconds each.
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -43,11 +48,15 @@ public class Topics {
             switch (cmd) {
                 case "wait" -> System.out.println("kafka ready at " + bootstrap);
                 case "list" -> {
+                    var wanted = specs(List.of(args).subList(3, args.length));
                     var names = existing(admin);
-                    var desc = admin.describeTopics(names).allTopicNames().get(10, TimeUnit.SECONDS);
-                    for (String n : names) System.out.println(n + "\t" + desc.get(n).partitions().size());
+                    if (wanted.isEmpty()) {
+                        partitions(admin, names).forEach((n, p) -> System.out.println(n + "\t" + p));
+                    } else if (!compare(wanted, partitions(admin, names), true)) {
+                        System.exit(1);
+                    }
                 }
-                case "ensure" -> ensure(admin, List.of(args).subList(3, args.length), deadline);
+                case "ensure" -> ensure(admin, specs(List.of(args).subList(3, args.length)), deadline);
                 default -> {
                     System.err.println("unknown command: " + cmd);
                     System.exit(2);
@@ -77,14 +86,54 @@ public class Topics {
                 .names().get(10, TimeUnit.SECONDS));
     }
 
-    static void ensure(Admin admin, List<String> specs, long deadline) throws Exception {
+    static Map<String, Integer> specs(List<String> args) {
+        Map<String, Integer> specs = new LinkedHashMap<>();
+        for (String spec : args) {
+            String[] p = spec.split(":");
+            if (p.length != 2) throw new IllegalArgumentException("bad topic spec: " + spec);
+            specs.put(p[0], Integer.parseInt(p[1]));
+        }
+        return specs;
+    }
+
+    static Map<String, Integer> partitions(Admin admin, Set<String> names) throws Exception {
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        var desc = admin.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS);
+        for (String n : names) counts.put(n, desc.get(n).partitions().size());
+        return counts;
+    }
+
+    /** Wanted topics against the broker's; prints a table (all) or only the differences. */
+    static boolean compare(Map<String, Integer> wanted, Map<String, Integer> have, boolean all) {
+        boolean ok = true;
+        if (all) System.out.printf("%-28s %10s %7s%n", "topic", "partitions", "wanted");
+        for (var w : wanted.entrySet()) {
+            Integer got = have.get(w.getKey());
+            String note = got == null ? "  MISSING" : got.equals(w.getValue()) ? "" : "  DIFFERS";
+            ok &= note.isEmpty();
+            if (all || !note.isEmpty()) {
+                System.out.printf("%-28s %10s %7d%s%n", w.getKey(), got == null ? "-" : got, w.getValue(), note);
+            }
+        }
+        if (all) {
+            long others = have.keySet().stream().filter(n -> !wanted.containsKey(n)).count();
+            System.out.println(others + " other topics (tests make test.<run>.* ones): ./dev topics --all");
+        }
+        return ok;
+    }
+
+    static void ensure(Admin admin, Map<String, Integer> specs, long deadline) throws Exception {
         while (true) {
             Set<String> have = existing(admin);
             List<NewTopic> missing = new ArrayList<>();
-            for (String spec : specs) {
-                String[] p = spec.split(":");
-                if (p.length != 2) throw new IllegalArgumentException("bad topic spec: " + spec);
-                if (!have.contains(p[0])) missing.add(new NewTopic(p[0], Integer.parseInt(p[1]), (short) 1));
+            Map<String, Integer> present = new LinkedHashMap<>();
+            for (var spec : specs.entrySet()) {
+                if (have.contains(spec.getKey())) present.put(spec.getKey(), spec.getValue());
+                else missing.add(new NewTopic(spec.getKey(), spec.getValue(), (short) 1));
+            }
+            if (!compare(present, partitions(admin, present.keySet()), false)) {
+                System.out.println("warning: partition counts above differ from services.toml; "
+                        + "existing topics are left alone (./dev clean starts afresh)");
             }
             if (missing.isEmpty()) {
                 System.out.println("kafka topics: " + specs.size() + " present, 0 created");

@@ -1,12 +1,12 @@
 //! Kafka clients with the settings the event plumbing relies on.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
-use rdkafka::error::{KafkaResult, RDKafkaErrorCode};
+use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::producer::{FutureProducer, Producer};
 use tenor_platform::config::Env;
 use tenor_platform::http::{ReadinessCheck, check};
@@ -72,27 +72,91 @@ pub fn producer(config: &KafkaConfig) -> KafkaResult<FutureProducer> {
         .create()
 }
 
-/// Create the topics that are missing (existing ones are left alone).
+/// Create the topics that are missing (existing ones are left alone, whatever their partition
+/// count). Safe to call from several processes at once: a topic that another caller created first
+/// counts as created. What a broker that is still starting answers (timeouts, no controller yet)
+/// is retried for up to 30 s.
 pub async fn ensure_topics(brokers: &str, topics: &[(&str, i32)]) -> KafkaResult<()> {
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .create()?;
-    let specs: Vec<NewTopic<'_>> = topics
-        .iter()
-        .map(|(name, partitions)| NewTopic::new(name, *partitions, TopicReplication::Fixed(1)))
-        .collect();
-    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-    for result in admin.create_topics(&specs, &options).await? {
-        match result {
-            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-            Err((topic, code)) => {
-                return Err(rdkafka::error::KafkaError::AdminOp(code)).inspect_err(|_| {
-                    tracing::error!(%topic, ?code, "creating topic failed");
-                });
-            }
+    let options = AdminOptions::new()
+        .operation_timeout(Some(Duration::from_secs(10)))
+        .request_timeout(Some(Duration::from_secs(10)));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut pending = topics.to_vec();
+    loop {
+        let specs: Vec<NewTopic<'_>> = pending
+            .iter()
+            .map(|(name, partitions)| NewTopic::new(name, *partitions, TopicReplication::Fixed(1)))
+            .collect();
+        let (retry, last): (Vec<(&str, i32)>, RDKafkaErrorCode) =
+            match admin.create_topics(&specs, &options).await {
+                Ok(results) => {
+                    let mut retry = Vec::new();
+                    let mut last = RDKafkaErrorCode::NoError;
+                    for result in results {
+                        match result {
+                            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+                            Err((topic, code)) if retriable(code) => {
+                                retry.extend(pending.iter().filter(|(n, _)| *n == topic));
+                                last = code;
+                            }
+                            Err((topic, code)) => {
+                                tracing::error!(%topic, ?code, "creating topic failed");
+                                return Err(KafkaError::AdminOp(code));
+                            }
+                        }
+                    }
+                    (retry, last)
+                }
+                Err(KafkaError::AdminOp(code)) if retriable(code) => (pending.clone(), code),
+                Err(e) => return Err(e),
+            };
+        if retry.is_empty() {
+            return Ok(());
         }
+        if Instant::now() >= deadline {
+            tracing::error!(topics = ?retry, code = ?last, "creating topics: broker not ready");
+            return Err(KafkaError::AdminOp(last));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        pending = retry;
     }
-    Ok(())
+}
+
+/// Answers of a broker that is starting or electing a controller: worth another try.
+fn retriable(code: RDKafkaErrorCode) -> bool {
+    use RDKafkaErrorCode::*;
+    matches!(
+        code,
+        BrokerTransportFailure
+            | AllBrokersDown
+            | OperationTimedOut
+            | RequestTimedOut
+            | LeaderNotAvailable
+            | BrokerNotAvailable
+            | NetworkException
+            | NotController
+    )
+}
+
+/// Create every topic of `services.toml` that is missing, with its partition count: the list
+/// `./dev infra` and docker-compose's topic job create too. Idempotent and safe to call from
+/// several processes at once.
+pub async fn ensure_manifest_topics(brokers: &str) -> KafkaResult<()> {
+    ensure_manifest_topics_prefixed(brokers, "").await
+}
+
+/// [`ensure_manifest_topics`] with every name prefixed, e.g. `test.<run>.` for a test's own copy
+/// of the topics (`test.<run>.loan.events`, `test.<run>.loan.events.dlq`, …).
+pub async fn ensure_manifest_topics_prefixed(brokers: &str, prefix: &str) -> KafkaResult<()> {
+    let names: Vec<(String, i32)> = tenor_platform::manifest::topics()
+        .iter()
+        .map(|t| (format!("{prefix}{}", t.name), t.partitions))
+        .collect();
+    let topics: Vec<(&str, i32)> = names.iter().map(|(n, p)| (n.as_str(), *p)).collect();
+    ensure_topics(brokers, &topics).await
 }
 
 /// Ready when the broker answers a metadata request.
@@ -138,6 +202,96 @@ mod broker_tests {
             "kafka:99999",
         ] {
             assert!(!valid_brokers(bad), "{bad}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod topic_tests {
+    //! Against the stack's Kafka (`./dev infra`), like the crate's other tests.
+
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use tenor_platform::manifest;
+
+    use super::*;
+
+    fn brokers() -> String {
+        std::env::var("KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:59092".to_owned())
+    }
+
+    /// Partition counts of the topics whose names start with `prefix`, once all of `want` show.
+    async fn partitions(prefix: &str, want: usize) -> BTreeMap<String, i32> {
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", brokers())
+            .create()
+            .unwrap();
+        let prefix = prefix.to_owned();
+        tokio::task::spawn_blocking(move || {
+            for _ in 0..40 {
+                let metadata = consumer
+                    .fetch_metadata(None, Duration::from_secs(5))
+                    .unwrap();
+                let found: BTreeMap<String, i32> = metadata
+                    .topics()
+                    .iter()
+                    .filter(|t| t.name().starts_with(&prefix) && t.error().is_none())
+                    .map(|t| (t.name().to_owned(), t.partitions().len() as i32))
+                    .collect();
+                if found.len() >= want {
+                    return found;
+                }
+                std::thread::sleep(Duration::from_millis(250));
+            }
+            panic!("the topics under {prefix} did not all appear");
+        })
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn several_callers_at_once_create_every_manifest_topic_once() {
+        let prefix = format!("test.{}.", uuid::Uuid::new_v4().simple());
+        let brokers = brokers();
+        let callers: Vec<_> = (0..4)
+            .map(|_| {
+                let (brokers, prefix) = (brokers.clone(), prefix.clone());
+                tokio::spawn(
+                    async move { ensure_manifest_topics_prefixed(&brokers, &prefix).await },
+                )
+            })
+            .collect();
+        for caller in callers {
+            caller
+                .await
+                .unwrap()
+                .expect("every caller succeeds (is the stack up? ./dev infra)");
+        }
+        // Again, now that they all exist.
+        ensure_manifest_topics_prefixed(&brokers, &prefix)
+            .await
+            .unwrap();
+
+        let want: BTreeMap<String, i32> = manifest::topics()
+            .iter()
+            .map(|t| (format!("{prefix}{}", t.name), t.partitions))
+            .collect();
+        assert_eq!(partitions(&prefix, want.len()).await, want);
+    }
+
+    #[tokio::test]
+    async fn the_stack_has_every_manifest_topic() {
+        let brokers = brokers();
+        let (a, b) = tokio::join!(
+            ensure_manifest_topics(&brokers),
+            ensure_manifest_topics(&brokers)
+        );
+        a.and(b).expect("is the stack up? ./dev infra");
+        let found = partitions("", 0).await;
+        for t in manifest::topics() {
+            assert_eq!(found.get(&t.name), Some(&t.partitions), "{}", t.name);
         }
     }
 }
