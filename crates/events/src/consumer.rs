@@ -209,6 +209,7 @@ impl EventConsumer {
             event_id = %envelope.id(),
             event_type = envelope.event_type(),
             trace_id = envelope.traceparent().map(|t| t.trace_id().to_owned()).unwrap_or_default(),
+            request_id = envelope.request_id().unwrap_or_default(),
         );
         self.attempts(&envelope, handler, shutdown)
             .instrument(span)

@@ -10,6 +10,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
+use tenor_platform::request::RequestContext;
+
 use crate::trace::TraceParent;
 
 /// A domain event's payload.
@@ -34,6 +36,17 @@ pub enum EnvelopeError {
 }
 
 const TRACEPARENT: &str = "traceparent";
+/// CloudEvents extension names are lower-case letters and digits only.
+const REQUEST_ID: &str = "requestid";
+
+/// A request id travels only if it looks like one: it comes from a header, and an event lives
+/// for ever in Kafka and in every consumer's logs.
+fn is_safe_request_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
 
 /// One event as it travels: id, source, type, subject (the aggregate id), time, data and the
 /// trace context.
@@ -57,14 +70,30 @@ impl Envelope {
             ty: E::TYPE.to_owned(),
             reason: e.to_string(),
         })?;
-        let traceparent = trace.cloned().unwrap_or_else(TraceParent::new_root);
-        let event = EventBuilderV10::new()
+        // An event caused by a request continues that request's trace and names its request
+        // id, so one request can be followed through Kafka into every consumer's logs.
+        let request = RequestContext::current();
+        let traceparent = trace
+            .cloned()
+            .or_else(|| {
+                let incoming = request.as_ref()?.traceparent.as_deref()?;
+                TraceParent::parse(incoming).map(|parent| parent.child())
+            })
+            .unwrap_or_else(TraceParent::new_root);
+        let mut builder = EventBuilderV10::new()
             .id(id.to_string())
             .source(source)
             .ty(E::TYPE)
             .subject(subject.into())
             .time(Utc::now())
-            .extension(TRACEPARENT, traceparent.as_str())
+            .extension(TRACEPARENT, traceparent.as_str());
+        if let Some(request_id) = request
+            .and_then(|r| r.request_id)
+            .filter(|id| is_safe_request_id(id))
+        {
+            builder = builder.extension(REQUEST_ID, request_id);
+        }
+        let event = builder
             .data("application/json", json)
             .build()
             .map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
@@ -118,6 +147,11 @@ impl Envelope {
         self.event
             .extension(TRACEPARENT)
             .and_then(|v| TraceParent::parse(&v.to_string()))
+    }
+
+    /// The id of the request that caused this event, when one did.
+    pub fn request_id(&self) -> Option<String> {
+        self.event.extension(REQUEST_ID).map(|v| v.to_string())
     }
 
     pub fn is<E: DomainEvent>(&self) -> bool {
@@ -176,6 +210,41 @@ mod tests {
     struct Other {}
     impl DomainEvent for Other {
         const TYPE: &'static str = "loan.paid.v1";
+    }
+
+    #[tokio::test]
+    async fn an_event_made_during_a_request_continues_its_trace_and_names_it() {
+        let incoming = TraceParent::new_root();
+        let request = RequestContext {
+            request_id: Some("req-42".into()),
+            traceparent: Some(incoming.as_str().to_owned()),
+            user_id: None,
+        };
+        let data = Other {};
+        let envelope = request
+            .scope(async { Envelope::new("/tenor/loan", "x", &data, None).unwrap() })
+            .await;
+        assert_eq!(envelope.request_id().as_deref(), Some("req-42"));
+        let trace = envelope.traceparent().unwrap();
+        assert_eq!(trace.trace_id(), incoming.trace_id());
+        assert_ne!(trace, incoming, "the event is a new span in the same trace");
+
+        let hostile = RequestContext {
+            request_id: Some("x\ny".repeat(100)),
+            traceparent: Some("garbage".into()),
+            user_id: None,
+        };
+        let envelope = hostile
+            .scope(async { Envelope::new("/tenor/loan", "x", &data, None).unwrap() })
+            .await;
+        assert_eq!(envelope.request_id(), None);
+        assert_ne!(
+            envelope.traceparent().unwrap().trace_id(),
+            incoming.trace_id()
+        );
+
+        let outside = Envelope::new("/tenor/loan", "x", &data, None).unwrap();
+        assert_eq!(outside.request_id(), None);
     }
 
     #[test]

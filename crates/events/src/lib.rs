@@ -7,6 +7,7 @@ pub mod envelope;
 pub mod inbox;
 pub mod kafka;
 pub mod outbox;
+pub mod startup;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod trace;
@@ -15,6 +16,7 @@ pub use consumer::{ConsumerConfig, EventConsumer, EventHandler, HandlerError};
 pub use envelope::{DomainEvent, Envelope, EnvelopeError};
 pub use inbox::{PgInbox, TransactionalHandler};
 pub use outbox::{OutboxRelay, PublishError, Publisher, RelayConfig, enqueue};
+pub use startup::{migrated_pool, start_consumer, start_outbox_relay};
 pub use trace::TraceParent;
 
 /// The outbox and inbox tables. A PostgreSQL-backed service runs these next to its own

@@ -51,6 +51,23 @@ pub enum PublishError {
     Outbox(#[from] diesel::result::Error),
 }
 
+/// A failed publish is a service error: the outbox write is a database error like any other
+/// (so a retry on serialization failure sees it), a bad envelope is a publish error.
+impl From<PublishError> for tenor_platform::refusal::ServiceError {
+    fn from(error: PublishError) -> Self {
+        match error {
+            PublishError::Outbox(error) => Self::Database(error),
+            PublishError::Envelope(error) => Self::Publish(Box::new(error)),
+        }
+    }
+}
+
+impl<R> From<PublishError> for tenor_platform::refusal::Failure<R> {
+    fn from(error: PublishError) -> Self {
+        Self::Error(error.into())
+    }
+}
+
 /// Where one service's events go: its CloudEvents `source` and its topic (from configuration,
 /// so tests can use their own).
 #[derive(Debug, Clone)]

@@ -121,3 +121,25 @@ pub async fn read_until(
 pub fn envelopes(received: &[Received]) -> Vec<Envelope> {
     received.iter().filter_map(|r| r.envelope.clone()).collect()
 }
+
+/// The CloudEvents on `topic` from the beginning until `done` says so or `timeout` passes, each
+/// checked to be keyed by its aggregate (the subject): what every subgraph's tests read.
+pub async fn read_events(
+    topic: &str,
+    timeout: Duration,
+    mut done: impl FnMut(&[Envelope]) -> bool,
+) -> Vec<Envelope> {
+    let received = read_until(topic, timeout, |r| done(&envelopes(r))).await;
+    for message in &received {
+        let envelope = message
+            .envelope
+            .as_ref()
+            .unwrap_or_else(|| panic!("only CloudEvents on {topic}"));
+        assert_eq!(
+            Some(message.key.as_str()),
+            envelope.subject(),
+            "Kafka key = aggregate id"
+        );
+    }
+    envelopes(&received)
+}

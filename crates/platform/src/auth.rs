@@ -118,10 +118,12 @@ impl VerifierConfig {
     /// (tenor-auth), `AUTH_AUDIENCE` (tenor), `AUTH_LEEWAY` (30s),
     /// `AUTH_JWKS_MIN_REFRESH` (10s), `AUTH_JWKS_MAX_AGE` (5m).
     pub fn from_env(env: &mut Env) -> Self {
-        let jwks_url: String = env.optional(
-            "AUTH_JWKS_URL",
-            "http://127.0.0.1:4001/.well-known/jwks.json".to_owned(),
+        // The auth service on this machine, at its port in services.toml.
+        let local_auth = format!(
+            "http://127.0.0.1:{}/.well-known/jwks.json",
+            crate::manifest::service("auth").port
         );
+        let jwks_url: String = env.optional("AUTH_JWKS_URL", local_auth);
         if !reqwest::Url::parse(&jwks_url).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
             env.fail("AUTH_JWKS_URL", "is not an http(s) URL".to_owned());
         }

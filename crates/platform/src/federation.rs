@@ -8,10 +8,23 @@
 //! async-graphql already does for `@requiresScopes`) instead of defined locally — a local
 //! definition would make it a custom directive the router does not enforce.
 
-use async_graphql::TypeDirective;
+use async_graphql::{ObjectType, SDLExportOptions, Schema, SubscriptionType, TypeDirective};
 
 #[TypeDirective(location = "FieldDefinition", name = "authenticated")]
 pub fn authenticated() {}
+
+/// The SDL a subgraph contributes to the supergraph, as `tenor-<name> print-schema` prints it
+/// and the router composes it: federation directives exported, `@authenticated` imported.
+pub fn subgraph_sdl<Q, M, S>(schema: &Schema<Q, M, S>) -> String
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    federation_sdl(
+        schema.sdl_with_options(SDLExportOptions::new().federation().compose_directive()),
+    )
+}
 
 /// The subgraph SDL with `@authenticated` imported from the federation link.
 pub fn federation_sdl(sdl: String) -> String {
@@ -34,7 +47,7 @@ pub fn federation_sdl(sdl: String) -> String {
 
 #[cfg(test)]
 mod tests {
-    use async_graphql::{EmptyMutation, EmptySubscription, Object, SDLExportOptions, Schema};
+    use async_graphql::{EmptyMutation, EmptySubscription, Object};
 
     use super::*;
 

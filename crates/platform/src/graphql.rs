@@ -18,7 +18,10 @@ use axum::routing::post;
 use axum::{Extension, Router};
 use std::net::SocketAddr;
 
+use tracing::Instrument;
+
 use crate::auth::{AuthError, Principal, TokenVerifier};
+use crate::request::RequestContext;
 
 /// The caller of one request, as verified by this subgraph.
 #[derive(Debug, Clone)]
@@ -233,20 +236,36 @@ where
             return async_graphql::Response::from_errors(vec![server_error]).into();
         }
     };
-    let request = request.into_inner().data(caller).data(client_info(
+    let context = RequestContext {
+        request_id: header_text(&headers, "x-request-id"),
+        traceparent: header_text(&headers, "traceparent"),
+        user_id: match &caller {
+            Caller::User(principal) => Some(principal.user_id),
+            Caller::Anonymous => None,
+        },
+    };
+    let request = request.into_inner();
+    let span = context.span(request.operation_name.as_deref());
+    let request = request.data(caller).data(client_info(
         &headers,
         peer.map(|Extension(ConnectInfo(addr))| addr),
     ));
-    state.schema.execute(request).await.into()
+    context
+        .scope(state.schema.execute(request).instrument(span))
+        .await
+        .into()
+}
+
+/// A header's value as text, bounded: headers are attacker-controlled.
+fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.chars().take(512).collect::<String>())
 }
 
 fn client_info(headers: &HeaderMap, peer: Option<SocketAddr>) -> ClientInfo {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.chars().take(512).collect::<String>())
-    };
+    let header = |name: &str| header_text(headers, name);
     let forwarded = header("x-forwarded-for")
         .and_then(|v| v.split(',').next().map(|ip| ip.trim().to_owned()))
         .filter(|ip| !ip.is_empty());

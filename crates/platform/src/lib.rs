@@ -1,13 +1,22 @@
 //! What every Tenor service shares: configuration, telemetry, the operational HTTP endpoints,
-//! access-token verification, PostgreSQL plumbing, and the text-input policy.
+//! access-token verification, PostgreSQL plumbing, and the text-input policy — plus the kit every
+//! subgraph is written with (docs/architecture.md): the [`runner`] that owns start-up and
+//! shutdown, the per-[`request`] span, one [`cursor`], one [`refusal`] shape with one service
+//! error, and [`text_enum!`] for status columns.
 
 pub mod auth;
 pub mod config;
+pub mod cursor;
 pub mod db;
 pub mod federation;
 pub mod graphql;
 pub mod http;
+pub mod manifest;
 pub mod mongo;
+pub mod refusal;
+pub mod request;
+pub mod runner;
+pub mod status;
 pub mod telemetry;
 pub mod text;
 

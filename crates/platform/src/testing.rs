@@ -14,6 +14,35 @@ use tokio_postgres::NoTls;
 
 use crate::db::{DbConfig, PgPool, pool, run_migrations};
 
+mod graphql_client;
+pub use graphql_client::{GraphqlClient, error_code, user_error_codes};
+
+/// Polls `condition` every 100 ms for up to 30 s; whether it became true.
+pub async fn wait_for(mut condition: impl AsyncFnMut() -> bool) -> bool {
+    for _ in 0..300 {
+        if condition().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+/// Panics unless each `(field, scope)` of `fields` names a line of `sdl` starting with `field`
+/// that requires exactly `scope`: the router enforces what the SDL declares, nothing more.
+pub fn assert_field_scopes(sdl: &str, fields: &[(&str, &str)]) {
+    for (field, scope) in fields {
+        let line = sdl
+            .lines()
+            .find(|l| l.trim_start().starts_with(field))
+            .unwrap_or_else(|| panic!("{field} missing from the SDL"));
+        assert!(
+            line.contains(&format!("@requiresScopes(scopes: [[\"{scope}\"]])")),
+            "{line}"
+        );
+    }
+}
+
 /// The stack's superuser connection (see `./dev env`).
 pub fn admin_url() -> String {
     std::env::var("TENOR_PG_ADMIN_URL")

@@ -34,7 +34,7 @@ fn run_child(vars: &[(&str, &str)]) -> std::process::Output {
     command
         .args([
             "--exact",
-            "child_loads_config",
+            "config_exit::child_loads_config",
             "--nocapture",
             "--test-threads=1",
         ])

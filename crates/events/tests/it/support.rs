@@ -1,11 +1,9 @@
 //! Shared fixtures for the event-plumbing tests: per-test topics and databases on the stack.
 
-#![allow(dead_code, unused_imports)]
-
 use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use tenor_events::kafka::KafkaConfig;
-pub use tenor_events::testing::{Received, fresh_topic, kafka_config, publish_raw, read_until};
+pub use tenor_events::testing::{fresh_topic, kafka_config, publish_raw, read_until};
 use tenor_events::{DomainEvent, Envelope, MIGRATIONS};
 use tenor_platform::testing::TestDatabase;
 use uuid::Uuid;

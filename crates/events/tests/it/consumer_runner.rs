@@ -1,13 +1,11 @@
 //! The consumer runner against real Kafka and PostgreSQL: duplicates, retries, DLQ, commits.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use crate::support::*;
 use async_trait::async_trait;
-use common::*;
 use diesel::sql_types::Uuid as SqlUuid;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rdkafka::producer::FutureRecord;

@@ -1,11 +1,9 @@
 //! The transactional outbox against real PostgreSQL and Kafka.
 
-mod common;
-
 use std::collections::HashSet;
 use std::time::Duration;
 
-use common::*;
+use crate::support::*;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use tenor_events::kafka::producer;
