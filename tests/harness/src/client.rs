@@ -1,0 +1,72 @@
+//! Talking to services over HTTP: GraphQL posts, waiting for a service to come up or be ready,
+//! polling until a condition holds, reading error codes.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+pub async fn post_graphql(url: &str, query: &str, variables: Value, token: Option<&str>) -> Value {
+    // A hang is a failure to report, not a test that never ends.
+    let mut request = reqwest::Client::new()
+        .post(url)
+        .timeout(Duration::from_secs(30))
+        .header("content-type", "application/json")
+        .header("accept", "application/graphql-response+json")
+        .json(&json!({ "query": query, "variables": variables }));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("POST {url}: {e}"));
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: {text}"))
+}
+
+pub(crate) async fn wait_until_up(url: &str) {
+    for _ in 0..200 {
+        if reqwest::get(url).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{url} did not come up");
+}
+
+pub(crate) async fn wait_until_ready(url: &str) {
+    for _ in 0..300 {
+        if let Ok(response) = reqwest::get(url).await
+            && response.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{url} was not ready within 30 s");
+}
+
+/// Polls `check` until it holds (events cross Kafka asynchronously).
+pub async fn eventually(mut check: impl AsyncFnMut() -> bool) {
+    for _ in 0..200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("condition not reached within 20 s");
+}
+
+/// Error codes of a GraphQL response, in order.
+pub fn error_codes(response: &Value) -> Vec<String> {
+    response["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| e["extensions"]["code"].as_str().unwrap_or("").to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}

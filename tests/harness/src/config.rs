@@ -1,0 +1,89 @@
+//! The router configuration a test runs: the committed `router/router.config.yaml` with only
+//! what must differ per test changed (port, subgraph URLs, JWKS URL, Redis key prefix), and the
+//! YAML helpers tests and benchmarks use to adjust it further.
+
+use serde_json::{Value, json};
+use serde_yaml::Value as Yaml;
+use tenor_platform::testing::redis_url;
+
+use crate::{Subgraphs, repo_root};
+
+/// The committed router configuration, parsed.
+pub fn committed_config() -> Yaml {
+    let text = std::fs::read_to_string(repo_root().join("router/router.config.yaml")).unwrap();
+    serde_yaml::from_str(&text).unwrap()
+}
+
+/// Sets `value` at a dotted `path` in a YAML mapping, creating mappings on the way.
+pub fn set(config: &mut Yaml, path: &str, value: Yaml) {
+    let mut node = config;
+    let mut keys = path.split('.').peekable();
+    while let Some(key) = keys.next() {
+        let map = node.as_mapping_mut().expect("a mapping on the path");
+        let key = Yaml::String(key.to_owned());
+        if keys.peek().is_none() {
+            map.insert(key, value);
+            return;
+        }
+        node = map
+            .entry(key)
+            .or_insert_with(|| Yaml::Mapping(Default::default()));
+    }
+}
+
+pub fn yaml(value: Value) -> Yaml {
+    serde_yaml::to_value(value).unwrap()
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Subgraphs {
+    /// The router config for these subgraphs: the committed one with per-test values.
+    pub fn router_config(&self, port: u16) -> Yaml {
+        let mut config = committed_config();
+        set(&mut config, "http.port", yaml(json!(port)));
+        set(
+            &mut config,
+            "override_subgraph_urls.subgraphs",
+            yaml(json!({
+                "auth": { "url": format!("{}/graphql", self.auth_url) },
+                "user": { "url": format!("{}/graphql", self.user_url) },
+                "kyc": { "url": format!("{}/graphql", self.kyc_url) },
+                "loan": { "url": format!("{}/graphql", self.loan_url) },
+            })),
+        );
+        let jwks = config["jwt"]["jwks_providers"][0].clone();
+        let mut jwks = jwks;
+        set(
+            &mut jwks,
+            "url",
+            yaml(json!(format!("{}/.well-known/jwks.json", self.auth_url))),
+        );
+        // auth is up before the router here; in ./dev they start together.
+        set(&mut jwks, "prefetch", yaml(json!(true)));
+        set(
+            &mut config,
+            "jwt.jwks_providers",
+            Yaml::Sequence(vec![jwks]),
+        );
+        if config["plugins"]["rate_limit"].is_mapping() {
+            set(
+                &mut config,
+                "plugins.rate_limit.config.redis_url",
+                yaml(json!(redis_url())),
+            );
+            set(
+                &mut config,
+                "plugins.rate_limit.config.key_prefix",
+                yaml(json!(self.redis_prefix)),
+            );
+        }
+        config
+    }
+}

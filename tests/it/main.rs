@@ -1,0 +1,15 @@
+//! The system tests, in one binary (each test binary links the whole stack, and the machine has
+//! two cores): the local stack, the MongoDB-compatible server, the deployment files, the
+//! services as deployed, and journeys across subgraphs.
+//!
+//! Needs the stack (`./dev up`) and the binaries of this build (`tenor-router` and the services:
+//! `cargo build -p tenor-router -p tenor-auth -p tenor-user -p tenor-kyc -p tenor-loan --bins`).
+//! No test here changes process-wide state (environment variables, the working directory,
+//! signal handlers): each starts what it needs with its own databases, topics and ports, so the
+//! modules run side by side in one process as they did in separate ones.
+
+mod compose_file;
+mod hostile_inputs;
+mod identity_journey;
+mod mongo_compat;
+mod service_settings;

@@ -1,0 +1,267 @@
+//! What every start shares ([`World`]): databases, topics, keys, the shared auth and its
+//! customer; and filling the placeholders of a setting's value.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use tenor_events::kafka::ensure_topics;
+use tenor_platform::testing::{TestDatabase, kafka_brokers, redis_url};
+use uuid::Uuid;
+
+use super::Svc::{self, *};
+use super::running::{Running, register_and_login};
+
+/// What every start shares: databases, topics, keys, the shared auth and its customer.
+pub(super) struct World {
+    run: String,
+    pub(super) dir: PathBuf,
+    /// Empty for the bad-value test (configuration is read before anything connects).
+    databases: BTreeMap<Svc, TestDatabase>,
+    pems: Vec<PathBuf>,
+    kyc_keys: [String; 3],
+    topics: BTreeMap<&'static str, String>,
+    pub(super) shared_auth: Option<Running>,
+    pub(super) customer: Option<Customer>,
+}
+
+pub(super) struct Customer {
+    pub(super) access_token: String,
+}
+
+pub(super) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn random_key() -> String {
+    let bytes: [u8; 32] = rand::random();
+    STANDARD.encode(bytes)
+}
+
+pub(super) fn redis_with_db(db: u8) -> String {
+    format!("{}/{db}", redis_url().trim_end_matches('/'))
+}
+
+async fn fresh_topic(name: &str, run: &str) -> String {
+    let topic = format!("test.settings.{run}.{name}");
+    let dlq = format!("{topic}.dlq");
+    ensure_topics(&kafka_brokers(), &[(&topic, 1), (&dlq, 1)])
+        .await
+        .expect("creating topics (is the stack up? `./dev up`)");
+    topic
+}
+
+impl World {
+    /// Keys, directories and topics only: enough to start services that must refuse to.
+    pub(super) async fn bare() -> Self {
+        Self::create(false).await
+    }
+
+    /// Also a database per service and the shared auth with a customer.
+    pub(super) async fn new() -> Self {
+        Self::create(true).await
+    }
+
+    async fn create(full: bool) -> Self {
+        let run = Uuid::new_v4().simple().to_string()[..12].to_owned();
+        let dir = std::env::temp_dir().join(format!("tenor-settings-{run}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut pems = Vec::new();
+        for n in 1..=2 {
+            let pem = dir.join(format!("k{n}.pem"));
+            std::fs::write(&pem, tenor_auth::keys::generate_pem()).unwrap();
+            pems.push(pem);
+        }
+        let mut databases = BTreeMap::new();
+        let mut topics = BTreeMap::new();
+        if !full {
+            for name in ["auth", "user", "kyc", "loan", "credit", "shared-auth"] {
+                topics.insert(name, format!("test.settings.{run}.{name}"));
+            }
+            return Self {
+                run,
+                dir,
+                databases,
+                pems,
+                kyc_keys: [random_key(), random_key(), random_key()],
+                topics,
+                shared_auth: None,
+                customer: None,
+            };
+        }
+        databases.insert(
+            Auth,
+            TestDatabase::new("settings_auth", || {
+                vec![tenor_events::MIGRATIONS, tenor_auth::MIGRATIONS]
+            })
+            .await,
+        );
+        databases.insert(
+            User,
+            TestDatabase::new("settings_user", || {
+                vec![tenor_events::MIGRATIONS, tenor_user::MIGRATIONS]
+            })
+            .await,
+        );
+        databases.insert(
+            Kyc,
+            TestDatabase::new("settings_kyc", || {
+                vec![tenor_events::MIGRATIONS, tenor_kyc::MIGRATIONS]
+            })
+            .await,
+        );
+        databases.insert(
+            Loan,
+            TestDatabase::new("settings_loan", || {
+                vec![tenor_events::MIGRATIONS, tenor_loan::MIGRATIONS]
+            })
+            .await,
+        );
+        for name in ["auth", "user", "kyc", "loan", "credit", "shared-auth"] {
+            topics.insert(name, fresh_topic(name, &run).await);
+        }
+        let mut world = Self {
+            run,
+            dir,
+            databases,
+            pems,
+            kyc_keys: [random_key(), random_key(), random_key()],
+            topics,
+            shared_auth: None,
+            customer: None,
+        };
+        // The auth whose tokens the other services verify, with one customer.
+        let mut env = world.base_env(Auth, free_port());
+        env.insert(
+            "AUTH_EVENTS_TOPIC".into(),
+            world.topics["shared-auth"].clone(),
+        );
+        let auth = Running::start(Auth, env, "127.0.0.1").await.unwrap();
+        let (access_token, _) = register_and_login(&auth).await.unwrap();
+        world.customer = Some(Customer { access_token });
+        world.shared_auth = Some(auth);
+        world
+    }
+
+    fn jwks_url(&self) -> String {
+        format!(
+            "{}/.well-known/jwks.json",
+            self.shared_auth.as_ref().unwrap().url
+        )
+    }
+
+    /// What `./dev env` and `./dev up` give each service, with this test's databases, topics,
+    /// keys and a free port.
+    pub(super) fn base_env(&self, svc: Svc, port: u16) -> BTreeMap<String, String> {
+        let mut env = BTreeMap::new();
+        let mut set = |k: &str, v: String| {
+            env.insert(k.to_owned(), v);
+        };
+        set("PORT", port.to_string());
+        set("KAFKA_BROKERS", kafka_brokers());
+        set(
+            &format!("{}_DATABASE_URL", svc.name().to_uppercase()),
+            self.databases.get(&svc).map_or_else(
+                || "postgres://tenor:tenor@127.0.0.1:1/unused".to_owned(),
+                |db| db.url().to_owned(),
+            ),
+        );
+        set("AUTH_EVENTS_TOPIC", self.topics["auth"].clone());
+        set("USER_EVENTS_TOPIC", self.topics["user"].clone());
+        set("KYC_EVENTS_TOPIC", self.topics["kyc"].clone());
+        set("LOAN_EVENTS_TOPIC", self.topics["loan"].clone());
+        set("CREDIT_EVENTS_TOPIC", self.topics["credit"].clone());
+        if svc != Auth && self.shared_auth.is_some() {
+            set("AUTH_JWKS_URL", self.jwks_url());
+        }
+        match svc {
+            Auth => {
+                set("REDIS_URL", redis_url());
+                set(
+                    "AUTH_SIGNING_KEYS",
+                    format!("k1={}", self.pems[0].display()),
+                );
+                set("AUTH_ACTIVE_SIGNING_KEY", "k1".into());
+            }
+            Kyc => {
+                set(
+                    "KYC_OBJECT_STORE_URL",
+                    format!("file://{}", self.dir.join("objects").display()),
+                );
+                set("KYC_PUBLIC_URL", format!("http://127.0.0.1:{port}"));
+                set("KYC_MASTER_KEY", self.kyc_keys[0].clone());
+                set("KYC_BLIND_INDEX_KEY", self.kyc_keys[1].clone());
+                set("KYC_URL_SIGNING_KEY", self.kyc_keys[2].clone());
+            }
+            User | Loan => {}
+        }
+        env
+    }
+
+    /// `template` with its placeholders filled in.
+    pub(super) async fn fill(
+        &self,
+        template: &str,
+        svc: Svc,
+        port: u16,
+        extra: &mut Extra,
+    ) -> String {
+        let mut out = String::new();
+        let mut rest = template;
+        while let Some(start) = rest.find('{') {
+            out.push_str(&rest[..start]);
+            let end = rest[start..].find('}').unwrap() + start;
+            let key = &rest[start + 1..end];
+            let value = match key.split_once(':') {
+                None => match key {
+                    "port" => port.to_string(),
+                    "jwks" => self.jwks_url(),
+                    "brokers" => kafka_brokers(),
+                    "key32" => random_key(),
+                    "shared-auth-topic" => self.topics["shared-auth"].clone(),
+                    "db" => {
+                        let db = TestDatabase::new("settings_empty", Vec::new).await;
+                        // A valid non-default spelling of the same URL.
+                        let url = db.url().replacen("postgres://", "postgresql://", 1);
+                        extra.database = Some(db);
+                        url
+                    }
+                    other => panic!("unknown placeholder {other}"),
+                },
+                Some(("topic", name)) => {
+                    fresh_topic(&format!("{name}-{}", svc.name()), &self.run).await
+                }
+                Some(("redis-db", n)) => redis_with_db(n.parse().unwrap()),
+                Some(("pem", n)) => self.pems[n.parse::<usize>().unwrap() - 1]
+                    .display()
+                    .to_string(),
+                Some(("dir", name)) => {
+                    let dir = self.dir.join(format!("{name}-{}", Uuid::new_v4().simple()));
+                    extra.directory = Some(dir.clone());
+                    dir.display().to_string()
+                }
+                Some((other, _)) => panic!("unknown placeholder {other}"),
+            };
+            if key.starts_with("topic:") {
+                extra.topic = Some(value.clone());
+            }
+            out.push_str(&value);
+            rest = &rest[end + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+/// What filling a value created.
+#[derive(Default)]
+pub(super) struct Extra {
+    pub(super) database: Option<TestDatabase>,
+    pub(super) directory: Option<PathBuf>,
+    pub(super) topic: Option<String>,
+}
