@@ -1,5 +1,5 @@
 // Builds the back-office GraphiQL into dist/: index.html plus content-hashed assets under
-// dist/assets/, all served by the router (router/src/graphiql.rs). Nothing is loaded from
+// dist/assets/, all served by the router (router/src/graphiql/). Nothing is loaded from
 // elsewhere: the fonts GraphiQL inlines as data: URIs are written out as files so the page's CSP
 // can say `font-src 'self'`.
 //

@@ -9,7 +9,7 @@ export const CLIENT_HEADERS = {
   'graphql-client-name': 'tenor-backoffice-graphiql',
 };
 
-// The router's GraphQL path, written into the page by the router (see router/src/graphiql.rs).
+// The router's GraphQL path, written into the page by the router (see router/src/graphiql/).
 export function graphqlUrl() {
   const meta = document.querySelector('meta[name="tenor-graphql-endpoint"]');
   const path = meta?.getAttribute('content') || '/graphql';

@@ -31,6 +31,8 @@ use hive_router::sonic_rs::{JsonContainerTrait as _, Value};
 use serde::Deserialize;
 use serde_with::{DisplayFromStr, PickFirst, serde_as};
 
+use super::refusal::Refusal;
+
 /// Deep enough for any input object the schema has, with room to grow.
 pub const DEFAULT_MAX_DEPTH: usize = 16;
 
@@ -165,15 +167,12 @@ pub fn too_deep_message(max_depth: usize) -> String {
 }
 
 fn too_deep_response(max_depth: usize) -> Response {
-    let body = serde_json::json!({
-        "errors": [{
-            "message": too_deep_message(max_depth),
-            "extensions": { "code": "JSON_TOO_DEEP" },
-        }]
-    });
-    Response::build(StatusCode::BAD_REQUEST)
-        .header("content-type", "application/json")
-        .body(body.to_string())
+    Refusal::new(
+        StatusCode::BAD_REQUEST,
+        "JSON_TOO_DEEP",
+        too_deep_message(max_depth),
+    )
+    .response()
 }
 
 #[cfg(test)]

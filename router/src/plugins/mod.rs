@@ -3,12 +3,16 @@
 //!
 //! Order matters where they share request state: `client_ip` and `request_id` run first and put
 //! what they learn into the request's plugin context for `rate_limit` and the subgraph calls.
+//!
+//! A plugin that answers a request itself, before the engine has it, builds the error response
+//! with `refusal`.
 
 pub mod client_ip;
 pub mod error_codes;
 pub mod json_guard;
 pub mod operation_checks;
 pub mod rate_limit;
+mod refusal;
 pub mod request_id;
 mod syntax;
 pub mod worker_watchdog;

@@ -2,12 +2,14 @@
 //!
 //! graphql-tools 0.5.12 transmutes a parse error's borrowed tokens to `'static`
 //! (`parser/query/error.rs`), and hive-router displays the error after the request's query string
-//! is freed: a use-after-free (found by the fuzz in `router/tests/hostile.rs`). So syntax errors
-//! never reach the engine: [`parse`] formats them while the text is alive, and
+//! is freed: a use-after-free (found by the fuzz in `router/tests/it/hostile/fuzz.rs`). So syntax
+//! errors never reach the engine: [`parse`] formats them while the text is alive, and
 //! [`parse_failed_response`] answers with the engine's code, status and content type.
 
 use hive_router::graphql_tools::static_graphql::query::Document;
 use hive_router::http::StatusCode;
+
+use super::refusal::Refusal;
 
 /// The router's `limits.max_tokens`; a longer document is left to the engine, which refuses it
 /// without displaying tokens.
@@ -112,12 +114,9 @@ pub(super) fn parse_failed_response(
     } else {
         (StatusCode::BAD_REQUEST, "application/graphql-response+json")
     };
-    let body = serde_json::json!({
-        "errors": [{ "message": message, "extensions": { "code": PARSE_FAILED } }]
-    });
-    hive_router::ntex::http::Response::build(status)
-        .header("content-type", content_type)
-        .body(body.to_string())
+    Refusal::new(status, PARSE_FAILED, message)
+        .content_type(content_type)
+        .response()
 }
 
 #[cfg(test)]

@@ -1,8 +1,13 @@
-//! The startup guard `tenor-router serve` runs on its configuration (no router is started).
+//! The router's configuration: the startup guard `tenor-router serve` runs on it (no router is
+//! started), and the environment variables the README documents, each through a real router.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-use tenor_router::serve::guard;
+use serde_json::{Value, json};
+use tenor_router::serve::{from_env_problems, guard};
+
+use crate::common::{self, Router, Subgraphs, free_port, set, yaml};
 
 fn config_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("router.config.yaml")
@@ -35,15 +40,6 @@ fn jwt_disabled_fails_the_guard() {
 // ---------------------------------------------------------------------------------------------
 // Every environment variable the README documents for the router, set to a valid non-default
 // value: the router starts and the value takes effect. A bad value stops it, naming the variable.
-
-mod common;
-
-use std::time::Duration;
-
-use serde_json::{Value, json};
-
-use common::{Router, Subgraphs, free_port, set, yaml};
-use tenor_router::serve::from_env_problems;
 
 #[test]
 fn a_bad_value_is_named_by_its_variable_and_never_echoed() {
@@ -161,7 +157,7 @@ async fn every_documented_router_variable_takes_effect() {
     let subgraphs = Subgraphs::start().await;
     let redis = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:56379/".into());
 
-    // ROUTER_CONFIG_FILE_PATH: every router here is started through it (crates/harness).
+    // ROUTER_CONFIG_FILE_PATH: every router here is started through it (tests/harness).
 
     // Rate limits: the per-IP burst and refill…
     let router = Router::start_with_env(

@@ -4,14 +4,12 @@
 //!
 //! Needs router/conformance/node_modules (`./dev infra` installs it).
 
-mod common;
-
 use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use common::{RouterStack, repo_root};
+use crate::common::{RouterStack, repo_root};
 
 #[tokio::test]
 async fn the_router_passes_every_must_audit_of_graphql_http() {

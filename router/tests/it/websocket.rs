@@ -1,14 +1,12 @@
 //! graphql-transport-ws at the router, per the protocol's PROTOCOL.md: what a mobile client that
 //! misbehaves (or a hostile one) gets, and that the token travels in `connection_init`.
 
-mod common;
-
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tenor_harness::ws::{init, next, send};
 
-use common::{RouterStack, eventually};
+use crate::common::{RouterStack, eventually};
 
 async fn connect(stack: &RouterStack) -> tenor_harness::ws::Socket {
     tenor_harness::ws::connect(&stack.router).await

@@ -2,8 +2,6 @@
 //! subscription over WebSocket — driven by a `credit.decision.made` event from a test producer
 //! (credit does not exist yet), with the borrower's name resolved from the user subgraph.
 
-mod common;
-
 use std::time::Duration;
 
 use chrono::Utc;
@@ -14,7 +12,7 @@ use tenor_events::Envelope;
 use tenor_harness::ws::{self, Socket, send};
 use uuid::Uuid;
 
-use common::{RouterStack, eventually};
+use crate::common::{self, RouterStack, eventually};
 use tenor_harness::journeys::{fresh_nik, verified_customer};
 
 const APPLY: &str = "mutation ApplyLoan($amount: Int!, $tenor: Int!, $key: String!) { applyLoan(amount: $amount, tenorMonths: $tenor, purpose: \"Modal usaha warung\", idempotencyKey: $key) { loan { id status amount tenorMonths } userErrors { code field message } } }";

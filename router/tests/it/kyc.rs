@@ -2,14 +2,12 @@
 //! vendor's verdict read back across subgraphs (`me` from user, `kyc` from kyc), and the PII
 //! fields guarded by scopes at the router and again in the subgraph.
 
-mod common;
-
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tenor_events::testing::{envelopes, read_until};
 
-use common::{RouterStack, error_codes, eventually, post_graphql};
+use crate::common::{RouterStack, error_codes, eventually, post_graphql};
 use tenor_harness::journeys::{fresh_nik, verified_customer};
 
 #[tokio::test]

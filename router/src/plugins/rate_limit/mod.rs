@@ -19,8 +19,9 @@
 //! Each worker thread has its own Redis connection, driven by that worker's own runtime: one
 //! busy worker cannot stall the limiter on the others (a single shared connection would have its
 //! I/O driven by whichever worker happened to create it).
+//!
+//! Here: the configuration, the hooks and the refusals; the buckets in Redis are in `buckets`.
 
-use std::cell::RefCell;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -39,11 +40,15 @@ use hive_router::executor::plugins::plugin_trait::{
 };
 use hive_router::http::StatusCode;
 use hive_router::ntex::http::Response;
-use redis::aio::ConnectionManager;
 use serde::Deserialize;
 use serde_with::{DisplayFromStr, PickFirst, serde_as};
 
 use super::client_ip::ClientIp;
+use super::refusal::Refusal;
+
+mod buckets;
+
+use buckets::{Buckets, Verdict};
 
 /// `from_env` placeholders hand plugins strings; numbers are accepted in either form.
 #[serde_as]
@@ -92,14 +97,7 @@ pub struct RateLimitPlugin {
     /// Only GraphQL requests (HTTP and WebSocket upgrades) are limited; probes and static
     /// GraphiQL files are not.
     graphql_path: String,
-    client: redis::Client,
-    script: redis::Script,
-}
-
-thread_local! {
-    /// This worker's connection, made on its first use (on this worker's runtime, so its I/O
-    /// is driven here and nowhere else).
-    static CONNECTION: RefCell<Option<ConnectionManager>> = const { RefCell::new(None) };
+    buckets: Buckets,
 }
 
 /// Set when a request was refused, so the HTTP response gets `Retry-After`.
@@ -107,46 +105,6 @@ thread_local! {
 struct Refused {
     retry_after_ms: u64,
 }
-
-/// What one bucket round trip decided.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Verdict {
-    Allowed,
-    Limited { retry_after_ms: u64 },
-    SessionRevoked,
-}
-
-/// Atomic token bucket: refill by elapsed time (Redis's clock, so replicas agree), take one token
-/// if there is one, else report how long until there will be. With a second key (the session's
-/// revocation marker) a revoked session is reported first and takes no token.
-const TOKEN_BUCKET: &str = r#"
-if KEYS[2] and redis.call('EXISTS', KEYS[2]) == 1 then
-  return { -1, 0 }
-end
-local capacity = tonumber(ARGV[1])
-local per_ms = tonumber(ARGV[2])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
-local tokens = tonumber(state[1])
-local at = tonumber(state[2])
-if tokens == nil or at == nil then
-  tokens = capacity
-  at = now
-end
-tokens = math.min(capacity, tokens + math.max(0, now - at) * per_ms)
-local allowed = 0
-local retry_ms = 0
-if tokens >= 1 then
-  tokens = tokens - 1
-  allowed = 1
-else
-  retry_ms = math.ceil((1 - tokens) / per_ms)
-end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
-redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / per_ms) + 1000)
-return { allowed, retry_ms }
-"#;
 
 #[hive_router::async_trait]
 impl RouterPlugin for RateLimitPlugin {
@@ -166,14 +124,13 @@ impl RouterPlugin for RateLimitPlugin {
                 .into());
             }
         }
-        let client = redis::Client::open(config.redis_url.as_str())
+        let buckets = Buckets::open(&config)
             .map_err(|e| format!("plugins.rate_limit.config.redis_url: {e}"))?;
         let graphql_path = payload.router_config().http.graphql_endpoint.clone();
         payload.initialize_plugin(RateLimitPlugin {
             config,
             graphql_path,
-            client,
-            script: redis::Script::new(TOKEN_BUCKET),
+            buckets,
         })
     }
 
@@ -188,6 +145,7 @@ impl RouterPlugin for RateLimitPlugin {
             let ip = payload.context.get_ref::<ClientIp>().map(|ip| ip.0);
             if let Some(ip) = ip
                 && let Verdict::Limited { retry_after_ms } = self
+                    .buckets
                     .take(&format!("ip:{ip}"), self.config.per_ip, None)
                     .await
             {
@@ -197,7 +155,7 @@ impl RouterPlugin for RateLimitPlugin {
                 let refused = end.context.get_ref::<Refused>().map(|r| *r);
                 end.map_response(|mut response| {
                     if let Some(refused) = refused {
-                        let secs = refused.retry_after_ms.div_ceil(1000).max(1);
+                        let secs = retry_after_secs(refused.retry_after_ms);
                         response
                             .headers_mut()
                             .insert("retry-after".parse().unwrap(), secs.into());
@@ -230,6 +188,7 @@ impl RouterPlugin for RateLimitPlugin {
             .as_deref()
             .map(|sid| format!("{}:session:{sid}", self.config.revocation_prefix));
         match self
+            .buckets
             .take(
                 &format!("user:{}", claims.sub),
                 self.config.per_user,
@@ -252,61 +211,20 @@ impl RouterPlugin for RateLimitPlugin {
     }
 }
 
-impl RateLimitPlugin {
-    /// This worker's connection (two first requests racing on one worker may both connect; the
-    /// last one is kept, the other dropped).
-    async fn connection(&self) -> redis::RedisResult<ConnectionManager> {
-        if let Some(connection) = CONNECTION.with(|c| c.borrow().clone()) {
-            return Ok(connection);
-        }
-        let connection = ConnectionManager::new(self.client.clone()).await?;
-        CONNECTION.with(|c| *c.borrow_mut() = Some(connection.clone()));
-        Ok(connection)
-    }
-
-    /// Takes one token from `key`'s bucket, first checking `revoked` (a session's marker) when
-    /// given. Redis trouble lets the request through.
-    async fn take(&self, key: &str, bucket: Bucket, revoked: Option<&str>) -> Verdict {
-        let key = format!("{}:{key}", self.config.key_prefix);
-        let attempt = async {
-            let mut connection = self.connection().await?;
-            let mut invocation = self.script.key(&key);
-            if let Some(revoked) = revoked {
-                invocation.key(revoked);
-            }
-            invocation
-                .arg(bucket.capacity)
-                .arg(bucket.refill_per_second / 1000.0)
-                .invoke_async::<(i8, u64)>(&mut connection)
-                .await
-        };
-        match tokio::time::timeout(self.config.redis_timeout, attempt).await {
-            Ok(Ok((1, _))) => Verdict::Allowed,
-            Ok(Ok((-1, _))) => Verdict::SessionRevoked,
-            Ok(Ok((_, retry_ms))) => Verdict::Limited {
-                retry_after_ms: retry_ms.max(1),
-            },
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "rate limiter: Redis failed; request let through");
-                Verdict::Allowed
-            }
-            Err(_) => {
-                tracing::warn!("rate limiter: Redis timed out; request let through");
-                Verdict::Allowed
-            }
-        }
-    }
-}
-
 fn session_revoked() -> GraphQLError {
     GraphQLError::from_message_and_code("This session has ended: sign in again", "UNAUTHENTICATED")
 }
 
+const RATE_LIMITED: &str = "RATE_LIMITED";
+const RATE_LIMITED_MESSAGE: &str = "Too many requests: slow down and retry later";
+
+/// `Retry-After` in whole seconds, at least 1.
+fn retry_after_secs(retry_after_ms: u64) -> u64 {
+    retry_after_ms.div_ceil(1000).max(1)
+}
+
 fn rate_limited(retry_after_ms: u64) -> GraphQLError {
-    let mut error = GraphQLError::from_message_and_code(
-        "Too many requests: slow down and retry later",
-        "RATE_LIMITED",
-    );
+    let mut error = GraphQLError::from_message_and_code(RATE_LIMITED_MESSAGE, RATE_LIMITED);
     error
         .extensions
         .extensions
@@ -315,19 +233,14 @@ fn rate_limited(retry_after_ms: u64) -> GraphQLError {
 }
 
 fn refused_response(retry_after_ms: u64) -> Response {
-    let body = serde_json::json!({
-        "errors": [{
-            "message": "Too many requests: slow down and retry later",
-            "extensions": { "code": "RATE_LIMITED", "retryAfterMs": retry_after_ms },
-        }]
-    });
-    Response::build(StatusCode::TOO_MANY_REQUESTS)
-        .header("content-type", "application/json")
-        .header(
-            "retry-after",
-            retry_after_ms.div_ceil(1000).max(1).to_string(),
-        )
-        .body(body.to_string())
+    Refusal::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        RATE_LIMITED,
+        RATE_LIMITED_MESSAGE,
+    )
+    .extension("retryAfterMs", retry_after_ms)
+    .header("retry-after", retry_after_secs(retry_after_ms).to_string())
+    .response()
 }
 
 /// What the limiter needs from a token.

@@ -1,10 +1,8 @@
 //! Rate limits hold across router replicas because the buckets live in Redis.
 
-mod common;
-
 use serde_json::{Value, json};
 
-use common::{Router, Subgraphs, error_codes, free_port, set, yaml};
+use crate::common::{Router, Subgraphs, error_codes, free_port, set, yaml};
 
 fn limited(config: &mut serde_yaml::Value, ip: (u32, f64), user: (u32, f64)) {
     set(

@@ -2,16 +2,9 @@
 //! Shells out to Node (≥ 18), as `tenor-router compose` does; runs `npm ci` in router/compose
 //! the first time.
 
-use std::path::PathBuf;
-
 use tenor_router::compose::{ComposeOptions, compose};
 
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+use crate::common::repo_root;
 
 #[test]
 fn committed_supergraph_is_fresh() {

@@ -6,15 +6,13 @@
 //! Needs what `./dev infra` installs and builds: /usr/bin/chromium, router/graphiql/node_modules
 //! and router/graphiql/dist.
 
-mod common;
-
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use common::{RouterStack, eventually, repo_root};
+use crate::common::{RouterStack, eventually, repo_root};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 

@@ -1,0 +1,259 @@
+//! What the router accepts at all, and what it adds: limits and spec rules that refuse before
+//! any subgraph call, CSRF prevention, the mobile client's persisted operations, request ids,
+//! the client address handed to subgraphs, probes and metrics.
+
+use serde_json::{Value, json};
+
+use crate::common::{self, RouterStack, error_codes, eventually};
+
+#[tokio::test]
+async fn hostile_documents_are_refused_before_any_subgraph_call() {
+    let stack = RouterStack::start().await;
+    let accounts_before = stack.subgraphs.count("users_auth").await;
+
+    // Alias bomb on a mutation with an effect: had it reached auth, accounts would exist.
+    let aliases: String = (0..40)
+        .map(|i| {
+            format!(
+                "r{i}: register(input: {{ fullname: \"Bomb {i}\", email: \"bomb{i}-{}@example.id\", phoneNumber: \"0812{:08}\", password: \"kopi susu di pagi hari\" }}) {{ userId }}\n",
+                uuid::Uuid::new_v4().simple(),
+                i
+            )
+        })
+        .collect();
+    let response = stack
+        .gql(&format!("mutation Bomb {{ {aliases} }}"), json!({}), None)
+        .await;
+    assert_eq!(
+        error_codes(&response),
+        ["MAX_ALIASES_EXCEEDED"],
+        "{response}"
+    );
+
+    // Depth bomb.
+    let deep = format!("{{ me {} }}", "{ id ".repeat(20) + &"}".repeat(20));
+    let response = stack.gql(&deep, json!({}), None).await;
+    assert!(
+        error_codes(&response).contains(&"MAX_DEPTH_EXCEEDED".to_owned()),
+        "{response}"
+    );
+
+    // Oversize body (the limit is 256 KB).
+    let padding = "x".repeat(300 * 1024);
+    let response = reqwest::Client::new()
+        .post(stack.router.graphql_url())
+        .header("content-type", "application/json")
+        .body(
+            json!({ "query": format!("mutation {{ register(input: {{ fullname: \"{padding}\", email: \"big@example.id\", phoneNumber: \"081299990000\", password: \"kopi susu di pagi hari\" }}) {{ userId }} }}") })
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413, "{}", response.text().await.unwrap());
+
+    assert_eq!(stack.subgraphs.count("users_auth").await, accounts_before);
+}
+
+/// Spec rules the engine skipped: an ambiguous document and a 33-bit `Int` variable are request
+/// errors, and neither reaches a subgraph.
+#[tokio::test]
+async fn ambiguous_operations_and_out_of_range_ints_are_request_errors() {
+    let stack = RouterStack::start().await;
+    let customer = stack.customer().await;
+    let token = stack.router.login(&customer).await;
+    let raw = |body: Value| {
+        reqwest::Client::new()
+            .post(stack.router.graphql_url())
+            .header("content-type", "application/json")
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+
+    let two = "query A { me { id } } query B { mySessions { nodes { id } } }";
+    let response = raw(json!({ "query": two })).await.unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["data"].is_null(), "no operation may run: {body}");
+    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("operationName"),
+        "{body}"
+    );
+    // With a name, the named one runs.
+    let named: Value = raw(json!({ "query": two, "operationName": "B" }))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(named["data"]["mySessions"].is_object(), "{named}");
+    assert!(named["data"]["me"].is_null(), "{named}");
+
+    let quote = "query Q($amount: Int!, $tenor: Int!) { quoteLoan(amount: $amount, tenorMonths: $tenor) { quote { totalCost } userErrors { code } } }";
+    for (amount, tenor) in [(2_147_483_648_i64, 3_i64), (1_000_000, -2_147_483_649)] {
+        let response =
+            raw(json!({ "query": quote, "variables": { "amount": amount, "tenor": tenor } }))
+                .await
+                .unwrap();
+        assert_eq!(response.status(), 400);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{body}");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("32-bit"),
+            "{body}"
+        );
+    }
+    // The largest Int is fine at the edge (the loan rules answer it).
+    let at_limit: Value =
+        raw(json!({ "query": quote, "variables": { "amount": 2_147_483_647, "tenor": 3 } }))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(
+        at_limit["data"]["quoteLoan"]["userErrors"][0]["code"], "AMOUNT_TOO_HIGH",
+        "{at_limit}"
+    );
+}
+
+#[tokio::test]
+async fn cross_site_form_posts_are_refused_and_json_clients_are_not() {
+    let stack = RouterStack::start().await;
+    let form = reqwest::Client::new()
+        .post(stack.router.graphql_url())
+        .header("content-type", "text/plain")
+        .body(r#"{"query":"{ __typename }"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 403);
+    let body: Value = form.json().await.unwrap();
+    assert_eq!(error_codes(&body), ["CSRF_PREVENTION_FAILED"], "{body}");
+
+    let json_client = stack.gql("{ __typename }", json!({}), None).await;
+    assert_eq!(json_client["data"]["__typename"], "Query", "{json_client}");
+}
+
+#[tokio::test]
+async fn request_ids_are_echoed_or_minted_and_subgraphs_see_the_real_client_address() {
+    let stack = RouterStack::start().await;
+    let client = reqwest::Client::new();
+    let send = |request_id: Option<&str>, forwarded: &str| {
+        let mut request = client
+            .post(stack.router.graphql_url())
+            .header("content-type", "application/json")
+            .header("x-forwarded-for", forwarded)
+            .json(&json!({
+                "query": common::LOGIN,
+                "variables": { "i": { "identifier": "nobody@example.id", "password": "wrong password here" } },
+            }));
+        if let Some(id) = request_id {
+            request = request.header("x-request-id", id);
+        }
+        request.send()
+    };
+    let echoed = send(Some("app-req-00042"), "6.6.6.6").await.unwrap();
+    assert_eq!(echoed.headers()["x-request-id"], "app-req-00042");
+    let minted = send(Some("bad id; drop table"), "6.6.6.6").await.unwrap();
+    let minted = minted.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(uuid::Uuid::parse_str(&minted).is_ok(), "{minted}");
+
+    // auth recorded the failed logins under the address the router saw (loopback), not the
+    // address the client claimed.
+    let sources = stack
+        .subgraphs
+        .query_strings("SELECT DISTINCT coalesce(ip_address, '') FROM login_attempts")
+        .await;
+    assert_eq!(sources, ["127.0.0.1"], "{sources:?}");
+}
+
+#[tokio::test]
+async fn the_mobile_client_runs_only_its_persisted_operations() {
+    let stack = RouterStack::start().await;
+    let customer = stack.customer().await;
+    let token = stack.router.login(&customer).await;
+    let operations =
+        tenor_router::operations::load(&common::repo_root().join("schema/operations")).unwrap();
+    let me = operations.iter().find(|op| op.name == "Me").unwrap();
+    let mobile = |body: Value| {
+        reqwest::Client::new()
+            .post(stack.router.graphql_url())
+            .header("content-type", "application/json")
+            .header("graphql-client-name", "tenor-mobile")
+            .header("graphql-client-version", "1.4.0")
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+
+    let free_form: Value = mobile(json!({ "query": "{ me { id } }" }))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_codes(&free_form),
+        ["PERSISTED_DOCUMENT_ID_REQUIRED"],
+        "{free_form}"
+    );
+
+    let unknown: Value = mobile(json!({ "documentId": "0".repeat(64) }))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_codes(&unknown),
+        ["PERSISTED_DOCUMENT_NOT_FOUND"],
+        "{unknown}"
+    );
+
+    let mut by_id = Value::Null;
+    eventually(async || {
+        by_id = mobile(json!({ "documentId": me.id(), "operationName": "Me" }))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        !by_id["data"]["me"].is_null()
+    })
+    .await;
+    assert_eq!(by_id["data"]["me"]["id"], customer.user_id.to_string());
+}
+
+#[tokio::test]
+async fn probes_and_prometheus_metrics_are_served() {
+    let stack = RouterStack::start().await;
+    for probe in ["/health", "/readiness"] {
+        let response = reqwest::get(format!("{}{probe}", stack.router_url()))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{probe}");
+    }
+    stack.gql("{ __typename }", json!({}), None).await;
+    let metrics = reqwest::get(format!("{}/metrics", stack.router_url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("http_server_request_duration") || metrics.contains("graphql"),
+        "{metrics}"
+    );
+}

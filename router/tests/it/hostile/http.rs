@@ -1,0 +1,239 @@
+//! The hostile HTTP corpus: over-deep JSON in every place a request carries it, broken
+//! encodings, wrong types, huge values and odd content types, each answered in time without a
+//! server fault; and the JSON depth limit to the level.
+
+use std::time::Instant;
+
+use serde_json::Value;
+
+use super::{ANSWER_WITHIN, Case, assert_healthy, deep_object, generous, nested, server_fault};
+use crate::common::{Router, RouterStack};
+
+fn post(name: &str, content_type: Option<&'static str>, body: impl Into<Vec<u8>>) -> Case {
+    Case {
+        name: name.to_owned(),
+        method: reqwest::Method::POST,
+        query_string: String::new(),
+        content_type,
+        body: body.into(),
+    }
+}
+
+fn json_post(name: &str, body: impl Into<Vec<u8>>) -> Case {
+    post(name, Some("application/json"), body)
+}
+
+fn get(name: &str, pairs: &[(&str, &str)]) -> Case {
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    Case {
+        name: name.to_owned(),
+        method: reqwest::Method::GET,
+        query_string: format!("?{query}"),
+        content_type: None,
+        body: Vec::new(),
+    }
+}
+
+fn corpus() -> Vec<Case> {
+    let q = r#""query":"{ __typename }""#;
+    let mut cases = Vec::new();
+    for depth in [17, 51, 2_000, 10_000, 100_000] {
+        let arrays = nested("[", "]", depth);
+        let objects = deep_object(depth);
+        cases.push(json_post(
+            &format!("variables: arrays {depth} deep"),
+            format!(r#"{{{q},"variables":{{"x":{arrays}}}}}"#),
+        ));
+        cases.push(json_post(
+            &format!("variables: objects {depth} deep"),
+            format!(r#"{{{q},"variables":{{"x":{objects}}}}}"#),
+        ));
+        cases.push(json_post(
+            &format!("extensions {depth} deep"),
+            format!(r#"{{{q},"extensions":{{"x":{arrays}}}}}"#),
+        ));
+        cases.push(json_post(
+            &format!("operationName {depth} deep"),
+            format!(r#"{{{q},"operationName":{arrays}}}"#),
+        ));
+        cases.push(json_post(
+            &format!("body itself {depth} deep"),
+            arrays.clone(),
+        ));
+        if depth <= 2_000 {
+            cases.push(get(
+                &format!("GET variables {depth} deep"),
+                &[
+                    ("query", "{ __typename }"),
+                    ("variables", &format!(r#"{{"x":{arrays}}}"#)),
+                ],
+            ));
+            cases.push(get(
+                &format!("GET extensions {depth} deep"),
+                &[
+                    ("query", "{ __typename }"),
+                    ("extensions", &format!(r#"{{"x":{objects}}}"#)),
+                ],
+            ));
+        }
+    }
+    let huge = "x".repeat(1 << 20);
+    cases.extend([
+        json_post("huge integer", format!(r#"{{{q},"variables":{{"x":123456789012345678901234567890}}}}"#)),
+        json_post("huge exponent", format!(r#"{{{q},"variables":{{"x":1e400}}}}"#)),
+        json_post("negative zero", format!(r#"{{{q},"variables":{{"x":-0}}}}"#)),
+        json_post("Int variable 2^31", r#"{"query":"query Q($a: Int!, $t: Int!) { quoteLoan(amount: $a, tenorMonths: $t) { quote { totalCost } } }","variables":{"a":2147483648,"t":3}}"#),
+        json_post("Int variable -2^31-1", r#"{"query":"query Q($a: Int!, $t: Int!) { quoteLoan(amount: $a, tenorMonths: $t) { quote { totalCost } } }","variables":{"a":1000000,"t":-2147483649}}"#),
+        json_post("Int variable 1e10 as float", r#"{"query":"query Q($a: Int!, $t: Int!) { quoteLoan(amount: $a, tenorMonths: $t) { quote { totalCost } } }","variables":{"a":1e10,"t":3}}"#),
+        json_post("invalid UTF-8", [br#"{"query":"{ __typename "#.as_slice(), &[0xff, 0xfe, 0xc3], br#" }"}"#].concat()),
+        json_post("truncated UTF-8 in a string", [br#"{"query":"{ __typename }","variables":{"x":""#.as_slice(), &[0xe2, 0x82], br#""}}"#].concat()),
+        json_post("duplicate keys", r#"{"query":"{ __typename }","query":"{ me { id } }"}"#),
+        json_post("NUL in the document", "{\"query\":\"{ __typename \\u0000 }\"}"),
+        json_post("raw NUL byte", b"{\"query\":\"{ __typename }\"\0}".to_vec()),
+        json_post("NUL in a variable", format!(r#"{{{q},"variables":{{"x":"a\u0000b"}}}}"#)),
+        json_post("1 MB string", format!(r#"{{{q},"variables":{{"x":"{huge}"}}}}"#)),
+        json_post("1 MB document", format!(r#"{{"query":"{{ __typename }} #{huge}"}}"#)),
+        json_post("batched array", format!(r#"[{{{q}}},{{{q}}}]"#)),
+        json_post("empty body", ""),
+        json_post("null", "null"),
+        json_post("number", "123"),
+        json_post("string", r#""{ __typename }""#),
+        json_post("empty object", "{}"),
+        json_post("query null", r#"{"query":null}"#),
+        json_post("query number", r#"{"query":123}"#),
+        json_post("variables string", format!(r#"{{{q},"variables":"{{}}"}}"#)),
+        json_post("variables array", format!(r#"{{{q},"variables":[1,2]}}"#)),
+        json_post("documentId object", r#"{"documentId":{"a":1}}"#),
+        json_post("unknown documentId", r#"{"documentId":"sha256:0000"}"#),
+        json_post("unknown operation", format!(r#"{{{q},"operationName":"Nope"}}"#)),
+        json_post("two operations, no name", r#"{"query":"query A { __typename } query B { __typename }"}"#),
+        json_post("syntax error", r#"{"query":"{ __typename "}"#),
+        json_post("lone surrogate escape", r#"{"query":"{ __typename }","variables":{"x":"\ud800"}}"#),
+        json_post("deep selection", format!(r#"{{"query":"{{ {}__typename{} }}"}}"#, "me { ".repeat(200), " }".repeat(200))),
+        json_post("many aliases", format!(r#"{{"query":"{{ {} }}"}}"#, (0..5000).map(|i| format!("a{i}: __typename")).collect::<Vec<_>>().join(" "))),
+        post("text/plain", Some("text/plain"), format!("{{{q}}}")),
+        post("form urlencoded", Some("application/x-www-form-urlencoded"), "query=%7B+__typename+%7D"),
+        post("multipart", Some("multipart/form-data; boundary=x"), "--x\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{}\r\n--x--\r\n"),
+        post("no content type", None, format!("{{{q}}}")),
+        post("latin-1 charset", Some("application/json; charset=iso-8859-1"), format!("{{{q}}}")),
+        post("graphql content type", Some("application/graphql"), "{ __typename }"),
+        get("GET mutation", &[("query", "mutation { logout { success } }")]),
+        get("GET without query", &[]),
+        get("GET variables not JSON", &[("query", "{ __typename }"), ("variables", "{nope")]),
+        get("GET huge number", &[("query", "{ __typename }"), ("variables", r#"{"x":1e999}"#)]),
+    ]);
+    cases.push(Case {
+        name: "PUT".to_owned(),
+        method: reqwest::Method::PUT,
+        query_string: String::new(),
+        content_type: Some("application/json"),
+        body: format!("{{{q}}}").into_bytes(),
+    });
+    cases
+}
+
+fn assert_no_internal(name: &str, status: u16, body: &str) {
+    if let Some(fault) = server_fault(status, body) {
+        panic!("{name}: {fault}");
+    }
+}
+
+async fn send(client: &reqwest::Client, router: &Router, case: &Case) -> (u16, String) {
+    let mut request = client
+        .request(
+            case.method.clone(),
+            format!("{}{}", router.graphql_url(), case.query_string),
+        )
+        .header("x-tenor-client", "hostile-test")
+        .body(case.body.clone());
+    if let Some(content_type) = case.content_type {
+        request = request.header("content-type", content_type);
+    }
+    let started = Instant::now();
+    let response = tokio::time::timeout(ANSWER_WITHIN, request.send())
+        .await
+        .unwrap_or_else(|_| panic!("{}: no answer within {ANSWER_WITHIN:?}", case.name))
+        .unwrap_or_else(|e| panic!("{}: {e}", case.name));
+    let status = response.status().as_u16();
+    let body = tokio::time::timeout(ANSWER_WITHIN, response.text())
+        .await
+        .unwrap_or_else(|_| panic!("{}: body not complete within {ANSWER_WITHIN:?}", case.name))
+        .unwrap_or_default();
+    assert!(started.elapsed() < ANSWER_WITHIN, "{}", case.name);
+    (status, body)
+}
+
+#[tokio::test]
+async fn the_hostile_http_corpus_never_hangs_breaks_or_kills_the_router() {
+    let stack = RouterStack::start_with(generous).await;
+    let client = reqwest::Client::new();
+    for case in corpus() {
+        let (status, body) = send(&client, &stack.router, &case).await;
+        assert_no_internal(&case.name, status, &body);
+        // Within the body and header size limits, over-deep JSON meets the JSON guard.
+        let within_limits = case.body.len() + case.query_string.len() < 15_000;
+        if case.name.contains("deep") && !case.name.contains("selection") && within_limits {
+            let depth: usize = case
+                .name
+                .split_whitespace()
+                .find_map(|w| w.parse().ok())
+                .unwrap();
+            if depth > 16 {
+                assert_eq!(status, 400, "{}: {body:.300}", case.name);
+                assert!(body.contains("JSON_TOO_DEEP"), "{}: {body:.300}", case.name);
+            }
+        }
+        if case.name == "syntax error" {
+            // Answered by our parse, not the engine's (whose error display reads freed memory).
+            assert!(
+                body.contains("GRAPHQL_PARSE_FAILED") && body.contains("Parse error at 1:"),
+                "{body}"
+            );
+        }
+        if case.name.starts_with("Int variable") {
+            assert_eq!(status, 400, "{}: {body}", case.name);
+            assert!(
+                body.contains("BAD_USER_INPUT") && body.contains("32-bit"),
+                "{}: {body}",
+                case.name
+            );
+        }
+    }
+    assert_healthy(&stack.router).await;
+    // The engine's parser never ran into a stack overflow (ntex logs SIGSEGV when it does).
+    let log = stack.router.log();
+    assert!(!log.contains("SIGSEGV"), "{log}");
+}
+
+#[tokio::test]
+async fn the_body_depth_limit_is_exact() {
+    let stack = RouterStack::start_with(generous).await;
+    let client = reqwest::Client::new();
+    // Body, `variables` and 14 levels of value: 16 in all, the configured limit.
+    let ok = json_post(
+        "14 deep",
+        format!(
+            r#"{{"query":"{{ __typename }}","variables":{{"x":{}}}}}"#,
+            nested("[", "]", 14)
+        ),
+    );
+    let (status, body) = send(&client, &stack.router, &ok).await;
+    assert_eq!(status, 200, "{body}");
+    let refused = json_post(
+        "15 deep",
+        format!(
+            r#"{{"query":"{{ __typename }}","variables":{{"x":{}}}}}"#,
+            nested("[", "]", 15)
+        ),
+    );
+    let (status, body) = send(&client, &stack.router, &refused).await;
+    assert_eq!(status, 400, "{body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "JSON_TOO_DEEP");
+    assert_eq!(
+        body["errors"][0]["message"],
+        "JSON nested deeper than 16 levels is not accepted"
+    );
+}
