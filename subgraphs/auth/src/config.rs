@@ -7,11 +7,9 @@ use tenor_events::{ConsumerConfig, RelayConfig};
 use tenor_platform::auth::VerifierConfig;
 use tenor_platform::config::{Env, HumanDuration};
 use tenor_platform::db::DbConfig;
-use tenor_platform::telemetry::TelemetryConfig;
 
 use crate::domain::throttle::ThrottlePolicy;
-use crate::keys::KeyFiles;
-use crate::revocation::RevocationConfig;
+use crate::keys::{self, KeyError, KeyFiles};
 
 #[derive(Debug, Clone)]
 pub struct TokenPolicy {
@@ -32,7 +30,6 @@ pub struct TokenPolicy {
 
 #[derive(Debug, Clone)]
 pub struct AuthConfig {
-    pub telemetry: TelemetryConfig,
     pub database: DbConfig,
     pub kafka: KafkaConfig,
     pub relay: RelayConfig,
@@ -45,6 +42,23 @@ pub struct AuthConfig {
     pub active_signing_key: String,
     pub tokens: TokenPolicy,
     pub throttle: ThrottlePolicy,
+}
+
+/// Where revoked sessions are mirrored for the router (`AUTH_REVOCATION_*`).
+#[derive(Debug, Clone)]
+pub struct RevocationConfig {
+    /// `AUTH_REVOCATION_REDIS_URL`, defaulting to `REDIS_URL`.
+    pub redis_url: String,
+    /// `AUTH_REVOCATION_KEY_PREFIX` (`tenor:revoked`): keys are `<prefix>:session:<sid>`.
+    pub key_prefix: String,
+    /// `AUTH_REVOCATION_TTL`: how long a key lives; at least the access-token TTL plus the
+    /// leeway verifiers allow on `exp` (the default is exactly that).
+    pub ttl: Duration,
+    /// Bound on one Redis round trip of the fast path after commit.
+    pub timeout: Duration,
+    /// The consumer of `auth.events` that mirrors `auth.session.revoked` into Redis (group
+    /// `tenor-auth-revocations`).
+    pub consumer: tenor_events::ConsumerConfig,
 }
 
 fn duration(env: &mut Env, var: &str, default: Duration) -> Duration {
@@ -82,7 +96,6 @@ impl AuthConfig {
             access_ttl + verifier.leeway,
         );
         Self {
-            telemetry: TelemetryConfig::from_env(env),
             database: DbConfig::from_env(env, "AUTH_DATABASE_URL"),
             relay: RelayConfig::from_env(env),
             consumer,
@@ -121,6 +134,18 @@ impl AuthConfig {
                 source_window: duration(env, "LOGIN_SOURCE_WINDOW", defaults.source_window),
             },
         }
+    }
+}
+
+/// Reads the key files at once, so a missing or unusable one stops the service with exit 2 and
+/// the variable's name instead of a bare I/O error after start-up began.
+pub fn check_signing_keys(env: &mut Env, config: &AuthConfig) {
+    if config.signing_keys.0.is_empty() || config.active_signing_key.is_empty() {
+        return; // already reported as missing
+    }
+    match keys::load(&config.signing_keys, &config.active_signing_key) {
+        Ok(_) | Err(KeyError::ActiveMissing(_)) => {} // the latter is AUTH_ACTIVE_SIGNING_KEY's
+        Err(e) => env.fail("AUTH_SIGNING_KEYS", e.to_string()),
     }
 }
 

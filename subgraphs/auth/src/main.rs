@@ -1,16 +1,15 @@
-//! `tenor-auth`: the auth subgraph, plus the operator commands that must never be reachable
-//! through the API (staff accounts, signing keys).
+//! `tenor-auth`: the auth subgraph (served by the shared runner), plus the operator commands
+//! that must never be reachable through the API (staff accounts, signing keys).
 
 use std::io::Read;
-use std::net::IpAddr;
 
 use clap::{Parser, Subcommand};
+use tenor_auth::AuthSubgraph;
 use tenor_auth::config::AuthConfig;
-use tenor_auth::keys::KeyError;
 use tenor_contracts::identity::AccountKind;
-use tenor_platform::config::{Env, load_or_exit};
-use tenor_platform::http::shutdown_signal;
-use tokio_util::sync::CancellationToken;
+use tenor_platform::config::load_or_exit;
+use tenor_platform::refusal::{Failure, Refusal};
+use tenor_platform::runner::Subgraph;
 
 #[derive(Parser)]
 #[command(name = "tenor-auth", about = "Tenor auth subgraph")]
@@ -44,69 +43,36 @@ enum Command {
     },
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => tenor_platform::runner::main::<AuthSubgraph>(),
         Command::PrintSchema => {
-            print!("{}", tenor_auth::sdl());
+            print!("{}", AuthSubgraph::sdl());
             Ok(())
         }
-        Command::GenerateSigningKey { out } => {
-            if out.exists() {
-                anyhow::bail!("{} exists; refusing to overwrite a key", out.display());
-            }
-            std::fs::write(&out, tenor_auth::keys::generate_pem())?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o600))?;
-            }
-            eprintln!("wrote {}", out.display());
-            Ok(())
-        }
+        Command::GenerateSigningKey { out } => generate_signing_key(&out),
         Command::CreateStaff {
             email,
             fullname,
             scopes,
             phone,
-        } => create_staff(email, fullname, scopes, phone).await,
-        Command::Serve => serve().await,
+        } => tokio::runtime::Runtime::new()?.block_on(create_staff(email, fullname, scopes, phone)),
     }
 }
 
-async fn serve() -> anyhow::Result<()> {
-    let (config, host, port) = load_or_exit("tenor-auth", |env| {
-        let config = AuthConfig::from_env(env);
-        check_signing_keys(env, &config);
-        (
-            config,
-            // An address, like the other services (a name failed later, at bind, unnamed).
-            env.optional::<IpAddr>("HOST", IpAddr::from([127, 0, 0, 1])),
-            env.optional::<u16>("PORT", 4001),
-        )
-    });
-    tenor_platform::telemetry::init("tenor-auth", &config.telemetry);
-    let listener = tokio::net::TcpListener::bind((host, port)).await?;
-    let shutdown = CancellationToken::new();
-    let trigger = shutdown.clone();
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        trigger.cancel();
-    });
-    tenor_auth::run(config, listener, shutdown).await
-}
-
-/// Reads the key files at once, so a missing or unusable one stops the service with exit 2 and
-/// the variable's name instead of a bare I/O error after start-up began.
-fn check_signing_keys(env: &mut Env, config: &AuthConfig) {
-    if config.signing_keys.0.is_empty() || config.active_signing_key.is_empty() {
-        return; // already reported as missing
+fn generate_signing_key(out: &std::path::Path) -> anyhow::Result<()> {
+    if out.exists() {
+        anyhow::bail!("{} exists; refusing to overwrite a key", out.display());
     }
-    match tenor_auth::keys::load(&config.signing_keys, &config.active_signing_key) {
-        Ok(_) | Err(KeyError::ActiveMissing(_)) => {} // the latter is AUTH_ACTIVE_SIGNING_KEY's
-        Err(e) => env.fail("AUTH_SIGNING_KEYS", e.to_string()),
+    std::fs::write(out, tenor_auth::keys::generate_pem())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(out, std::fs::Permissions::from_mode(0o600))?;
     }
+    eprintln!("wrote {}", out.display());
+    Ok(())
 }
 
 async fn create_staff(
@@ -144,7 +110,13 @@ async fn create_staff(
             scopes,
         )
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(|failure| match failure {
+            Failure::Refused(refusals) => {
+                let codes: Vec<&str> = refusals.iter().map(Refusal::code).collect();
+                anyhow::anyhow!("refused: {}", codes.join(", "))
+            }
+            Failure::Error(error) => error.into(),
+        })?;
     println!("{user_id}");
     Ok(())
 }

@@ -6,7 +6,9 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::schema::{login_attempts, users_auth};
+use crate::domain::account::{AccountKind, AccountStatus};
 use crate::domain::identity::LoginIdentifier;
+use crate::domain::session::AuthMethod;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users_auth)]
@@ -16,9 +18,9 @@ pub struct Account {
     pub phone_number: Option<String>,
     pub password_hash: Option<String>,
     pub is_biometric_enabled: bool,
-    pub kind: String,
+    pub kind: AccountKind,
     pub scopes: Vec<String>,
-    pub status: String,
+    pub status: AccountStatus,
     pub failed_login_count: i32,
     pub locked_until: Option<DateTime<Utc>>,
 }
@@ -30,7 +32,7 @@ pub struct NewAccount<'a> {
     pub email: &'a str,
     pub phone_number: Option<&'a str>,
     pub password_hash: &'a str,
-    pub kind: &'a str,
+    pub kind: AccountKind,
     pub scopes: Vec<String>,
 }
 
@@ -172,9 +174,9 @@ pub async fn set_biometric_enabled(
 pub async fn set_status(
     conn: &mut AsyncPgConnection,
     auth_id: Uuid,
-    status: &str,
+    status: AccountStatus,
 ) -> QueryResult<usize> {
-    if status == "DELETED" {
+    if status == AccountStatus::Deleted {
         diesel::update(users_auth::table.find(auth_id))
             .set((
                 users_auth::status.eq(status),
@@ -202,7 +204,7 @@ pub async fn record_attempt(
     auth_id: Option<Uuid>,
     ip: Option<&str>,
     succeeded: bool,
-    method: &str,
+    method: AuthMethod,
 ) -> QueryResult<()> {
     diesel::insert_into(login_attempts::table)
         .values((

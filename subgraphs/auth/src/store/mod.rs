@@ -1,7 +1,8 @@
-//! Persistence of the auth context. Functions take a connection so callers compose them inside
-//! one transaction.
+//! Persistence of the auth context: PostgreSQL tables (functions take a connection so callers
+//! compose them inside one transaction) and the Redis revocation set.
 
 pub mod accounts;
 pub mod devices;
+pub mod revocations;
 pub mod schema;
 pub mod sessions;

@@ -5,7 +5,10 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use tenor_platform::cursor::Cursor;
+
 use super::schema::{auth_sessions, refresh_tokens};
+use crate::domain::session::{AuthMethod, RevokeReason};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = auth_sessions)]
@@ -16,12 +19,12 @@ pub struct Session {
     pub device_name: Option<String>,
     pub user_agent: Option<String>,
     pub ip_address: Option<String>,
-    pub auth_method: String,
+    pub auth_method: AuthMethod,
     pub created_at: DateTime<Utc>,
     pub last_used_at: DateTime<Utc>,
     pub expired_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
-    pub revoke_reason: Option<String>,
+    pub revoke_reason: Option<RevokeReason>,
 }
 
 #[derive(Debug, Insertable)]
@@ -33,7 +36,7 @@ pub struct NewSession<'a> {
     pub device_name: Option<&'a str>,
     pub user_agent: Option<&'a str>,
     pub ip_address: Option<&'a str>,
-    pub auth_method: &'a str,
+    pub auth_method: AuthMethod,
     pub expired_at: DateTime<Utc>,
 }
 
@@ -166,7 +169,7 @@ pub struct Revoked {
 pub async fn revoke(
     conn: &mut AsyncPgConnection,
     which: Revoke<'_>,
-    reason: &str,
+    reason: RevokeReason,
 ) -> QueryResult<Vec<Revoked>> {
     let revoked_at = Utc::now();
     let set = (
@@ -222,11 +225,11 @@ pub async fn revoke(
         .collect())
 }
 
-/// Live sessions of a user, newest first, after the cursor `(created_at, session_id)`.
+/// Live sessions of a user, newest first, after the cursor (`created_at`, `session_id`).
 pub async fn list_active(
     conn: &mut AsyncPgConnection,
     auth_id: Uuid,
-    after: Option<(DateTime<Utc>, Uuid)>,
+    after: Option<Cursor>,
     limit: i64,
 ) -> QueryResult<Vec<Session>> {
     let mut query = auth_sessions::table
@@ -240,7 +243,7 @@ pub async fn list_active(
         ))
         .limit(limit)
         .into_boxed();
-    if let Some((created_at, id)) = after {
+    if let Some(Cursor { at: created_at, id }) = after {
         query = query.filter(
             auth_sessions::created_at
                 .lt(created_at)

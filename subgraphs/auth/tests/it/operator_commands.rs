@@ -1,12 +1,10 @@
 //! Staff accounts exist only through the operator command, with the scopes it was given.
 
-mod common;
-
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use common::*;
 use serde_json::json;
+use tenor_auth::testing::*;
 
 #[tokio::test]
 async fn create_staff_makes_an_account_whose_tokens_carry_its_scopes() {

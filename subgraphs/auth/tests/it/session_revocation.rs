@@ -2,18 +2,16 @@
 //! (`auth.session.revoked`, exactly once, through the outbox) and puts it in the Redis
 //! revocation set the router checks; a crash between commit and Redis is healed by the event.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use common::*;
 use p256::ecdsa::SigningKey;
 use p256::pkcs8::EncodePublicKey;
 use serde_json::{Value, json};
+use tenor_auth::testing::*;
 use tenor_contracts::identity::{AccountStatus, SessionRevokedV1, UserStatusChangedV1};
 use tenor_contracts::sources;
 use tenor_events::Envelope;

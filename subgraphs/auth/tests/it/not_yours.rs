@@ -1,14 +1,12 @@
 //! Issue 10: another user's session or biometric device and an id nobody has must look the
 //! same, byte for byte; hostile text in auth's inputs is a userError, never INTERNAL.
 
-mod common;
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use common::*;
 use p256::ecdsa::SigningKey;
 use p256::pkcs8::EncodePublicKey;
 use serde_json::{Value, json};
+use tenor_auth::testing::*;
 use uuid::Uuid;
 
 async fn signed_in(auth: &TestAuth) -> (String, String) {

@@ -1,16 +1,14 @@
 //! Device-bound biometric login with a real P-256 key.
 
-mod common;
-
 use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use common::*;
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
 use p256::pkcs8::EncodePublicKey;
 use serde_json::{Value, json};
+use tenor_auth::testing::*;
 
 struct Phone {
     key: SigningKey,

@@ -1,11 +1,9 @@
 //! register → login → refresh → reuse detection → logout, key rotation, JWKS.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
 use serde_json::json;
+use tenor_auth::testing::*;
 use tenor_platform::auth::{TokenVerifier, VerifierConfig};
 
 fn verifier(url: &str) -> TokenVerifier {

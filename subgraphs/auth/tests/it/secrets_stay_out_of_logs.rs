@@ -1,13 +1,11 @@
 //! No password, access token or refresh token appears in the logs, even at debug level, across
-//! a whole journey including failures. (Own test binary: it installs the global subscriber.)
-
-mod common;
+//! a whole journey including failures. (It installs the process-wide subscriber: see main.rs.)
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use common::*;
 use serde_json::json;
+use tenor_auth::testing::*;
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);

@@ -1,11 +1,9 @@
 //! Bad input gets typed `userErrors` and writes nothing; duplicates are refused; the
 //! `user.registered` event is published.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use tenor_auth::testing::*;
 
 #[tokio::test]
 async fn malformed_and_weak_input_is_refused_and_nothing_is_written() {

@@ -3,32 +3,21 @@
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use tenor_platform::graphql::ClientInfo;
-use tenor_platform::text::{TextPolicy, is_plain_token};
+use tenor_platform::refusal::{ServiceError, refuse};
+use tenor_platform::text::is_plain_token;
 use uuid::Uuid;
 
-use crate::accounts::MAX_DEVICE_TEXT_CHARS;
+use super::{AuthService, IssuedTokens, Outcome, PendingTokens, SessionOrigin};
+use crate::domain::account::AccountStatus;
 use crate::domain::biometric;
-use crate::service::{AuthService, IssuedTokens, Outcome, PendingTokens, SessionOrigin, reject};
+use crate::domain::device::{device_name, valid_device_id};
+use crate::domain::refusal::AuthRefusal;
+use crate::domain::session::{AuthMethod, RevokeReason};
 use crate::store::accounts;
 use crate::store::devices::{self, Device};
 use crate::store::sessions::Revoke;
 
-fn valid_device_id(device_id: &str) -> bool {
-    !device_id.is_empty()
-        && device_id.len() <= MAX_DEVICE_TEXT_CHARS
-        && device_id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
-}
-
-fn device_id_invalid<T>() -> Outcome<T> {
-    reject(
-        "DEVICE_ID_INVALID",
-        Some("deviceId"),
-        "ID perangkat tidak valid. / Invalid device id.",
-    )
-}
-
+/// A single-use nonce for a biometric login.
 pub struct Challenge {
     pub nonce: String,
     pub expires_at: DateTime<Utc>,
@@ -37,6 +26,7 @@ pub struct Challenge {
 impl AuthService {
     /// Bind a device key to the signed-in user. A device re-registered by the same user gets
     /// its new key; a device registered to someone else is refused.
+    #[tracing::instrument(skip_all, fields(%user_id, device_id))]
     pub async fn register_device(
         &self,
         user_id: Uuid,
@@ -45,54 +35,41 @@ impl AuthService {
         name: &str,
     ) -> Outcome<Device> {
         if !valid_device_id(device_id) {
-            return device_id_invalid();
+            return refuse(AuthRefusal::DeviceIdInvalid);
         }
-        // The platform text policy; every refusal keeps the code DEVICE_NAME_INVALID.
-        let Ok(name) = TextPolicy::single_line(MAX_DEVICE_TEXT_CHARS).clean("name", name) else {
-            return reject(
-                "DEVICE_NAME_INVALID",
-                Some("name"),
-                "Nama perangkat tidak valid. / Invalid device name.",
-            );
+        tracing::Span::current().record("device_id", device_id);
+        let name = match device_name(name) {
+            Ok(name) => name,
+            Err(refusal) => return refuse(refusal),
         };
-        let name = name.as_str();
         let Some(der) = biometric::parse_public_key(public_key) else {
-            return reject(
-                "BIOMETRIC_KEY_INVALID",
-                Some("publicKey"),
-                "Kunci publik harus P-256 (SPKI, base64). / The public key must be a base64 P-256 SPKI.",
-            );
+            return refuse(AuthRefusal::BiometricKeyInvalid);
         };
         let mut conn = self.conn().await?;
-        conn.transaction::<Outcome<Device>, diesel::result::Error, _>(async |conn| {
-                if let Some(existing) = devices::active(conn, device_id).await? {
-                    if existing.auth_id != user_id {
-                        return Ok(reject(
-                            "DEVICE_ALREADY_REGISTERED",
-                            Some("deviceId"),
-                            "Perangkat ini terdaftar pada akun lain. / This device is registered to another account.",
-                        ));
-                    }
-                    devices::revoke(conn, existing.id).await?;
+        conn.transaction::<Outcome<Device>, ServiceError, _>(async |conn| {
+            if let Some(existing) = devices::active(conn, device_id).await? {
+                if existing.auth_id != user_id {
+                    return Ok(refuse(AuthRefusal::DeviceAlreadyRegistered));
                 }
-                let device = devices::register(conn, user_id, device_id, name, &der).await?;
-                accounts::set_biometric_enabled(conn, user_id, true).await?;
-                Ok(Ok(device))
-            })
-            .await?
+                devices::revoke(conn, existing.id).await?;
+            }
+            let device = devices::register(conn, user_id, device_id, &name, &der).await?;
+            accounts::set_biometric_enabled(conn, user_id, true).await?;
+            Ok(Ok(device))
+        })
+        .await?
     }
 
+    /// A fresh challenge for a device with biometric login.
+    #[tracing::instrument(skip_all, fields(device_id))]
     pub async fn challenge(&self, device_id: &str) -> Outcome<Challenge> {
         if !valid_device_id(device_id) {
-            return device_id_invalid();
+            return refuse(AuthRefusal::DeviceIdInvalid);
         }
+        tracing::Span::current().record("device_id", device_id);
         let mut conn = self.conn().await?;
         let Some(device) = devices::active(&mut conn, device_id).await? else {
-            return reject(
-                "DEVICE_NOT_REGISTERED",
-                Some("deviceId"),
-                "Login biometrik belum diaktifkan di perangkat ini. / Biometric login is not set up on this device.",
-            );
+            return refuse(AuthRefusal::BiometricNotSetUp);
         };
         let nonce = biometric::new_nonce();
         let ttl =
@@ -104,6 +81,7 @@ impl AuthService {
 
     /// Log in with a signature over a fresh challenge. The challenge is consumed before the
     /// signature is checked, so each nonce allows exactly one try.
+    #[tracing::instrument(skip_all, fields(device_id))]
     pub async fn biometric_login(
         &self,
         device_id: &str,
@@ -112,38 +90,23 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Outcome<IssuedTokens> {
         if !valid_device_id(device_id) {
-            return device_id_invalid();
+            return refuse(AuthRefusal::DeviceIdInvalid);
         }
+        tracing::Span::current().record("device_id", device_id);
         // Shapes first: a nonce or signature that cannot be one of ours is refused before the
         // database sees it (and before the challenge is consumed).
         if !is_plain_token(nonce, 128) {
-            return reject(
-                "CHALLENGE_INVALID",
-                Some("nonce"),
-                "Tantangan tidak valid atau kedaluwarsa, minta yang baru. / Challenge invalid or expired, request a new one.",
-            );
+            return refuse(AuthRefusal::ChallengeInvalid);
         }
         if !is_plain_token(signature, 4096) {
-            return reject(
-                "BIOMETRIC_SIGNATURE_INVALID",
-                Some("signature"),
-                "Verifikasi biometrik gagal. / Biometric verification failed.",
-            );
+            return refuse(AuthRefusal::BiometricSignatureInvalid);
         }
         let mut conn = self.conn().await?;
         let Some(device) = devices::active(&mut conn, device_id).await? else {
-            return reject(
-                "DEVICE_NOT_REGISTERED",
-                Some("deviceId"),
-                "Perangkat tidak terdaftar. / Device not registered.",
-            );
+            return refuse(AuthRefusal::DeviceNotRegistered);
         };
         if nonce.len() > 128 || !devices::consume_challenge(&mut conn, nonce, device.id).await? {
-            return reject(
-                "CHALLENGE_INVALID",
-                Some("nonce"),
-                "Tantangan tidak valid atau kedaluwarsa, minta yang baru. / Challenge invalid or expired, request a new one.",
-            );
+            return refuse(AuthRefusal::ChallengeInvalid);
         }
         let message = biometric::challenge_message(device_id, nonce);
         let (key, signature_owned) = (device.public_key.clone(), signature.to_owned());
@@ -153,39 +116,27 @@ impl AuthService {
         .await
         .map_err(anyhow::Error::from)?;
         let outcome = conn
-            .transaction::<Outcome<PendingTokens>, diesel::result::Error, _>(async |conn| {
+            .transaction::<Outcome<PendingTokens>, ServiceError, _>(async |conn| {
                 accounts::record_attempt(
                     conn,
                     Some(device.auth_id),
                     client.ip.as_deref(),
                     valid,
-                    "BIOMETRIC",
+                    AuthMethod::Biometric,
                 )
                 .await?;
                 if !valid {
-                    return Ok(reject(
-                        "BIOMETRIC_SIGNATURE_INVALID",
-                        Some("signature"),
-                        "Verifikasi biometrik gagal. / Biometric verification failed.",
-                    ));
+                    return Ok(refuse(AuthRefusal::BiometricSignatureInvalid));
                 }
                 let Some(account) = accounts::find(conn, device.auth_id).await? else {
-                    return Ok(reject(
-                        "DEVICE_NOT_REGISTERED",
-                        Some("deviceId"),
-                        "Perangkat tidak terdaftar. / Device not registered.",
-                    ));
+                    return Ok(refuse(AuthRefusal::DeviceNotRegistered));
                 };
-                if account.status != "ACTIVE" {
-                    return Ok(reject(
-                        "ACCOUNT_BLOCKED",
-                        None,
-                        "Akun ini diblokir. / This account is blocked.",
-                    ));
+                if account.status != AccountStatus::Active {
+                    return Ok(refuse(AuthRefusal::AccountBlocked));
                 }
                 devices::touch(conn, device.id).await?;
                 let origin = SessionOrigin {
-                    method: "BIOMETRIC",
+                    method: AuthMethod::Biometric,
                     device_id: Some(device_id),
                     device_name: Some(&device.name),
                     user_agent: client.user_agent.as_deref(),
@@ -198,24 +149,22 @@ impl AuthService {
     }
 
     /// Remove a device's key and end every session opened on it.
+    #[tracing::instrument(skip_all, fields(%user_id, device_id))]
     pub async fn revoke_device(&self, user_id: Uuid, device_id: &str) -> Outcome<()> {
         if !valid_device_id(device_id) {
-            return device_id_invalid();
+            return refuse(AuthRefusal::DeviceIdInvalid);
         }
+        tracing::Span::current().record("device_id", device_id);
         let mut conn = self.conn().await?;
         let mut ended = Vec::new();
         let ended_ref = &mut ended;
         let outcome = conn
-            .transaction::<Outcome<()>, diesel::result::Error, _>(async |conn| {
+            .transaction::<Outcome<()>, ServiceError, _>(async |conn| {
                 let Some(device) = devices::active(conn, device_id)
                     .await?
                     .filter(|d| d.auth_id == user_id)
                 else {
-                    return Ok(reject(
-                        "DEVICE_NOT_REGISTERED",
-                        Some("deviceId"),
-                        "Perangkat tidak ditemukan. / Device not found.",
-                    ));
+                    return Ok(refuse(AuthRefusal::DeviceNotFound));
                 };
                 devices::revoke(conn, device.id).await?;
                 *ended_ref = self
@@ -225,7 +174,7 @@ impl AuthService {
                             auth_id: user_id,
                             device_id,
                         },
-                        "DEVICE_REVOKED",
+                        RevokeReason::DeviceRevoked,
                     )
                     .await?;
                 if devices::count_active(conn, user_id).await? == 0 {
@@ -238,6 +187,8 @@ impl AuthService {
         outcome
     }
 
+    /// The user's registered biometric devices, newest first.
+    #[tracing::instrument(skip_all, fields(%user_id))]
     pub async fn devices(&self, user_id: Uuid) -> Outcome<Vec<Device>> {
         let mut conn = self.conn().await?;
         Ok(devices::list(&mut conn, user_id).await?)

@@ -1,45 +1,42 @@
-//! The auth service's state and the plumbing its use cases share: transactions, token issuing,
-//! typed rejections.
+//! The auth use cases, one file per group: [`accounts`] (registration, password change, staff
+//! accounts), [`login`] (password login), [`sessions`] (refresh, logout, the session list),
+//! [`devices`] (biometric devices and login), [`revocation`] (ending sessions at once).
+//!
+//! This file holds the service's state and the plumbing the use cases share: connections,
+//! opening a session and issuing its tokens. Every use case returns an [`Outcome`]: its value,
+//! an [`AuthRefusal`] list for `userErrors`, or a `ServiceError`.
+
+pub mod accounts;
+pub mod devices;
+pub mod login;
+pub mod revocation;
+pub mod sessions;
 
 use std::sync::Arc;
 
 use chrono::Utc;
 use diesel_async::AsyncPgConnection;
-use tenor_contracts::sources;
 use tenor_events::Publisher;
-use tenor_platform::db::PgPool;
-use tenor_platform::graphql::UserError;
+use tenor_platform::db::{PgConn, PgPool};
+use tenor_platform::refusal::ServiceError;
 use uuid::Uuid;
 
 use crate::config::TokenPolicy;
+use crate::domain::account::AccountKind;
+pub use crate::domain::refusal::AuthRefusal;
+use crate::domain::session::AuthMethod;
 use crate::domain::throttle::ThrottlePolicy;
 use crate::domain::tokens::{AccessTokenSigner, new_refresh_token};
-use crate::revocation::{self, RevocationCache};
+use crate::events::publish;
 use crate::store::accounts::Account;
-use crate::store::sessions::{self, NewSession, Revoke, Revoked};
+use crate::store::revocations::RevocationCache;
+use crate::store::sessions::{NewSession, add_refresh_token, create as create_session};
 
-/// A use case's failure: a domain rejection for `userErrors`, or something unexpected.
-#[derive(Debug, thiserror::Error)]
-pub enum Failure {
-    #[error("rejected: {0:?}")]
-    Rejected(Vec<UserError>),
-    #[error(transparent)]
-    Internal(#[from] anyhow::Error),
-}
+pub use accounts::Registration;
+pub use devices::Challenge;
 
-impl From<diesel::result::Error> for Failure {
-    fn from(error: diesel::result::Error) -> Self {
-        Self::Internal(error.into())
-    }
-}
-
-pub type Outcome<T> = Result<T, Failure>;
-
-pub fn reject<T>(code: &str, field: Option<&str>, message: impl Into<String>) -> Outcome<T> {
-    Err(Failure::Rejected(vec![UserError::new(
-        code, field, message,
-    )]))
-}
+/// What every auth use case returns.
+pub type Outcome<T> = tenor_platform::refusal::Outcome<T, AuthRefusal>;
 
 pub struct AuthService {
     pub pool: PgPool,
@@ -65,7 +62,7 @@ pub struct IssuedTokens {
 
 /// How a new session was opened, and from where.
 pub struct SessionOrigin<'a> {
-    pub method: &'a str,
+    pub method: AuthMethod,
     pub device_id: Option<&'a str>,
     pub device_name: Option<&'a str>,
     pub user_agent: Option<&'a str>,
@@ -83,42 +80,18 @@ pub struct PendingTokens {
 }
 
 impl AuthService {
-    pub async fn conn(&self) -> anyhow::Result<tenor_platform::db::PgConn> {
-        self.pool
-            .get()
-            .await
-            .map_err(|e| anyhow::anyhow!("database pool: {e}"))
+    pub async fn conn(&self) -> Result<PgConn, ServiceError> {
+        Ok(self.pool.get().await?)
     }
 
     /// Where auth's events go (`auth.events`), through the outbox.
     pub fn publisher(&self) -> Publisher {
-        Publisher::new(sources::AUTH, self.auth_events_topic.clone())
-    }
-
-    /// Revoke sessions and announce each one (`auth.session.revoked`), inside the caller's
-    /// transaction. Call [`AuthService::revoked`] with the result once it committed.
-    pub async fn revoke_sessions(
-        &self,
-        conn: &mut AsyncPgConnection,
-        which: Revoke<'_>,
-        reason: &str,
-    ) -> diesel::QueryResult<Vec<Revoked>> {
-        revocation::revoke_sessions(conn, &self.publisher(), which, reason).await
-    }
-
-    /// After the revocation committed: put the sessions in the Redis revocation set now, so the
-    /// router refuses their tokens from the next request on (best effort; the events make it
-    /// certain).
-    pub async fn revoked(&self, revoked: &[Revoked]) {
-        if let Some(cache) = &self.revocations {
-            let sessions: Vec<Uuid> = revoked.iter().map(|r| r.session_id).collect();
-            cache.mark_best_effort(&sessions).await;
-        }
+        publish::publisher(&self.auth_events_topic)
     }
 
     /// Scopes an account's tokens carry.
     pub fn scopes_of(&self, account: &Account) -> Vec<String> {
-        if account.kind == "STAFF" {
+        if account.kind == AccountKind::Staff {
             account.scopes.clone()
         } else {
             self.tokens.customer_scopes.clone()
@@ -135,7 +108,7 @@ impl AuthService {
         let session_id = Uuid::now_v7();
         let session_expires_at = Utc::now()
             + chrono::Duration::from_std(self.tokens.session_ttl).expect("session TTL fits");
-        sessions::create(
+        create_session(
             conn,
             NewSession {
                 session_id,
@@ -150,7 +123,7 @@ impl AuthService {
         )
         .await?;
         let (refresh_token, hash) = new_refresh_token();
-        sessions::add_refresh_token(conn, session_id, &hash, None).await?;
+        add_refresh_token(conn, session_id, &hash, None).await?;
         Ok(PendingTokens {
             user_id: account.auth_id,
             session_id,
@@ -161,12 +134,13 @@ impl AuthService {
     }
 
     /// Sign the access token on the blocking pool, after the session is committed.
-    pub async fn finish(&self, pending: PendingTokens) -> anyhow::Result<IssuedTokens> {
+    pub async fn finish(&self, pending: PendingTokens) -> Result<IssuedTokens, ServiceError> {
         let signer = self.signer.clone();
         let (user, session, scopes) = (pending.user_id, pending.session_id, pending.scopes);
         let access =
             tokio::task::spawn_blocking(move || signer.sign(user, session, &scopes, Utc::now()))
-                .await?;
+                .await
+                .map_err(anyhow::Error::from)?;
         Ok(IssuedTokens {
             user_id: pending.user_id,
             session_id: pending.session_id,

@@ -1,10 +1,8 @@
 //! Brute-force protection and account status.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use tenor_auth::testing::*;
 use tenor_contracts::identity::{AccountStatus, UserStatusChangedV1};
 use tenor_contracts::sources;
 

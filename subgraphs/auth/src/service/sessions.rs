@@ -1,6 +1,6 @@
 //! Refresh-token rotation with reuse detection, logout, and the session list. Every ended
 //! session is announced in the same transaction (`auth.session.revoked`, see
-//! [`crate::revocation`]), so its access tokens stop working at once, not when they expire.
+//! [`super::revocation`]), so its access tokens stop working at once, not when they expire.
 //!
 //! Every refresh consumes the presented token and issues its successor. Presenting a consumed
 //! token again means it was copied: the whole session (the token family) is revoked
@@ -10,21 +10,24 @@
 
 use chrono::Utc;
 use diesel_async::AsyncConnection;
+use tenor_platform::cursor::Cursor;
+use tenor_platform::refusal::{ServiceError, refuse};
 use uuid::Uuid;
 
+use super::{AuthService, IssuedTokens, Outcome, PendingTokens};
+use crate::domain::account::AccountStatus;
+use crate::domain::refusal::AuthRefusal;
+use crate::domain::session::RevokeReason;
 use crate::domain::tokens::{hash_refresh_token, new_refresh_token};
-use crate::service::{AuthService, IssuedTokens, Outcome, PendingTokens, reject};
 use crate::store::accounts;
 use crate::store::sessions::{self, Revoke, Revoked, Session};
 
 impl AuthService {
+    /// Exchange a refresh token for a new pair.
+    #[tracing::instrument(skip_all)]
     pub async fn refresh(&self, refresh_token: &str) -> Outcome<IssuedTokens> {
         if refresh_token.len() > 256 {
-            return reject(
-                "INVALID_REFRESH_TOKEN",
-                Some("refreshToken"),
-                "Sesi tidak valid. / Invalid session.",
-            );
+            return refuse(AuthRefusal::InvalidRefreshToken);
         }
         let hash = hash_refresh_token(refresh_token);
         let grace =
@@ -33,32 +36,32 @@ impl AuthService {
         let mut ended: Vec<Revoked> = Vec::new();
         let ended_ref = &mut ended;
         let outcome = conn
-            .transaction::<Outcome<PendingTokens>, diesel::result::Error, _>(async |conn| {
+            .transaction::<Outcome<PendingTokens>, ServiceError, _>(async |conn| {
                 let now = Utc::now();
                 let Some((token, session)) = sessions::find_refresh_token(conn, &hash).await? else {
-                    return Ok(reject("INVALID_REFRESH_TOKEN", Some("refreshToken"), "Sesi tidak valid. / Invalid session."));
+                    return Ok(refuse(AuthRefusal::InvalidRefreshToken));
                 };
                 if session.revoked_at.is_some() {
-                    return Ok(reject("SESSION_REVOKED", None, "Sesi telah berakhir, silakan masuk lagi. / Session ended, please sign in again."));
+                    return Ok(refuse(AuthRefusal::SessionRevoked));
                 }
                 if session.expired_at <= now {
-                    return Ok(reject("SESSION_EXPIRED", None, "Sesi kedaluwarsa, silakan masuk lagi. / Session expired, please sign in again."));
+                    return Ok(refuse(AuthRefusal::SessionExpired));
                 }
                 let Some(account) = accounts::find(conn, session.auth_id).await? else {
-                    return Ok(reject("SESSION_REVOKED", None, "Sesi telah berakhir. / Session ended."));
+                    return Ok(refuse(AuthRefusal::SessionEnded));
                 };
-                if account.status != "ACTIVE" {
-                    *ended_ref = self.revoke_sessions(conn, Revoke::AllOf { auth_id: account.auth_id, except: None }, "ACCOUNT_BLOCKED").await?;
-                    return Ok(reject("ACCOUNT_BLOCKED", None, "Akun ini diblokir. / This account is blocked."));
+                if account.status != AccountStatus::Active {
+                    *ended_ref = self.revoke_sessions(conn, Revoke::AllOf { auth_id: account.auth_id, except: None }, RevokeReason::AccountBlocked).await?;
+                    return Ok(refuse(AuthRefusal::AccountBlocked));
                 }
                 if let Some(used_at) = token.used_at {
                     let successor = sessions::child_of(conn, token.id).await?;
                     let retry_within_grace = now - used_at <= grace
                         && successor.as_ref().is_some_and(|s| s.used_at.is_none());
                     if !retry_within_grace {
-                        *ended_ref = self.revoke_sessions(conn, Revoke::Session(session.session_id), "REFRESH_TOKEN_REUSE").await?;
+                        *ended_ref = self.revoke_sessions(conn, Revoke::Session(session.session_id), RevokeReason::RefreshTokenReuse).await?;
                         tracing::warn!(session_id = %session.session_id, user_id = %session.auth_id, "refresh token reuse: session revoked");
-                        return Ok(reject("REFRESH_TOKEN_REUSED", Some("refreshToken"), "Sesi dihentikan demi keamanan, silakan masuk lagi. / For your security this session was ended, please sign in again."));
+                        return Ok(refuse(AuthRefusal::RefreshTokenReused));
                     }
                     // The client lost the previous response: retire the successor it never saw.
                     if let Some(successor) = successor {
@@ -79,28 +82,28 @@ impl AuthService {
                 }))
             })
             .await?;
-        // Committed, even when the outcome is a rejection (reuse detected, account blocked).
+        // Committed, even when the outcome is a refusal (reuse detected, account blocked).
         self.revoked(&ended).await;
         Ok(self.finish(outcome?).await?)
     }
 
+    /// End one of the user's sessions; `true` when it was still live.
+    #[tracing::instrument(skip_all, fields(%user_id, %session_id))]
     pub async fn logout(&self, user_id: Uuid, session_id: Uuid) -> Outcome<bool> {
         let mut conn = self.conn().await?;
         // Someone else's session and one that does not exist answer the same (issue 10).
         let session = sessions::find(&mut conn, session_id).await?;
         if session.is_none_or(|session| session.auth_id != user_id) {
-            return reject(
-                "SESSION_NOT_FOUND",
-                Some("id"),
-                "Sesi tidak ditemukan. / Session not found.",
-            );
+            return refuse(AuthRefusal::SessionNotFound);
         }
         let ended = self
-            .revoke_committed(&mut conn, Revoke::Session(session_id), "LOGOUT")
+            .revoke_committed(&mut conn, Revoke::Session(session_id), RevokeReason::Logout)
             .await?;
         Ok(ended == 1)
     }
 
+    /// End every session of the user; how many ended.
+    #[tracing::instrument(skip_all, fields(%user_id))]
     pub async fn logout_all(&self, user_id: Uuid) -> Outcome<usize> {
         let mut conn = self.conn().await?;
         Ok(self
@@ -110,32 +113,17 @@ impl AuthService {
                     auth_id: user_id,
                     except: None,
                 },
-                "LOGOUT_ALL",
+                RevokeReason::LogoutAll,
             )
             .await?)
     }
 
-    /// Revoke and announce in a transaction of its own, then write the Redis fast path; returns
-    /// how many sessions ended.
-    async fn revoke_committed(
-        &self,
-        conn: &mut diesel_async::AsyncPgConnection,
-        which: Revoke<'_>,
-        reason: &str,
-    ) -> diesel::QueryResult<usize> {
-        let ended = conn
-            .transaction::<_, diesel::result::Error, _>(async |conn| {
-                self.revoke_sessions(conn, which, reason).await
-            })
-            .await?;
-        self.revoked(&ended).await;
-        Ok(ended.len())
-    }
-
+    /// The user's live sessions, newest first, after `after`.
+    #[tracing::instrument(skip_all, fields(%user_id))]
     pub async fn active_sessions(
         &self,
         user_id: Uuid,
-        after: Option<(chrono::DateTime<Utc>, Uuid)>,
+        after: Option<Cursor>,
         limit: i64,
     ) -> Outcome<Vec<Session>> {
         let mut conn = self.conn().await?;

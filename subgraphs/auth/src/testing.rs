@@ -1,21 +1,30 @@
-//! Runs the auth subgraph in-process against the stack's PostgreSQL and Kafka, with its own
-//! database, topics and signing keys per test.
-
-#![allow(dead_code, unused_imports)]
+//! The auth subgraph started for a test (feature `test-support`): in-process against the
+//! stack's PostgreSQL, Kafka and Redis, with its own database, topics, signing keys and
+//! revocation key prefix per test, and the calls the tests make through its GraphQL API.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tenor_auth::config::AuthConfig;
 use tenor_events::kafka::ensure_topics;
 use tenor_platform::config::Env;
-use tenor_platform::testing::{TestDatabase, kafka_brokers, redis_url};
+use tenor_platform::testing::{GraphqlClient, TestDatabase, kafka_brokers, redis_url};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::config::AuthConfig;
+
+pub use tenor_events::testing::publish;
+/// The `code`s of a payload's `userErrors`.
+pub use tenor_platform::testing::user_error_codes as codes;
+
+/// The User-Agent the tests' requests carry (sessions record it).
+pub const USER_AGENT: &str = "tenor-tests/1.0";
+
 pub struct TestAuth {
     pub url: String,
+    /// GraphQL client for `url`.
+    pub client: GraphqlClient,
     pub db: TestDatabase,
     pub auth_topic: String,
     pub user_topic: String,
@@ -58,7 +67,7 @@ pub fn base_settings(
 
 pub fn new_key(dir: &std::path::Path, kid: &str) -> String {
     let path = dir.join(format!("{kid}.pem"));
-    std::fs::write(&path, tenor_auth::keys::generate_pem()).unwrap();
+    std::fs::write(&path, crate::keys::generate_pem()).unwrap();
     format!("{kid}={}", path.display())
 }
 
@@ -66,10 +75,8 @@ impl TestAuth {
     /// A fresh service with default settings overridden by `overrides`.
     pub async fn start(overrides: &[(&str, &str)]) -> Self {
         tenor_platform::telemetry::install_tls_provider();
-        let db = TestDatabase::new("auth", || {
-            vec![tenor_events::MIGRATIONS, tenor_auth::MIGRATIONS]
-        })
-        .await;
+        let db =
+            TestDatabase::new("auth", || vec![tenor_events::MIGRATIONS, crate::MIGRATIONS]).await;
         let suffix = Uuid::new_v4().simple().to_string();
         let auth_topic = format!("test.{suffix}.auth.events");
         let user_topic = format!("test.{suffix}.user.events");
@@ -94,6 +101,7 @@ impl TestAuth {
         }
         let mut me = Self {
             url: String::new(),
+            client: GraphqlClient::new("http://127.0.0.1:0"),
             db,
             revocation_prefix: format!("{auth_topic}:revoked"),
             auth_topic,
@@ -114,8 +122,9 @@ impl TestAuth {
         let config = self.config();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         self.url = format!("http://{}", listener.local_addr().unwrap());
+        self.client = GraphqlClient::new(&self.url);
         self.shutdown = CancellationToken::new();
-        self.task = Some(tokio::spawn(tenor_auth::run(
+        self.task = Some(tokio::spawn(crate::run(
             config,
             listener,
             self.shutdown.clone(),
@@ -188,15 +197,13 @@ impl TestAuth {
         }
     }
 
+    /// The response to `query` as the holder of `token` (anonymous if none).
     pub async fn gql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
-        let mut request = reqwest::Client::new()
-            .post(format!("{}/graphql", self.url))
-            .header("user-agent", "tenor-tests/1.0")
-            .json(&json!({ "query": query, "variables": variables }));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        request.send().await.unwrap().json().await.unwrap()
+        let body = json!({ "query": query, "variables": variables });
+        self.client
+            .post(token, body, &[("user-agent", USER_AGENT)])
+            .await
+            .1
     }
 
     pub async fn register(&self, email: &str, phone: &str, password: &str) -> Value {
@@ -259,14 +266,3 @@ pub fn identity() -> (String, String) {
         format!("0812{:08}", n % 100_000_000),
     )
 }
-
-pub fn codes(payload: &Value) -> Vec<String> {
-    payload["userErrors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no userErrors in {payload}"))
-        .iter()
-        .map(|e| e["code"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-pub use tenor_events::testing::publish;

@@ -1,0 +1,37 @@
+//! The auth subgraph's GraphQL surface. Thin: resolvers parse input, check who is calling, call
+//! the use cases and shape their outcomes into payloads (refusals → `userErrors`) or errors
+//! (auth/system). Everything auth serves is called by the app: [`customer`]; the types are in
+//! [`types`].
+
+pub mod customer;
+pub mod types;
+
+use std::sync::Arc;
+
+use async_graphql::{Context, EmptySubscription, Schema};
+
+use crate::service::AuthService;
+
+pub use customer::{Mutation, Query};
+
+pub type AuthSchema = Schema<Query, Mutation, EmptySubscription>;
+
+pub fn build(service: Arc<AuthService>) -> AuthSchema {
+    Schema::build(Query, Mutation, EmptySubscription)
+        .data(service)
+        .enable_federation()
+        .limit_depth(12)
+        .finish()
+}
+
+/// The federation SDL of this subgraph (`schema/subgraphs/auth.graphql`).
+pub fn sdl() -> String {
+    let schema = Schema::build(Query, Mutation, EmptySubscription)
+        .enable_federation()
+        .finish();
+    tenor_platform::federation::subgraph_sdl(&schema)
+}
+
+fn service<'a>(ctx: &'a Context<'_>) -> &'a AuthService {
+    ctx.data_unchecked::<Arc<AuthService>>()
+}

@@ -1,0 +1,90 @@
+//! The Redis revocation set the router checks: `SET <prefix>:session:<sid> 1 PX <ttl>` for
+//! every ended session. Why it exists and who writes it when: `service::revocation`.
+
+use std::time::Duration;
+
+use redis::aio::ConnectionManager;
+use tokio::sync::OnceCell;
+use uuid::Uuid;
+
+/// The Redis side of revocation.
+pub struct RevocationCache {
+    client: redis::Client,
+    connection: OnceCell<ConnectionManager>,
+    key_prefix: String,
+    ttl: Duration,
+    timeout: Duration,
+}
+
+impl RevocationCache {
+    /// `ttl`: how long a key lives; `timeout`: bound on one round trip of the fast path.
+    pub fn new(
+        redis_url: &str,
+        key_prefix: &str,
+        ttl: Duration,
+        timeout: Duration,
+    ) -> redis::RedisResult<Self> {
+        Ok(Self {
+            client: redis::Client::open(redis_url)?,
+            connection: OnceCell::new(),
+            key_prefix: key_prefix.to_owned(),
+            ttl,
+            timeout,
+        })
+    }
+
+    /// The key the router checks for a token whose `sid` is `session`.
+    pub fn key(&self, session: Uuid) -> String {
+        format!("{}:session:{session}", self.key_prefix)
+    }
+
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Mark `sessions` revoked, in one round trip. Idempotent: a repeat only renews the expiry.
+    pub async fn mark(&self, sessions: &[Uuid]) -> redis::RedisResult<()> {
+        if sessions.is_empty() {
+            return Ok(());
+        }
+        // Connects on first use, so auth starts (and logs in users) while Redis is away.
+        let mut connection = self
+            .connection
+            .get_or_try_init(|| ConnectionManager::new(self.client.clone()))
+            .await?
+            .clone();
+        let millis = u64::try_from(self.ttl.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let mut pipe = redis::pipe();
+        for session in sessions {
+            pipe.pset_ex(self.key(*session), 1, millis).ignore();
+        }
+        pipe.exec_async(&mut connection).await
+    }
+
+    /// The fast path after commit: write now, but never fail or hold up the caller for long.
+    /// If this does not get through, the revocation mirror (`events::consume`) writes the keys
+    /// from the events.
+    pub async fn mark_best_effort(&self, sessions: &[Uuid]) {
+        if sessions.is_empty() {
+            return;
+        }
+        match tokio::time::timeout(self.timeout, self.mark(sessions)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                tracing::warn!(%error, count = sessions.len(), "revocation fast path failed; the event will set it")
+            }
+            Err(_) => {
+                tracing::warn!(
+                    count = sessions.len(),
+                    "revocation fast path timed out; the event will set it"
+                )
+            }
+        }
+    }
+}
