@@ -1,37 +1,6 @@
-//! `tenor-user`: the user subgraph. `tenor-user print-schema` prints its federation SDL.
+//! `tenor-user`: the user subgraph. `tenor-user print-schema` prints its federation SDL; anything
+//! else serves it (tenor_platform::runner).
 
-use std::net::IpAddr;
-
-use tenor_platform::config::load_or_exit;
-use tenor_platform::http::shutdown_signal;
-use tenor_platform::telemetry::{self, TelemetryConfig};
-use tenor_user::UserConfig;
-use tokio_util::sync::CancellationToken;
-
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    if std::env::args().nth(1).as_deref() == Some("print-schema") {
-        print!("{}", tenor_user::schema::sdl());
-        return Ok(());
-    }
-    let (telemetry_config, config, host, port) = load_or_exit("tenor-user", |env| {
-        (
-            TelemetryConfig::from_env(env),
-            UserConfig::from_env(env),
-            // Loopback unless told otherwise: the router is the public entry point.
-            env.optional::<IpAddr>("HOST", IpAddr::from([127, 0, 0, 1])),
-            env.optional::<u16>("PORT", 4002),
-        )
-    });
-    telemetry::init("tenor-user", &telemetry_config);
-    let listener = tokio::net::TcpListener::bind((host, port)).await?;
-    let shutdown = CancellationToken::new();
-    tokio::spawn({
-        let shutdown = shutdown.clone();
-        async move {
-            shutdown_signal().await;
-            shutdown.cancel();
-        }
-    });
-    tenor_user::run(config, listener, shutdown).await
+fn main() -> anyhow::Result<()> {
+    tenor_platform::runner::main::<tenor_user::UserSubgraph>()
 }

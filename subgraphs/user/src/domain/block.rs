@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::input::normalise_block_reason;
 use super::profile::Profile;
-use super::rejection::Rejection;
+use super::refusal::Rejection;
 use super::status::AccountStatus;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

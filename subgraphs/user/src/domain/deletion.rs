@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::preferences::Preferences;
 use super::profile::Profile;
-use super::rejection::Rejection;
+use super::refusal::Rejection;
 use super::status::AccountStatus;
 
 /// What a deleted account's name becomes (see [`Profile::minimised`]).

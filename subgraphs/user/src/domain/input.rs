@@ -2,7 +2,7 @@
 
 use tenor_platform::text::{TextPolicy, TextProblem};
 
-use super::rejection::Rejection;
+use super::refusal::Rejection;
 
 /// Longest accepted full name, in characters (not bytes: Indonesian names may carry accents).
 pub const FULLNAME_MAX_CHARS: usize = 100;

@@ -2,15 +2,17 @@
 //! allowed, and how input is normalised before it is stored.
 //!
 //! Reads top-down: `profile` (the aggregate) and the changes to it — `update` by the owner,
-//! `block` by staff, `deletion` when the owner leaves — each refused with a [`Rejection`];
-//! `input` normalises what people type; `status` and `preferences` are values a profile holds.
+//! `block` by staff, `deletion` when the owner leaves — each refused with a [`Rejection`]
+//! (`refusal`: explained to the reader as a [`UserRefusal`]); `input` normalises what people
+//! type; `status` and `preferences` are values a profile holds (stored as text via
+//! `tenor_platform::text_enum!`).
 
 mod block;
 mod deletion;
 mod input;
 mod preferences;
 mod profile;
-mod rejection;
+mod refusal;
 mod status;
 mod update;
 
@@ -22,6 +24,6 @@ pub use input::{
 };
 pub use preferences::{Language, NotificationChannel, Preferences};
 pub use profile::Profile;
-pub use rejection::Rejection;
+pub use refusal::{Rejection, UserRefusal};
 pub use status::{AccountKind, AccountStatus};
 pub use update::ProfileUpdate;

@@ -1,55 +1,21 @@
 //! Where an account stands, and whose it is; both stored as text in `user_profile`.
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccountStatus {
-    Active,
-    /// Dormant (seed data); may be blocked or deleted like an active account.
-    Inactive,
-    Blocked,
-    /// Soft-deleted by the owner: PII minimised, invisible through the API.
-    Deleted,
-}
-
-impl AccountStatus {
-    pub fn as_db(self) -> &'static str {
-        match self {
-            Self::Active => "ACTIVE",
-            Self::Inactive => "INACTIVE",
-            Self::Blocked => "BLOCKED",
-            Self::Deleted => "DELETED",
-        }
-    }
-
-    pub fn from_db(value: &str) -> Option<Self> {
-        Some(match value {
-            "ACTIVE" => Self::Active,
-            "INACTIVE" => Self::Inactive,
-            "BLOCKED" => Self::Blocked,
-            "DELETED" => Self::Deleted,
-            _ => return None,
-        })
+tenor_platform::text_enum! {
+    /// Where an account stands.
+    pub enum AccountStatus {
+        Active = "ACTIVE",
+        /// Dormant (seed data); may be blocked or deleted like an active account.
+        Inactive = "INACTIVE",
+        Blocked = "BLOCKED",
+        /// Soft-deleted by the owner: PII minimised, invisible through the API.
+        Deleted = "DELETED",
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccountKind {
-    Customer,
-    Staff,
-}
-
-impl AccountKind {
-    pub fn as_db(self) -> &'static str {
-        match self {
-            Self::Customer => "CUSTOMER",
-            Self::Staff => "STAFF",
-        }
-    }
-
-    pub fn from_db(value: &str) -> Option<Self> {
-        match value {
-            "CUSTOMER" => Some(Self::Customer),
-            "STAFF" => Some(Self::Staff),
-            _ => None,
-        }
+tenor_platform::text_enum! {
+    /// Whose account it is: a customer's, or a staff member's (created by an operator command).
+    pub enum AccountKind {
+        Customer = "CUSTOMER",
+        Staff = "STAFF",
     }
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::input::normalise_fullname;
 use super::preferences::{Language, NotificationChannel};
 use super::profile::Profile;
-use super::rejection::Rejection;
+use super::refusal::Rejection;
 use super::status::AccountStatus;
 
 /// What the owner asked to change; `None` leaves a field as it is.

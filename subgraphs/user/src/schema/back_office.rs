@@ -1,41 +1,19 @@
 //! What staff with `user:admin` do: list accounts, block them and lift a block. Every resolver
 //! checks the scope itself; `@requiresScopes` lets the router refuse earlier.
 
-use async_graphql::connection::{Connection, CursorType, Edge};
-use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
-use tenor_platform::graphql::{CallerExt, UserError, coded_error, internal_error};
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, ID, Object, Result};
+use tenor_platform::cursor::{Cursor, PageRequest};
+use tenor_platform::graphql::{CallerExt, coded_error, internal_error};
+use tenor_platform::refusal::{payload, user_errors};
 use tenor_platform::text::{TextPolicy, TextProblem};
 
 use super::USER_ADMIN;
-use super::cursor::UserCursor;
-use super::enums::UserStatusGql;
-use super::user::{User, parse_id};
-use super::user_errors::{not_found, user_or_errors};
-use crate::changes::Accounts;
-use crate::store::{self, ListFilter, PagePosition};
+use super::types::{BlockUserPayload, UnblockUserPayload, User, UserFilter, parse_id};
+use crate::domain::{Rejection, UserRefusal};
+use crate::service::{ListFilter, UserService};
 
-const DEFAULT_PAGE_SIZE: usize = 20;
-const MAX_PAGE_SIZE: usize = 100;
 const MAX_QUERY_CHARS: usize = 100;
-
-#[derive(SimpleObject)]
-struct BlockUserPayload {
-    user: Option<User>,
-    user_errors: Vec<UserError>,
-}
-
-#[derive(SimpleObject)]
-struct UnblockUserPayload {
-    user: Option<User>,
-    user_errors: Vec<UserError>,
-}
-
-#[derive(InputObject, Default)]
-struct UserFilter {
-    status: Option<UserStatusGql>,
-    /// Case-insensitive substring of email, phone number or full name.
-    query: Option<String>,
-}
 
 /// The back office's part of `Query`.
 #[derive(Default)]
@@ -52,7 +30,7 @@ impl BackOfficeQuery {
         filter: Option<UserFilter>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Option<Connection<UserCursor, User>>> {
+    ) -> Result<Option<Connection<Cursor, User>>> {
         users_page(ctx, filter, first, after).await.map(Some)
     }
 }
@@ -76,15 +54,18 @@ impl BackOfficeMutation {
         let Some(id) = parse_id(&id) else {
             return Ok(BlockUserPayload {
                 user: None,
-                user_errors: not_found("id"),
+                user_errors: not_found(),
             });
         };
         let outcome = ctx
-            .data_unchecked::<Accounts>()
+            .data_unchecked::<UserService>()
             .block(id, &reason, staff.user_id)
             .await;
-        let (user, user_errors) = user_or_errors(outcome)?;
-        Ok(BlockUserPayload { user, user_errors })
+        let (profile, user_errors) = payload(outcome)?;
+        Ok(BlockUserPayload {
+            user: profile.map(User),
+            user_errors,
+        })
     }
 
     /// Back office: lift a block; the account becomes ACTIVE.
@@ -94,16 +75,24 @@ impl BackOfficeMutation {
         let Some(id) = parse_id(&id) else {
             return Ok(UnblockUserPayload {
                 user: None,
-                user_errors: not_found("id"),
+                user_errors: not_found(),
             });
         };
         let outcome = ctx
-            .data_unchecked::<Accounts>()
+            .data_unchecked::<UserService>()
             .unblock(id, staff.user_id)
             .await;
-        let (user, user_errors) = user_or_errors(outcome)?;
-        Ok(UnblockUserPayload { user, user_errors })
+        let (profile, user_errors) = payload(outcome)?;
+        Ok(UnblockUserPayload {
+            user: profile.map(User),
+            user_errors,
+        })
     }
+}
+
+/// USER_NOT_FOUND on `id`, for an id that cannot name an account: answered like an unknown one.
+fn not_found() -> Vec<tenor_platform::graphql::UserError> {
+    user_errors(&[UserRefusal::from(Rejection::UserNotFound)])
 }
 
 /// One page of the listing; the arguments are checked before the database is asked.
@@ -112,55 +101,28 @@ async fn users_page(
     filter: Option<UserFilter>,
     first: Option<i32>,
     after: Option<String>,
-) -> Result<Connection<UserCursor, User>> {
+) -> Result<Connection<Cursor, User>> {
     ctx.require_scope(USER_ADMIN)?;
-    let first = page_size(first)?;
-    let after = position_after(after)?;
+    let page = PageRequest::parse(first, after.as_deref())?;
     let filter = list_filter(filter.unwrap_or_default())?;
 
-    let pool = ctx.data_unchecked::<Accounts>().pool();
-    let mut conn = pool.get().await.map_err(internal_error)?;
-    // One more row than asked tells whether there is a next page.
-    let mut rows = store::list(&mut conn, &filter, after, first as i64 + 1)
+    let listed = ctx
+        .data_unchecked::<UserService>()
+        .list_users(&filter, page)
         .await
-        .map_err(internal_error)?;
-    let has_next = rows.len() > first;
-    rows.truncate(first);
+        .map_err(|error| internal_error(format!("{error:#}")))?;
 
-    let mut connection = Connection::new(after.is_some(), has_next);
-    connection.edges.extend(rows.into_iter().map(|profile| {
-        let cursor = UserCursor(PagePosition {
-            created_at: profile.created_at,
-            id: profile.id,
-        });
-        Edge::new(cursor, User(profile))
-    }));
+    let mut connection = Connection::new(page.after.is_some(), listed.has_next);
+    connection
+        .edges
+        .extend(listed.users.into_iter().map(|profile| {
+            let cursor = Cursor {
+                at: profile.created_at,
+                id: profile.id,
+            };
+            Edge::new(cursor, User(profile))
+        }));
     Ok(connection)
-}
-
-/// `first`: 1–100, 20 when omitted.
-fn page_size(first: Option<i32>) -> Result<usize> {
-    let Some(n) = first else {
-        return Ok(DEFAULT_PAGE_SIZE);
-    };
-    usize::try_from(n)
-        .ok()
-        .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
-        .ok_or_else(|| {
-            coded_error(
-                "BAD_USER_INPUT",
-                format!("first must be between 1 and {MAX_PAGE_SIZE}"),
-            )
-        })
-}
-
-/// `after`: a cursor this listing handed out, if any.
-fn position_after(after: Option<String>) -> Result<Option<PagePosition>> {
-    Ok(after
-        .map(|cursor| UserCursor::decode_cursor(&cursor))
-        .transpose()
-        .map_err(|e| coded_error("BAD_USER_INPUT", format!("after: {e}")))?
-        .map(|c| c.0))
 }
 
 /// The filter as the store takes it: a blank query is no query; a long one, or one with
@@ -186,4 +148,32 @@ fn list_filter(filter: UserFilter) -> Result<ListFilter> {
         status: filter.status.map(Into::into),
         query,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::connection::CursorType;
+    use chrono::DateTime;
+    use uuid::Uuid;
+
+    use super::*;
+
+    /// The listing's cursors are the kit's, and cursors handed out before it (base64url of
+    /// `<created_at micros>:<id>`) still decode to the same position.
+    #[test]
+    fn cursor_round_trips_keeps_its_wire_form_and_rejects_garbage() {
+        let position = Cursor {
+            at: DateTime::from_timestamp_micros(1_800_000_000_123_456).unwrap(),
+            id: Uuid::parse_str("0193a7f0-5b8e-7c3d-9e2f-1a2b3c4d5e6f").unwrap(),
+        };
+        let encoded = position.encode_cursor();
+        assert_eq!(Cursor::decode_cursor(&encoded).unwrap(), position);
+        // base64url("1800000000123456:0193a7f0-5b8e-7c3d-9e2f-1a2b3c4d5e6f"), no padding.
+        assert_eq!(
+            encoded,
+            "MTgwMDAwMDAwMDEyMzQ1NjowMTkzYTdmMC01YjhlLTdjM2QtOWUyZi0xYTJiM2M0ZDVlNmY"
+        );
+        assert!(Cursor::decode_cursor("bm90LWEtY3Vyc29y").is_err());
+        assert!(Cursor::decode_cursor("%%%").is_err());
+    }
 }

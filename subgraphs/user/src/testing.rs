@@ -1,38 +1,37 @@
-//! The user service running in-process against the stack's PostgreSQL and Kafka: each test gets
-//! its own database, topics, consumer group and token issuer.
-
-#![allow(dead_code)]
+//! The user subgraph started in-process for tests, against the stack's PostgreSQL and Kafka:
+//! each [`TestService`] gets its own database, topics, consumer group and token issuer, and
+//! talks GraphQL over HTTP through the shared [`GraphqlClient`]. Also the fixtures those tests
+//! share: registrations, seeded profiles, and reading what the service published.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
 use tenor_contracts::identity::{AccountKind, UserRegisteredV1};
 use tenor_events::Envelope;
 use tenor_events::kafka::ensure_topics;
-use tenor_events::testing::envelopes;
 use tenor_platform::config::Env;
-use tenor_platform::testing::{TestDatabase, TestIssuer, kafka_brokers};
-use tenor_user::domain::Profile;
-use tenor_user::{UserConfig, store};
+use tenor_platform::testing::{GraphqlClient, TestDatabase, TestIssuer, kafka_brokers};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::domain::Profile;
+use crate::{UserConfig, store};
+
+/// A fresh database with the outbox/inbox and user migrations applied.
 pub async fn database() -> TestDatabase {
-    TestDatabase::new("user", || {
-        vec![tenor_events::MIGRATIONS, tenor_user::MIGRATIONS]
-    })
-    .await
+    TestDatabase::new("user", || vec![tenor_events::MIGRATIONS, crate::MIGRATIONS]).await
 }
 
+/// A running user service; stopped when dropped.
 pub struct TestService {
     pub db: TestDatabase,
     pub issuer: TestIssuer,
     pub auth_topic: String,
     pub user_topic: String,
     pub base_url: String,
-    http: reqwest::Client,
+    /// GraphQL requests to this service's `/graphql`.
+    pub graphql: GraphqlClient,
     shutdown: CancellationToken,
     task: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -70,18 +69,14 @@ impl TestService {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let shutdown = CancellationToken::new();
-        let task = tokio::spawn(tenor_user::run(config, listener, shutdown.clone()));
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap();
+        let task = tokio::spawn(crate::run(config, listener, shutdown.clone()));
         let service = Self {
             db,
             issuer,
             auth_topic,
             user_topic,
+            graphql: GraphqlClient::new(&base_url),
             base_url,
-            http,
             shutdown,
             task: Some(task),
         };
@@ -90,12 +85,12 @@ impl TestService {
     }
 
     async fn wait_ready(&self) {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
         for _ in 0..300 {
-            if let Ok(response) = self
-                .http
-                .get(format!("{}/ready", self.base_url))
-                .send()
-                .await
+            if let Ok(response) = http.get(format!("{}/ready", self.base_url)).send().await
                 && response.status().is_success()
             {
                 return;
@@ -109,18 +104,6 @@ impl TestService {
     pub async fn stop(mut self) -> anyhow::Result<()> {
         self.shutdown.cancel();
         self.task.take().unwrap().await.unwrap()
-    }
-
-    /// POST a GraphQL request; the whole JSON response.
-    pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        let mut request = self
-            .http
-            .post(format!("{}/graphql", self.base_url))
-            .json(&json!({ "query": query, "variables": variables }));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        request.send().await.unwrap().json().await.unwrap()
     }
 
     /// A customer's token.
@@ -158,6 +141,7 @@ impl Drop for TestService {
     }
 }
 
+/// A customer's registration as auth announces it, with a fresh id and email.
 pub fn registration(fullname: &str, registered_at: DateTime<Utc>) -> UserRegisteredV1 {
     let user_id = Uuid::new_v4();
     UserRegisteredV1 {
@@ -200,51 +184,5 @@ pub fn registration_envelope(registered: &UserRegisteredV1) -> Envelope {
     .unwrap()
 }
 
-pub async fn wait_for(mut condition: impl AsyncFnMut() -> bool) -> bool {
-    for _ in 0..300 {
-        if condition().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    false
-}
-
-/// CloudEvents on `topic` from the beginning until `done` or `timeout`; every message must be a
-/// CloudEvent keyed by its aggregate id.
-pub async fn read_until(
-    topic: &str,
-    timeout: Duration,
-    mut done: impl FnMut(&[Envelope]) -> bool,
-) -> Vec<Envelope> {
-    let received = tenor_events::testing::read_until(topic, timeout, |r| done(&envelopes(r))).await;
-    for message in &received {
-        let envelope = message
-            .envelope
-            .as_ref()
-            .expect("only CloudEvents on the user topic");
-        assert_eq!(
-            Some(message.key.as_str()),
-            envelope.subject(),
-            "Kafka key = aggregate id"
-        );
-    }
-    envelopes(&received)
-}
-
-/// `errors[0].extensions.code` of a response.
-pub fn error_code(response: &Value) -> &str {
-    response["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no error code in {response}"))
-}
-
-/// The `code`s of a payload's userErrors.
-pub fn user_error_codes(payload: &Value) -> Vec<String> {
-    payload["userErrors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no userErrors in {payload}"))
-        .iter()
-        .map(|e| e["code"].as_str().unwrap().to_owned())
-        .collect()
-}
+pub use tenor_events::testing::read_events as read_until;
+pub use tenor_platform::testing::wait_for;

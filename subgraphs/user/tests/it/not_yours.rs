@@ -2,10 +2,9 @@
 //! and hostile text in updateProfile / blockUser / users is refused cleanly (never INTERNAL)
 //! and changes nothing.
 
-mod common;
-
-use common::*;
 use serde_json::{Value, json};
+use tenor_platform::testing::{error_code, user_error_codes};
+use tenor_user::testing::*;
 use uuid::Uuid;
 
 fn with_id_masked(response: &Value, id: Uuid) -> String {
@@ -21,14 +20,16 @@ async fn another_persons_profile_answers_like_an_unknown_id() {
     let query = "query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { id fullname email } } }";
     let unknown = Uuid::now_v7();
     let theirs = service
-        .graphql(
+        .graphql
+        .query(
             Some(&token),
             query,
             json!({ "reps": [{ "__typename": "User", "id": owner }] }),
         )
         .await;
     let missing = service
-        .graphql(
+        .graphql
+        .query(
             Some(&token),
             query,
             json!({ "reps": [{ "__typename": "User", "id": unknown }] }),
@@ -63,7 +64,7 @@ async fn hostile_text_is_refused_and_changes_nothing() {
     ];
     for value in &hostile {
         let response = service
-            .graphql(
+            .graphql.query(
                 Some(&token),
                 "mutation($i: UpdateProfileInput!) { updateProfile(input: $i) { user { id } userErrors { code field } } }",
                 json!({ "i": { "fullname": value } }),
@@ -75,7 +76,7 @@ async fn hostile_text_is_refused_and_changes_nothing() {
             ["FULLNAME_INVALID"]
         );
         let response = service
-            .graphql(
+            .graphql.query(
                 Some(&staff),
                 "mutation($id: ID!, $r: String!) { blockUser(id: $id, reason: $r) { user { id } userErrors { code field } } }",
                 json!({ "id": id, "r": format!("fraud {value}") }),
@@ -87,7 +88,8 @@ async fn hostile_text_is_refused_and_changes_nothing() {
             ["REASON_INVALID"]
         );
         let response = service
-            .graphql(
+            .graphql
+            .query(
                 Some(&staff),
                 "query($q: String) { users(filter: { query: $q }) { nodes { id } } }",
                 json!({ "q": value }),

@@ -1,4 +1,9 @@
 //! Why a change is refused, in the terms the app shows the user.
+//!
+//! A [`Rejection`] is the rule that said no; the message explaining it depends on who reads it,
+//! so what a use case returns is a [`UserRefusal`]: the rejection and the reader's language.
+
+use tenor_platform::refusal::Refusal;
 
 use super::input::{BLOCK_REASON_MAX_CHARS, BLOCK_REASON_MIN_CHARS, FULLNAME_MAX_CHARS};
 use super::preferences::Language;
@@ -121,6 +126,45 @@ impl Rejection {
     }
 }
 
+impl Rejection {
+    /// This rejection, explained in `language` (the account's own, where there is an account).
+    pub fn in_language(self, language: Language) -> UserRefusal {
+        UserRefusal {
+            rejection: self,
+            language,
+        }
+    }
+}
+
+/// A rejection and the language to explain it in: the user context's [`Refusal`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRefusal {
+    pub rejection: Rejection,
+    pub language: Language,
+}
+
+/// Explained in the default language: for refusals with no account to take a language from
+/// (an unknown id, a staff action, a request refused before the account is read).
+impl From<Rejection> for UserRefusal {
+    fn from(rejection: Rejection) -> Self {
+        rejection.in_language(Language::default())
+    }
+}
+
+impl Refusal for UserRefusal {
+    fn code(&self) -> &'static str {
+        self.rejection.code()
+    }
+
+    fn field(&self) -> Option<&str> {
+        self.rejection.field()
+    }
+
+    fn message(&self) -> String {
+        self.rejection.message(self.language)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,5 +175,18 @@ mod tests {
         assert!(r.message(Language::Id).contains("saluran"));
         assert!(r.message(Language::En).contains("channel"));
         assert_eq!(r.field(), Some("notificationChannels"));
+    }
+
+    #[test]
+    fn a_refusal_speaks_the_language_it_carries() {
+        let refusal = Rejection::NoChannel.in_language(Language::En);
+        assert_eq!(refusal.code(), "NO_CHANNEL");
+        assert_eq!(Refusal::field(&refusal), Some("notificationChannels"));
+        assert_eq!(
+            Refusal::message(&refusal),
+            Rejection::NoChannel.message(Language::En)
+        );
+        let default = UserRefusal::from(Rejection::UserNotFound);
+        assert_eq!(Refusal::message(&default), "Pengguna tidak ditemukan.");
     }
 }

@@ -1,24 +1,25 @@
 //! The owner's side: the profile appears on registration, `me`, editing, and account deletion,
 //! through HTTP against the running service, real PostgreSQL and real Kafka.
-
-mod common;
+//!
+//! Longer than 400 lines because each test is one self-contained owner journey with its queries.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_graphql::Request;
 use chrono::Utc;
-use common::*;
 use diesel::sql_types::{BigInt, Uuid as SqlUuid};
 use serde_json::{Value, json};
 use tenor_contracts::identity::{AccountStatus, UserProfileUpdatedV1, UserStatusChangedV1};
 use tenor_platform::auth::Principal;
 use tenor_platform::graphql::Caller;
 use tenor_platform::testing::TestIssuer;
+use tenor_platform::testing::{error_code, user_error_codes};
 use tenor_user::domain::{self, DELETED_FULLNAME};
 use tenor_user::events::Publisher;
-use tenor_user::loader::LoaderStats;
-use tenor_user::schema;
+use tenor_user::schema::{self, loaders::LoaderStats};
+use tenor_user::service::UserService;
+use tenor_user::testing::*;
 use uuid::Uuid;
 
 const ME: &str = "query { me { id email phoneNumber fullname status kind
@@ -103,7 +104,8 @@ async fn me_returns_the_owners_profile() {
     let other = service.seed("Budi Santoso").await;
 
     let response = service
-        .graphql(Some(&service.customer_token(id)), ME, json!({}))
+        .graphql
+        .query(Some(&service.customer_token(id)), ME, json!({}))
         .await;
     let me = &response["data"]["me"];
     assert_eq!(me["id"], id.to_string(), "{response}");
@@ -119,7 +121,8 @@ async fn me_returns_the_owners_profile() {
     );
 
     let response = service
-        .graphql(Some(&service.customer_token(other)), ME, json!({}))
+        .graphql
+        .query(Some(&service.customer_token(other)), ME, json!({}))
         .await;
     assert_eq!(response["data"]["me"]["id"], other.to_string());
 }
@@ -134,19 +137,22 @@ async fn another_users_token_cannot_read_the_profile() {
     let reps = json!({ "reps": [{ "__typename": "User", "id": owner.to_string() }] });
 
     let response = service
-        .graphql(Some(&service.customer_token(stranger)), query, reps.clone())
+        .graphql
+        .query(Some(&service.customer_token(stranger)), query, reps.clone())
         .await;
     assert_eq!(response["data"]["_entities"], json!([null]), "{response}");
     assert_eq!(error_code(&response), "FORBIDDEN");
     assert!(!response.to_string().contains("example.id"), "{response}");
 
     let response = service
-        .graphql(Some(&service.customer_token(owner)), query, reps.clone())
+        .graphql
+        .query(Some(&service.customer_token(owner)), query, reps.clone())
         .await;
     assert_eq!(response["data"]["_entities"][0]["fullname"], "Siti Rahayu");
 
     let response = service
-        .graphql(
+        .graphql
+        .query(
             Some(&service.staff_token(Uuid::new_v4())),
             query,
             reps.clone(),
@@ -160,7 +166,8 @@ async fn another_users_token_cannot_read_the_profile() {
 
     // Staff-only fields stay closed to the owner.
     let response = service
-        .graphql(
+        .graphql
+        .query(
             Some(&service.customer_token(owner)),
             "query { me { fullname blockReason } }",
             json!({}),
@@ -174,20 +181,22 @@ async fn missing_or_forged_tokens_are_unauthenticated() {
     let service = TestService::start().await;
     let id = service.seed("Siti Rahayu").await;
 
-    let response = service.graphql(None, ME, json!({})).await;
+    let response = service.graphql.query(None, ME, json!({})).await;
     assert_eq!(error_code(&response), "UNAUTHENTICATED");
     assert_eq!(response["data"]["me"], Value::Null);
 
     // Signed by a key the JWKS does not publish, claiming to be the owner.
     let forger = TestIssuer::start().await;
     let response = service
-        .graphql(Some(&forger.token(id, "user:admin")), ME, json!({}))
+        .graphql
+        .query(Some(&forger.token(id, "user:admin")), ME, json!({}))
         .await;
     assert_eq!(error_code(&response), "UNAUTHENTICATED");
     assert!(response["data"].is_null(), "{response}");
 
     let response = service
-        .graphql(None, UPDATE, json!({ "input": { "fullname": "Mallory" } }))
+        .graphql
+        .query(None, UPDATE, json!({ "input": { "fullname": "Mallory" } }))
         .await;
     assert_eq!(error_code(&response), "UNAUTHENTICATED");
     assert_eq!(service.profile(id).await.unwrap().fullname, "Siti Rahayu");
@@ -200,7 +209,8 @@ async fn update_profile_changes_the_profile_and_publishes_it() {
     let token = service.customer_token(id);
 
     let response = service
-        .graphql(
+        .graphql
+        .query(
             Some(&token),
             UPDATE,
             json!({ "input": {
@@ -248,7 +258,8 @@ async fn update_profile_changes_the_profile_and_publishes_it() {
 
     // Withdrawing consent clears its timestamp.
     let response = service
-        .graphql(
+        .graphql
+        .query(
             Some(&token),
             UPDATE,
             json!({ "input": { "marketingConsent": false } }),
@@ -299,7 +310,8 @@ async fn each_update_refusal_changes_nothing_and_publishes_nothing() {
     ];
     for (input, codes) in cases {
         let response = service
-            .graphql(Some(&token), UPDATE, json!({ "input": input }))
+            .graphql
+            .query(Some(&token), UPDATE, json!({ "input": input }))
             .await;
         let payload = &response["data"]["updateProfile"];
         assert_eq!(user_error_codes(payload), codes, "{input}: {response}");
@@ -314,7 +326,8 @@ async fn each_update_refusal_changes_nothing_and_publishes_nothing() {
         assert_eq!(service.profile(id).await.unwrap(), before, "{input}");
     }
     let response = service
-        .graphql(Some(&token), UPDATE, json!({ "input": { "fullname": "" } }))
+        .graphql
+        .query(Some(&token), UPDATE, json!({ "input": { "fullname": "" } }))
         .await;
     assert_eq!(
         response["data"]["updateProfile"]["userErrors"][0]["field"],
@@ -327,7 +340,8 @@ async fn each_update_refusal_changes_nothing_and_publishes_nothing() {
 
     // The outbox is relayed in order: if any refusal had published, it would come first.
     let response = service
-        .graphql(
+        .graphql
+        .query(
             Some(&token),
             UPDATE,
             json!({ "input": { "fullname": "Siti R" } }),
@@ -354,7 +368,8 @@ async fn delete_my_account_minimises_personal_data_and_announces_it() {
     let token = service.customer_token(id);
 
     let response = service
-        .graphql(Some(&token), DELETE, json!({ "confirm": false }))
+        .graphql
+        .query(Some(&token), DELETE, json!({ "confirm": false }))
         .await;
     let payload = &response["data"]["deleteMyAccount"];
     assert_eq!(user_error_codes(payload), ["CONFIRMATION_REQUIRED"]);
@@ -364,7 +379,8 @@ async fn delete_my_account_minimises_personal_data_and_announces_it() {
     );
 
     let response = service
-        .graphql(Some(&token), DELETE, json!({ "confirm": true }))
+        .graphql
+        .query(Some(&token), DELETE, json!({ "confirm": true }))
         .await;
     let payload = &response["data"]["deleteMyAccount"];
     assert_eq!(payload["userErrors"], json!([]), "{response}");
@@ -378,10 +394,11 @@ async fn delete_my_account_minimises_personal_data_and_announces_it() {
     assert!(stored.deleted_at.is_some());
 
     // Gone from the API; a retry answers like the first call.
-    let response = service.graphql(Some(&token), ME, json!({})).await;
+    let response = service.graphql.query(Some(&token), ME, json!({})).await;
     assert_eq!(response["data"]["me"], Value::Null, "{response}");
     let response = service
-        .graphql(Some(&token), DELETE, json!({ "confirm": true }))
+        .graphql
+        .query(Some(&token), DELETE, json!({ "confirm": true }))
         .await;
     assert_eq!(response["data"]["deleteMyAccount"]["deletedAt"], deleted_at);
 
@@ -407,7 +424,10 @@ async fn entities_are_loaded_in_one_batch() {
         ids.push(seed(&db, &format!("Nasabah {i}"), Utc::now()).await);
     }
     let stats = Arc::new(LoaderStats::default());
-    let schema = schema::build(db.pool(), Publisher::new("unused"), stats.clone());
+    let schema = schema::build(
+        UserService::new(db.pool(), Publisher::new("unused")),
+        stats.clone(),
+    );
     let staff = Principal {
         user_id: Uuid::new_v4(),
         session_id: None,

@@ -7,11 +7,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_graphql::dataloader::{DataLoader, Loader, NoCache};
-use tenor_platform::db::PgPool;
+use async_graphql::{Context, Result};
+use tenor_platform::graphql::internal_error;
 use uuid::Uuid;
 
+use super::types::User;
 use crate::domain::Profile;
-use crate::store;
+use crate::service::UserService;
 
 /// How many batch queries the loader ran; tests assert N keys cost one query.
 #[derive(Debug, Default)]
@@ -26,7 +28,7 @@ impl LoaderStats {
 }
 
 pub struct ProfileLoader {
-    pool: PgPool,
+    service: UserService,
     stats: Arc<LoaderStats>,
 }
 
@@ -36,12 +38,9 @@ impl Loader<Uuid> for ProfileLoader {
 
     async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Profile>, Self::Error> {
         self.stats.batches.fetch_add(1, Ordering::SeqCst);
-        let mut conn = self
-            .pool
-            .get()
-            .await
-            .map_err(|e| Arc::new(anyhow::anyhow!("database pool: {e}")))?;
-        let profiles = store::find_many(&mut conn, ids)
+        let profiles = self
+            .service
+            .profiles(ids)
             .await
             .map_err(|e| Arc::new(e.into()))?;
         Ok(profiles.into_iter().map(|p| (p.id, p)).collect())
@@ -54,6 +53,16 @@ impl Loader<Uuid> for ProfileLoader {
 /// authorization is checked per key before a key is ever loaded.
 pub type Profiles = DataLoader<ProfileLoader, NoCache>;
 
-pub fn profiles(pool: PgPool, stats: Arc<LoaderStats>) -> Profiles {
-    DataLoader::new(ProfileLoader { pool, stats }, tokio::spawn)
+pub fn profiles(service: UserService, stats: Arc<LoaderStats>) -> Profiles {
+    DataLoader::new(ProfileLoader { service, stats }, tokio::spawn)
+}
+
+/// A visible profile through the batching loader.
+pub(super) async fn load_user(ctx: &Context<'_>, id: Uuid) -> Result<Option<User>> {
+    let profile = ctx
+        .data_unchecked::<Profiles>()
+        .load_one(id)
+        .await
+        .map_err(internal_error)?;
+    Ok(profile.filter(Profile::is_visible).map(User))
 }

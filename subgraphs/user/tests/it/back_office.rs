@@ -1,12 +1,12 @@
+//! Longer than 400 lines: each test is one staff task over a seeded list of accounts, queries included.
 //! Staff operations: blocking, unblocking and listing accounts, behind `user:admin`.
 
-mod common;
-
 use chrono::{Duration, Utc};
-use common::*;
 use serde_json::{Value, json};
 use tenor_contracts::identity::{AccountStatus, UserStatusChangedV1};
+use tenor_platform::testing::{error_code, user_error_codes};
 use tenor_user::domain;
+use tenor_user::testing::*;
 use uuid::Uuid;
 
 const BLOCK: &str = "mutation($id: ID!, $reason: String!) {
@@ -32,7 +32,8 @@ async fn staff_block_and_unblock_publish_status_changes() {
     let token = service.staff_token(staff);
 
     let response = service
-        .graphql(
+        .graphql
+        .query(
             Some(&token),
             BLOCK,
             json!({ "id": customer, "reason": " suspected identity fraud " }),
@@ -50,7 +51,8 @@ async fn staff_block_and_unblock_publish_status_changes() {
     assert_eq!(block.reason, "suspected identity fraud");
 
     let response = service
-        .graphql(Some(&token), UNBLOCK, json!({ "id": customer }))
+        .graphql
+        .query(Some(&token), UNBLOCK, json!({ "id": customer }))
         .await;
     let payload = &response["data"]["unblockUser"];
     assert_eq!(payload["userErrors"], json!([]), "{response}");
@@ -101,7 +103,8 @@ async fn customers_cannot_use_back_office_operations() {
     let variables = json!({ "id": victim, "reason": "I do not like her" });
 
     let response = service
-        .graphql(
+        .graphql
+        .query(
             Some(&service.customer_token(customer)),
             BLOCK,
             variables.clone(),
@@ -110,11 +113,12 @@ async fn customers_cannot_use_back_office_operations() {
     assert_eq!(error_code(&response), "FORBIDDEN", "{response}");
     assert_eq!(response["data"], Value::Null);
 
-    let response = service.graphql(None, BLOCK, variables).await;
+    let response = service.graphql.query(None, BLOCK, variables).await;
     assert_eq!(error_code(&response), "UNAUTHENTICATED");
 
     let response = service
-        .graphql(Some(&service.customer_token(customer)), USERS, json!({}))
+        .graphql
+        .query(Some(&service.customer_token(customer)), USERS, json!({}))
         .await;
     assert_eq!(error_code(&response), "FORBIDDEN");
 
@@ -123,7 +127,8 @@ async fn customers_cannot_use_back_office_operations() {
     // before this legitimate block.
     let staff = Uuid::new_v4();
     let response = service
-        .graphql(
+        .graphql
+        .query(
             Some(&service.staff_token(staff)),
             BLOCK,
             json!({ "id": customer, "reason": "legitimate review" }),
@@ -145,7 +150,8 @@ async fn refused_status_changes_are_user_errors_and_change_nothing() {
 
     let block = async |id: Value, reason: &str| {
         let response = service
-            .graphql(Some(&token), BLOCK, json!({ "id": id, "reason": reason }))
+            .graphql
+            .query(Some(&token), BLOCK, json!({ "id": id, "reason": reason }))
             .await;
         user_error_codes(&response["data"]["blockUser"])
     };
@@ -168,7 +174,8 @@ async fn refused_status_changes_are_user_errors_and_change_nothing() {
     );
 
     let response = service
-        .graphql(Some(&token), UNBLOCK, json!({ "id": customer }))
+        .graphql
+        .query(Some(&token), UNBLOCK, json!({ "id": customer }))
         .await;
     assert_eq!(
         user_error_codes(&response["data"]["unblockUser"]),
@@ -188,7 +195,8 @@ async fn refused_status_changes_are_user_errors_and_change_nothing() {
     // Staff cannot lock themselves out.
     let staff_profile = service.seed("Admin Tenor").await;
     let response = service
-        .graphql(
+        .graphql
+        .query(
             Some(&service.staff_token(staff_profile)),
             BLOCK,
             json!({ "id": staff_profile, "reason": "testing" }),
@@ -202,7 +210,8 @@ async fn refused_status_changes_are_user_errors_and_change_nothing() {
     // A deleted account no longer exists for the back office.
     let leaver = service.seed("Dewi Lestari").await;
     let response = service
-        .graphql(
+        .graphql
+        .query(
             Some(&service.customer_token(leaver)),
             "mutation { deleteMyAccount(confirm: true) { userErrors { code } } }",
             json!({}),
@@ -218,7 +227,8 @@ async fn refused_status_changes_are_user_errors_and_change_nothing() {
         ["USER_NOT_FOUND"]
     );
     let response = service
-        .graphql(Some(&token), UNBLOCK, json!({ "id": leaver }))
+        .graphql
+        .query(Some(&token), UNBLOCK, json!({ "id": leaver }))
         .await;
     assert_eq!(
         user_error_codes(&response["data"]["unblockUser"]),
@@ -265,7 +275,8 @@ async fn users_are_listed_in_pages_and_filtered() {
     let twin = seed(&service.db, "Budi Kembar", start + Duration::days(1)).await;
     let deleted = seed(&service.db, "Gone Person", start + Duration::days(10)).await;
     let response = service
-        .graphql(
+        .graphql
+        .query(
             Some(&service.customer_token(deleted)),
             "mutation { deleteMyAccount(confirm: true) { deletedAt } }",
             json!({}),
@@ -273,7 +284,8 @@ async fn users_are_listed_in_pages_and_filtered() {
         .await;
     assert!(response["data"]["deleteMyAccount"]["deletedAt"].is_string());
     let response = service
-        .graphql(
+        .graphql
+        .query(
             Some(&token),
             BLOCK,
             json!({ "id": ids[4], "reason": "chargeback fraud" }),
@@ -287,7 +299,8 @@ async fn users_are_listed_in_pages_and_filtered() {
     let mut pages = 0;
     loop {
         let response = service
-            .graphql(Some(&token), USERS, json!({ "first": 2, "after": after }))
+            .graphql
+            .query(Some(&token), USERS, json!({ "first": 2, "after": after }))
             .await;
         let users = &response["data"]["users"];
         let edges = users["edges"]
@@ -320,7 +333,7 @@ async fn users_are_listed_in_pages_and_filtered() {
     assert_eq!(pages, 3);
 
     let list = async |variables: Value| -> Vec<String> {
-        let response = service.graphql(Some(&token), USERS, variables).await;
+        let response = service.graphql.query(Some(&token), USERS, variables).await;
         response["data"]["users"]["edges"]
             .as_array()
             .unwrap_or_else(|| panic!("{response}"))
@@ -375,11 +388,15 @@ async fn users_are_listed_in_pages_and_filtered() {
         json!({ "first": 0 }),
         json!({ "after": "garbage" }),
     ] {
-        let response = service.graphql(Some(&token), USERS, bad.clone()).await;
+        let response = service
+            .graphql
+            .query(Some(&token), USERS, bad.clone())
+            .await;
         assert_eq!(error_code(&response), "BAD_USER_INPUT", "{bad}: {response}");
     }
     let response = service
-        .graphql(Some(&token), USERS, json!({ "first": 100 }))
+        .graphql
+        .query(Some(&token), USERS, json!({ "first": 100 }))
         .await;
     assert_eq!(
         response["data"]["users"]["edges"].as_array().unwrap().len(),
