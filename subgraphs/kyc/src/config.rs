@@ -52,7 +52,12 @@ impl KycConfig {
         let db = DbConfig::from_env(env, "KYC_DATABASE_URL");
         let kafka = KafkaConfig::from_env(env, "tenor-kyc");
         let kyc_events_topic = env.optional("KYC_EVENTS_TOPIC", topics::KYC.to_owned());
-        let public_url: String = env.optional("KYC_PUBLIC_URL", "http://127.0.0.1:4003".to_owned());
+        // This service on this machine, at its port in services.toml.
+        let local = format!(
+            "http://127.0.0.1:{}",
+            tenor_platform::manifest::service("kyc").port
+        );
+        let public_url: String = env.optional("KYC_PUBLIC_URL", local);
         if !url::Url::parse(&public_url).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
             env.fail("KYC_PUBLIC_URL", "is not an http(s) URL".into());
         }

@@ -1,6 +1,6 @@
 //! The two plain-HTTP routes behind the signed URLs: `PUT /kyc/uploads/{id}` (raw image bytes
 //! in) and `GET /kyc/files/{kycId}/{document|selfie}` (decrypted image out). Errors are JSON
-//! `{"error": {"code", "message"}}`; nothing sensitive is echoed.
+//! `{"error": {"code", "message"}}` from the operation's refusal; nothing sensitive is echoed.
 
 use axum::Router;
 use axum::body::Body;
@@ -13,10 +13,10 @@ use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
 use tenor_platform::graphql::{ClientInfo, internal_error};
+use tenor_platform::refusal::{Failure, Outcome, Refusal};
 use uuid::Uuid;
 
-use crate::intake::UploadRefusal;
-use crate::pii::{DownloadRefusal, Image};
+use crate::domain::{DownloadRefusal, Image, UploadRefusal};
 use crate::service::KycService;
 
 pub fn router(service: KycService) -> Router {
@@ -38,9 +38,35 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response {
     response
 }
 
-fn refused(refusal: UploadRefusal) -> Response {
-    let status = StatusCode::from_u16(refusal.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-    error(status, refusal.code(), refusal.message())
+/// Each upload refusal has its own HTTP status: a client can tell a dead link from a bad file.
+fn upload_status(refusal: UploadRefusal) -> u16 {
+    match refusal {
+        UploadRefusal::InvalidSignature | UploadRefusal::Expired => 403,
+        UploadRefusal::AlreadyUsed => 409,
+        UploadRefusal::NotFound => 404,
+        UploadRefusal::TooLarge => 413,
+        UploadRefusal::Empty => 400,
+        UploadRefusal::NotAnImage => 415,
+    }
+}
+
+fn upload_refused(refusal: UploadRefusal) -> Response {
+    let status = StatusCode::from_u16(upload_status(refusal)).unwrap_or(StatusCode::BAD_REQUEST);
+    error(status, refusal.code(), &refusal.message())
+}
+
+/// A download refusal: a vanished submission is 404, a bad or stale link 403.
+fn download_refused(refusal: DownloadRefusal) -> Response {
+    let status = match refusal {
+        DownloadRefusal::NotFound => StatusCode::NOT_FOUND,
+        DownloadRefusal::InvalidSignature | DownloadRefusal::Expired => StatusCode::FORBIDDEN,
+    };
+    error(status, refusal.code(), &refusal.message())
+}
+
+/// The one refusal of an operation that refuses for one reason at a time.
+fn first<R: Copy>(refusals: &[R]) -> Option<R> {
+    refusals.first().copied()
 }
 
 fn internal(e: impl std::fmt::Display) -> Response {
@@ -68,15 +94,14 @@ async fn upload(
     body: Body,
 ) -> Response {
     let Ok(upload_id) = upload_id.parse::<Uuid>() else {
-        return refused(UploadRefusal::InvalidSignature);
+        return upload_refused(UploadRefusal::InvalidSignature);
     };
-    let upload = match service
+    let checked = service
         .check_upload_url(upload_id, signed.expires, signed.signature.as_deref())
-        .await
-    {
-        Ok(Ok(upload)) => upload,
-        Ok(Err(refusal)) => return refused(refusal),
-        Err(e) => return internal(e),
+        .await;
+    let upload = match checked {
+        Ok(upload) => upload,
+        Err(failure) => return upload_failed(failure),
     };
     let max = service.settings.upload_max_bytes;
     // Refuse a declared oversize body before reading any of it.
@@ -85,7 +110,7 @@ async fn upload(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > max) {
-        return refused(UploadRefusal::TooLarge);
+        return upload_refused(UploadRefusal::TooLarge);
     }
     // Read at most `max` bytes whatever the header said (chunked bodies have none).
     let mut stream = body.into_data_stream();
@@ -99,13 +124,13 @@ async fn upload(
             );
         };
         if bytes.len() + chunk.len() > max {
-            return refused(UploadRefusal::TooLarge);
+            return upload_refused(UploadRefusal::TooLarge);
         }
         bytes.extend_from_slice(&chunk);
     }
     let size = bytes.len();
     match service.receive_upload(&upload, bytes.freeze()).await {
-        Ok(Ok(content_type)) => (
+        Ok(content_type) => (
             StatusCode::OK,
             axum::Json(json!({
                 "uploadId": upload_id,
@@ -114,8 +139,16 @@ async fn upload(
             })),
         )
             .into_response(),
-        Ok(Err(refusal)) => refused(refusal),
-        Err(e) => internal(e),
+        Err(failure) => upload_failed(failure),
+    }
+}
+
+fn upload_failed(failure: Failure<UploadRefusal>) -> Response {
+    match failure {
+        Failure::Refused(refusals) => first(&refusals)
+            .map(upload_refused)
+            .unwrap_or_else(|| internal("an upload refused without a reason")),
+        Failure::Error(e) => internal(e),
     }
 }
 
@@ -141,9 +174,9 @@ async fn download(
     headers: HeaderMap,
 ) -> Response {
     let (Ok(kyc_id), Some(image)) = (kyc_id.parse::<Uuid>(), Image::from_segment(&image)) else {
-        return error(StatusCode::NOT_FOUND, "NOT_FOUND", "No such file.");
+        return download_refused(DownloadRefusal::NotFound);
     };
-    let outcome = service
+    let outcome: Outcome<_, DownloadRefusal> = service
         .download(
             kyc_id,
             image,
@@ -154,7 +187,7 @@ async fn download(
         )
         .await;
     match outcome {
-        Ok(Ok((content_type, bytes))) => (
+        Ok((content_type, bytes)) => (
             StatusCode::OK,
             [
                 (header::CONTENT_TYPE, content_type),
@@ -164,19 +197,25 @@ async fn download(
             bytes,
         )
             .into_response(),
-        Ok(Err(DownloadRefusal::NotFound)) => {
-            error(StatusCode::NOT_FOUND, "NOT_FOUND", "No such file.")
-        }
-        Ok(Err(refusal @ DownloadRefusal::Expired)) => error(
-            StatusCode::FORBIDDEN,
-            refusal.code(),
-            "This link has expired; request a new one.",
-        ),
-        Ok(Err(refusal)) => error(
-            StatusCode::FORBIDDEN,
-            refusal.code(),
-            "This link is not valid.",
-        ),
-        Err(e) => internal(e),
+        Err(Failure::Refused(refusals)) => first(&refusals)
+            .map(download_refused)
+            .unwrap_or_else(|| internal("a download refused without a reason")),
+        Err(Failure::Error(e)) => internal(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_have_distinct_codes_and_forbidden_for_bad_links() {
+        assert_eq!(upload_status(UploadRefusal::InvalidSignature), 403);
+        assert_eq!(upload_status(UploadRefusal::Expired), 403);
+        assert_eq!(upload_status(UploadRefusal::TooLarge), 413);
+        assert_ne!(
+            UploadRefusal::InvalidSignature.code(),
+            UploadRefusal::Expired.code()
+        );
     }
 }

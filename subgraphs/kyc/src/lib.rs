@@ -2,35 +2,39 @@
 //! verification through a vendor (simulated by default), back-office review, expiry, and
 //! field-level PII access with an access log (docs/conventions.md § Contexts, § Security model).
 //!
-//! Reads top-down: [`schema`] (GraphQL, thin) and [`http`] (signed upload/download routes) →
-//! [`intake`], [`submission`], [`verification`], [`review`], [`pii`] (one operation each, on
-//! [`service::KycService`]) → [`domain`] (rules) / [`crypto`] / [`storage`] / [`store`]
-//! (PostgreSQL) / [`events`] (Kafka, via the outbox).
+//! Reads top-down, as every subgraph does: [`run`] below starts it; [`schema`] (GraphQL, thin)
+//! and [`http`] (the signed upload/download routes) call [`service`] (one use case per file, on
+//! [`service::KycService`]), which uses [`domain`] (pure rules and refusals), [`store`]
+//! (PostgreSQL) and [`events`] (Kafka, via the outbox).
+//!
+//! Specific to KYC, at the crate root because they are adapters rather than layers: [`crypto`]
+//! (envelope encryption, blind index, URL signatures), [`storage`] (encrypted object storage)
+//! and [`vendor`] (the verification provider, also reachable as `verification`, its former path).
 
 pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod events;
 pub mod http;
-pub mod intake;
-pub mod pii;
-pub mod review;
 pub mod schema;
 pub mod service;
 pub mod storage;
 pub mod store;
-pub mod submission;
-pub mod verification;
+#[cfg(feature = "test-support")]
+pub mod testing;
+pub mod vendor;
+
+pub use vendor as verification;
 
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use tenor_events::OutboxRelay;
-use tenor_events::kafka::{self, producer};
+use tenor_events::start_outbox_relay;
 use tenor_platform::auth::TokenVerifier;
-use tenor_platform::db::{self, run_migrations};
+use tenor_platform::db;
 use tenor_platform::graphql::graphql_router;
-use tenor_platform::http::{Readiness, ops_router, serve};
+use tenor_platform::http::check;
+use tenor_platform::runner::{self, Subgraph, Tasks};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -40,13 +44,23 @@ pub use schema::sdl;
 use crate::events::Publisher;
 use crate::service::{KycService, Settings};
 use crate::storage::ObjectVault;
-use crate::verification::{KycVerifier, SimulatedKycVendor};
+use crate::vendor::{KycVerifier, SimulatedKycVendor};
 
 /// `user_kyc`, `kyc_uploads`, `kyc_document_claims`, `kyc_reviews`, `pii_access_log`.
 pub const MIGRATIONS: diesel_migrations::EmbeddedMigrations =
     diesel_migrations::embed_migrations!("../../migrations/kyc");
 
-/// Run the service on `listener` until `shutdown` is cancelled with the simulated vendor.
+tenor_platform::subgraph! {
+    /// What the shared runner needs to know about this subgraph.
+    pub struct KycSubgraph {
+        name: "kyc",
+        config: KycConfig,
+        sdl: schema::sdl,
+        run: run,
+    }
+}
+
+/// Run the service on `listener` until `shutdown` is cancelled, with the simulated vendor.
 pub async fn run(
     config: KycConfig,
     listener: TcpListener,
@@ -63,21 +77,50 @@ pub async fn run_with_vendor(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    run_migrations(&config.db.url, vec![tenor_events::MIGRATIONS, MIGRATIONS])
+    let pool = tenor_events::migrated_pool(&config.db, MIGRATIONS)
         .await
-        .context("migrating the KYC database")?;
-    let pool = db::pool(&config.db).context("connecting to the KYC database")?;
-    let producer = producer(&config.kafka).context("creating the Kafka producer")?;
+        .context("the KYC database")?;
     let objects = ObjectVault::from_url(&config.object_store_url, config.vault.clone())
         .context("opening the KYC object store")?;
+    let service = service(&config, pool.clone(), objects.clone());
 
-    let service = KycService {
-        pool: pool.clone(),
+    let mut tasks = Tasks::new(&shutdown);
+    let readiness =
+        start_outbox_relay(&mut tasks, &pool, &config.db, &config.kafka, &config.relay)?;
+    tasks.spawn(
+        "verification worker",
+        service
+            .clone()
+            .run_verification(vendor, config.verification_poll_interval, tasks.token()),
+    );
+    tasks.spawn(
+        "expiry job",
+        service
+            .clone()
+            .run_expiry(config.expiry_check_interval, tasks.token()),
+    );
+
+    let readiness = readiness.with(check("object_store", move || {
+        let objects = objects.clone();
+        async move { objects.reachable().await.map_err(|e| e.to_string()) }
+    }));
+    let app = graphql_router(
+        schema::build(service.clone(), config.loader_stats.clone()),
+        TokenVerifier::new(config.verifier.clone()),
+    )
+    .merge(http::router(service));
+    runner::serve(KycSubgraph::NAME, listener, app, readiness, tasks).await
+}
+
+/// The service every operation runs on, from the configuration.
+fn service(config: &KycConfig, pool: db::PgPool, objects: ObjectVault) -> KycService {
+    KycService {
+        pool,
         publisher: Publisher::new(
             tenor_contracts::sources::KYC,
             config.kyc_events_topic.clone(),
         ),
-        objects: objects.clone(),
+        objects,
         vault: config.vault.clone(),
         blind_index: config.blind_index.clone(),
         signer: config.url_signer.clone(),
@@ -91,44 +134,5 @@ pub async fn run_with_vendor(
             abandoned_upload_ttl: config.abandoned_upload_ttl,
         }),
         submitted: Arc::new(tokio::sync::Notify::new()),
-    };
-
-    let relay = OutboxRelay::new(
-        pool.clone(),
-        config.db.url.clone(),
-        producer.clone(),
-        config.relay.clone(),
-    );
-    let relay = tokio::spawn(relay.run(shutdown.child_token()));
-    let verification = tokio::spawn(service.clone().run_verification(
-        vendor,
-        config.verification_poll_interval,
-        shutdown.child_token(),
-    ));
-    let expiry = tokio::spawn(
-        service
-            .clone()
-            .run_expiry(config.expiry_check_interval, shutdown.child_token()),
-    );
-
-    let readiness = Readiness::new()
-        .with(db::readiness(pool))
-        .with(kafka::readiness(producer))
-        .with(tenor_platform::http::check("object_store", move || {
-            let objects = objects.clone();
-            async move { objects.reachable().await.map_err(|e| e.to_string()) }
-        }));
-    let app = graphql_router(
-        schema::build(service.clone(), config.loader_stats.clone()),
-        TokenVerifier::new(config.verifier.clone()),
-    )
-    .merge(http::router(service))
-    .merge(ops_router(readiness));
-
-    tracing::info!(address = ?listener.local_addr().ok(), "kyc subgraph serving");
-    let served = serve(listener, app, shutdown.clone().cancelled_owned()).await;
-    // However serving ended, the background tasks end with it.
-    shutdown.cancel();
-    let _ = tokio::join!(relay, verification, expiry);
-    served.context("serving HTTP")
+    }
 }

@@ -1,37 +1,6 @@
-//! `tenor-kyc`: the KYC subgraph. `tenor-kyc print-schema` prints its federation SDL.
+//! `tenor-kyc`: the KYC subgraph. `tenor-kyc print-schema` prints its federation SDL; otherwise
+//! it serves until SIGTERM (the shared runner owns start-up and shutdown).
 
-use std::net::IpAddr;
-
-use tenor_kyc::KycConfig;
-use tenor_platform::config::load_or_exit;
-use tenor_platform::http::shutdown_signal;
-use tenor_platform::telemetry::{self, TelemetryConfig};
-use tokio_util::sync::CancellationToken;
-
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    if std::env::args().nth(1).as_deref() == Some("print-schema") {
-        print!("{}", tenor_kyc::sdl());
-        return Ok(());
-    }
-    let (telemetry_config, config, host, port) = load_or_exit("tenor-kyc", |env| {
-        (
-            TelemetryConfig::from_env(env),
-            KycConfig::from_env(env),
-            // Loopback unless told otherwise: the router is the public entry point.
-            env.optional::<IpAddr>("HOST", IpAddr::from([127, 0, 0, 1])),
-            env.optional::<u16>("PORT", 4003),
-        )
-    });
-    telemetry::init("tenor-kyc", &telemetry_config);
-    let listener = tokio::net::TcpListener::bind((host, port)).await?;
-    let shutdown = CancellationToken::new();
-    tokio::spawn({
-        let shutdown = shutdown.clone();
-        async move {
-            shutdown_signal().await;
-            shutdown.cancel();
-        }
-    });
-    tenor_kyc::run(config, listener, shutdown).await
+fn main() -> anyhow::Result<()> {
+    tenor_platform::runner::main::<tenor_kyc::KycSubgraph>()
 }

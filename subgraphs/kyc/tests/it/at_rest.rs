@@ -2,12 +2,10 @@
 //! raw database rows nor the stored objects contain the document number or the image bytes in
 //! plaintext.
 
-mod common;
-
-use common::*;
 use diesel::sql_types::Text;
 use diesel_async::RunQueryDsl;
 use serde_json::json;
+use tenor_kyc::testing::*;
 use uuid::Uuid;
 
 #[derive(diesel::QueryableByName)]

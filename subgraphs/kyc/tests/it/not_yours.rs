@@ -2,10 +2,8 @@
 //! byte (uploads, `User.kyc`, `User.kycAccessLog`); hostile text in a review reason is a
 //! userError that stores nothing.
 
-mod common;
-
-use common::*;
 use serde_json::{Value, json};
+use tenor_kyc::testing::*;
 use uuid::Uuid;
 
 fn masked(response: &Value, ids: &[&str]) -> String {
@@ -70,14 +68,16 @@ async fn another_customers_uploads_and_kyc_answer_like_unknown_ids() {
             "query($reps: [_Any!]!) {{ _entities(representations: $reps) {{ ... on User {{ {fields} }} }} }}"
         );
         let theirs = service
-            .graphql(
+            .client
+            .query(
                 Some(&token),
                 &query,
                 json!({ "reps": [{ "__typename": "User", "id": owner }] }),
             )
             .await;
         let missing = service
-            .graphql(
+            .client
+            .query(
                 Some(&token),
                 &query,
                 json!({ "reps": [{ "__typename": "User", "id": unknown }] }),
@@ -114,7 +114,8 @@ async fn hostile_review_reasons_are_user_errors_and_store_nothing() {
         ("x".repeat(1 << 20), "REASON_LENGTH"),
     ] {
         let response = service
-            .graphql(
+            .client
+            .query(
                 Some(&reviewer),
                 review,
                 json!({ "id": kyc, "reason": reason }),

@@ -1,10 +1,8 @@
 //! Field-level authorization on KYC PII, enforced by the subgraph itself (the router is not in
 //! front here), and the access log every PII read writes.
 
-mod common;
-
-use common::*;
 use serde_json::{Value, json};
+use tenor_kyc::testing::*;
 use uuid::Uuid;
 
 const DOCUMENT_NUMBER: &str = "query KycCaseFile($reps: [_Any!]!) {
@@ -49,7 +47,8 @@ async fn the_full_document_number_needs_kyc_pii_read_and_every_read_is_logged() 
 
     // The owner sees the mask, not the number.
     let response = service
-        .graphql(
+        .client
+        .query(
             Some(&service.customer_token(customer)),
             DOCUMENT_NUMBER,
             reps(customer),
@@ -64,21 +63,26 @@ async fn the_full_document_number_needs_kyc_pii_read_and_every_read_is_logged() 
     // Staff with kyc:review only: still no number.
     let reviewer = service.token(Uuid::new_v4(), "kyc:review");
     let response = service
-        .graphql(Some(&reviewer), DOCUMENT_NUMBER, reps(customer))
+        .client
+        .query(Some(&reviewer), DOCUMENT_NUMBER, reps(customer))
         .await;
     assert_eq!(kyc(&response)["documentNumber"], Value::Null);
     assert_eq!(error_code(&response), "FORBIDDEN");
     assert_eq!(logged().await, 0, "refused reads are not data reads");
 
     // No token at all: nothing.
-    let response = service.graphql(None, DOCUMENT_NUMBER, reps(customer)).await;
+    let response = service
+        .client
+        .query(None, DOCUMENT_NUMBER, reps(customer))
+        .await;
     assert_eq!(error_code(&response), "UNAUTHENTICATED");
     assert_eq!(kyc(&response), &Value::Null);
 
     // Another customer cannot even see the KYC.
     let stranger = service.customer_token(Uuid::new_v4());
     let response = service
-        .graphql(Some(&stranger), DOCUMENT_NUMBER, reps(customer))
+        .client
+        .query(Some(&stranger), DOCUMENT_NUMBER, reps(customer))
         .await;
     assert_eq!(kyc(&response), &Value::Null);
     assert_eq!(error_code(&response), "FORBIDDEN");
@@ -87,19 +91,16 @@ async fn the_full_document_number_needs_kyc_pii_read_and_every_read_is_logged() 
     let officer = Uuid::new_v4();
     let token = service.token(officer, "kyc:review kyc:pii:read");
     let response = service
-        .graphql_named(
-            Some(&token),
-            Some("KycCaseFile"),
-            DOCUMENT_NUMBER,
-            reps(customer),
-        )
+        .client
+        .named(Some(&token), DOCUMENT_NUMBER, "KycCaseFile", reps(customer))
         .await;
     assert_eq!(kyc(&response)["documentNumber"], NIK, "{response}");
     assert!(response["errors"].is_null(), "{response}");
     assert_eq!(logged().await, 1);
 
     let log = service
-        .graphql(Some(&token), ACCESS_LOG, json!({ "user": customer }))
+        .client
+        .query(Some(&token), ACCESS_LOG, json!({ "user": customer }))
         .await;
     let entry = &log["data"]["piiAccessLog"]["edges"][0]["node"];
     assert_eq!(entry["actorId"], officer.to_string(), "{log}");
@@ -109,14 +110,16 @@ async fn the_full_document_number_needs_kyc_pii_read_and_every_read_is_logged() 
 
     // The staff listing is itself behind kyc:pii:read.
     let denied = service
-        .graphql(Some(&reviewer), ACCESS_LOG, json!({ "user": customer }))
+        .client
+        .query(Some(&reviewer), ACCESS_LOG, json!({ "user": customer }))
         .await;
     assert_eq!(error_code(&denied), "FORBIDDEN");
     assert_eq!(denied["data"]["piiAccessLog"], Value::Null);
 
     // The customer sees who read their data; another customer does not.
     let mine = service
-        .graphql(
+        .client
+        .query(
             Some(&service.customer_token(customer)),
             MY_ACCESS_LOG,
             reps(customer),
@@ -126,7 +129,8 @@ async fn the_full_document_number_needs_kyc_pii_read_and_every_read_is_logged() 
     assert_eq!(edges.as_array().unwrap().len(), 1, "{mine}");
     assert_eq!(edges[0]["node"]["actorId"], officer.to_string());
     let theirs = service
-        .graphql(Some(&stranger), MY_ACCESS_LOG, reps(customer))
+        .client
+        .query(Some(&stranger), MY_ACCESS_LOG, reps(customer))
         .await;
     assert_eq!(error_code(&theirs), "FORBIDDEN");
     assert_eq!(theirs["data"]["_entities"][0]["kycAccessLog"], Value::Null);
@@ -138,7 +142,8 @@ async fn image_links_need_kyc_review_expire_and_decrypt_on_download_with_a_log_r
     let (customer, document, selfie) = verified_customer(&service).await;
 
     let response = service
-        .graphql(
+        .client
+        .query(
             Some(&service.customer_token(customer)),
             IMAGES,
             reps(customer),
@@ -151,7 +156,8 @@ async fn image_links_need_kyc_review_expire_and_decrypt_on_download_with_a_log_r
     let reviewer = Uuid::new_v4();
     let token = service.token(reviewer, "kyc:review");
     let response = service
-        .graphql_named(Some(&token), Some("ReviewImages"), IMAGES, reps(customer))
+        .client
+        .named(Some(&token), IMAGES, "ReviewImages", reps(customer))
         .await;
     let document_url = kyc(&response)["documentImageUrl"]
         .as_str()
@@ -222,7 +228,10 @@ async fn download_links_expire() {
     .await;
     let (customer, _, _) = verified_customer(&service).await;
     let token = service.token(Uuid::new_v4(), "kyc:review");
-    let response = service.graphql(Some(&token), IMAGES, reps(customer)).await;
+    let response = service
+        .client
+        .query(Some(&token), IMAGES, reps(customer))
+        .await;
     let url = kyc(&response)["documentImageUrl"]
         .as_str()
         .unwrap()
@@ -253,7 +262,7 @@ async fn an_entities_batch_of_users_loads_their_kyc_in_one_query() {
         .map(|id| json!({ "__typename": "User", "id": id }))
         .collect();
     let response = service
-        .graphql(
+        .client.query(
             Some(&staff),
             "query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { id kyc { documentNumberMasked } } } }",
             json!({ "reps": reps }),

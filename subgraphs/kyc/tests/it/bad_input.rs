@@ -1,13 +1,14 @@
 //! Every refusal is typed and leaves nothing behind: malformed numbers (each NIK rule), a number
 //! held by another account, bad uploads (size, type, expired, tampered, reused), and submitting
 //! while a KYC is pending or verified.
-
-mod common;
+//!
+//! (Over 400 lines: one table-driven test per refusal family, kept together so a new refusal
+//! has one obvious home.)
 
 use std::sync::Arc;
 
-use common::*;
 use serde_json::{Value, json};
+use tenor_kyc::testing::*;
 use tenor_kyc::verification::SimulatedKycVendor;
 use uuid::Uuid;
 
@@ -124,7 +125,7 @@ async fn one_number_one_account_until_a_rejection_releases_it() {
     // Once staff reject it, the number is free for its real owner.
     let reviewer = service.token(Uuid::new_v4(), "kyc:review");
     let response = service
-        .graphql(
+        .client.query(
             Some(&reviewer),
             "mutation($id: ID!) { reviewKyc(kycId: $id, decision: REJECT, reason: \"not the card holder\") {
                 userErrors { code } } }",
@@ -291,7 +292,8 @@ async fn uploads_must_be_the_callers_of_the_right_kind_received_and_unused() {
     // Without kyc:submit the mutations are refused outright.
     let no_scope = service.token(customer, "loan:apply");
     let response = service
-        .graphql(
+        .client
+        .query(
             Some(&no_scope),
             "mutation { requestKycUpload(kind: SELFIE) { upload { url } } }",
             json!({}),

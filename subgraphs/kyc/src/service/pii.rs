@@ -3,77 +3,12 @@
 //! short-lived signed download URLs, decrypted on the fly.
 
 use tenor_platform::graphql::ClientInfo;
+use tenor_platform::refusal::{Outcome, ServiceError, refuse};
 use uuid::Uuid;
 
-use crate::service::{KycService, ServiceError, chrono_duration, now};
+use super::{KycService, chrono_duration, now};
+use crate::domain::{DownloadRefusal, Image, PiiField, sniff_image};
 use crate::store::{self, PiiAccess, Submission};
-
-/// The PII a caller can read, as named in the access log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PiiField {
-    DocumentNumber,
-    DocumentImageUrl,
-    SelfieImageUrl,
-    DocumentImageDownload,
-    SelfieImageDownload,
-}
-
-impl PiiField {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::DocumentNumber => "documentNumber",
-            Self::DocumentImageUrl => "documentImageUrl",
-            Self::SelfieImageUrl => "selfieImageUrl",
-            Self::DocumentImageDownload => "documentImage.download",
-            Self::SelfieImageDownload => "selfieImage.download",
-        }
-    }
-}
-
-/// Which image of a submission.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Image {
-    Document,
-    Selfie,
-}
-
-impl Image {
-    pub fn path_segment(self) -> &'static str {
-        match self {
-            Self::Document => "document",
-            Self::Selfie => "selfie",
-        }
-    }
-
-    pub fn from_segment(s: &str) -> Option<Self> {
-        match s {
-            "document" => Some(Self::Document),
-            "selfie" => Some(Self::Selfie),
-            _ => None,
-        }
-    }
-
-    fn url_field(self) -> PiiField {
-        match self {
-            Self::Document => PiiField::DocumentImageUrl,
-            Self::Selfie => PiiField::SelfieImageUrl,
-        }
-    }
-
-    fn download_field(self) -> PiiField {
-        match self {
-            Self::Document => PiiField::DocumentImageDownload,
-            Self::Selfie => PiiField::SelfieImageDownload,
-        }
-    }
-
-    fn object_path(self, submission: &Submission) -> &str {
-        match self {
-            Self::Document => &submission.document_image_path,
-            Self::Selfie => &submission.selfie_image_path,
-        }
-    }
-}
 
 /// Who is reading, and in which request.
 #[derive(Debug, Clone)]
@@ -90,26 +25,17 @@ fn download_message(kyc_id: Uuid, image: Image, actor: Uuid, expires: i64) -> St
     )
 }
 
-/// Why a download was refused (all 403 except a vanished submission).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DownloadRefusal {
-    InvalidSignature,
-    Expired,
-    NotFound,
-}
-
-impl DownloadRefusal {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::InvalidSignature => "DOWNLOAD_URL_INVALID",
-            Self::Expired => "DOWNLOAD_URL_EXPIRED",
-            Self::NotFound => "NOT_FOUND",
-        }
+/// Where the image's ciphertext is stored.
+fn object_path(image: Image, submission: &Submission) -> &str {
+    match image {
+        Image::Document => &submission.document_image_path,
+        Image::Selfie => &submission.selfie_image_path,
     }
 }
 
 impl KycService {
     /// Record one PII read. Called before the value is returned: no log row, no data.
+    #[tracing::instrument(skip_all, fields(actor = %reader.actor, kyc_id = %submission.id, %field))]
     pub async fn log_access(
         &self,
         reader: &Reader,
@@ -124,7 +50,7 @@ impl KycService {
                 actor_id: reader.actor,
                 subject_user_id: submission.user_id,
                 kyc_id: submission.id,
-                field: field.as_str().to_owned(),
+                field,
                 operation_name: reader.operation_name.clone(),
                 client_ip: reader.client.ip.clone(),
                 request_id: reader.client.request_id.clone(),
@@ -136,6 +62,7 @@ impl KycService {
     }
 
     /// The full document number, logged.
+    #[tracing::instrument(skip_all, fields(actor = %reader.actor, kyc_id = %submission.id))]
     pub async fn read_document_number(
         &self,
         reader: &Reader,
@@ -147,6 +74,7 @@ impl KycService {
     }
 
     /// A signed download URL for one image, bound to the reader, logged.
+    #[tracing::instrument(skip_all, fields(actor = %reader.actor, kyc_id = %submission.id, ?image))]
     pub async fn image_url(
         &self,
         reader: &Reader,
@@ -173,6 +101,7 @@ impl KycService {
 
     /// Serve a signed download: check the link, log the read, decrypt. Returns the content type
     /// and the bytes.
+    #[tracing::instrument(skip(self, signature, client))]
     pub async fn download(
         &self,
         kyc_id: Uuid,
@@ -181,22 +110,22 @@ impl KycService {
         expires: Option<i64>,
         signature: Option<&str>,
         client: ClientInfo,
-    ) -> Result<Result<(&'static str, Vec<u8>), DownloadRefusal>, ServiceError> {
+    ) -> Outcome<(&'static str, Vec<u8>), DownloadRefusal> {
         let (Some(actor), Some(expires), Some(signature)) = (actor, expires, signature) else {
-            return Ok(Err(DownloadRefusal::InvalidSignature));
+            return refuse(DownloadRefusal::InvalidSignature);
         };
         if !self
             .signer
             .verify(&download_message(kyc_id, image, actor, expires), signature)
         {
-            return Ok(Err(DownloadRefusal::InvalidSignature));
+            return refuse(DownloadRefusal::InvalidSignature);
         }
         if expires <= chrono::Utc::now().timestamp() {
-            return Ok(Err(DownloadRefusal::Expired));
+            return refuse(DownloadRefusal::Expired);
         }
         let Some(submission) = store::find_submission(&mut *self.conn().await?, kyc_id).await?
         else {
-            return Ok(Err(DownloadRefusal::NotFound));
+            return refuse(DownloadRefusal::NotFound);
         };
         let reader = Reader {
             actor,
@@ -205,8 +134,8 @@ impl KycService {
         };
         self.log_access(&reader, &submission, image.download_field())
             .await?;
-        let bytes = self.objects.get(image.object_path(&submission)).await?;
-        let content_type = crate::intake::sniff_image(&bytes).unwrap_or("application/octet-stream");
-        Ok(Ok((content_type, bytes)))
+        let bytes = self.objects.get(object_path(image, &submission)).await?;
+        let content_type = sniff_image(&bytes).unwrap_or("application/octet-stream");
+        Ok((content_type, bytes))
     }
 }

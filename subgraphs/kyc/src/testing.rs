@@ -1,8 +1,10 @@
-//! The KYC service running in-process against the stack's PostgreSQL and Kafka, with a local
-//! object directory: each test gets its own database, topic, object directory, keys and token
-//! issuer.
-
-#![allow(dead_code)]
+//! Test support (feature `test-support`): this subgraph running in-process against the stack's
+//! PostgreSQL and Kafka, with a local object directory — each test gets its own database,
+//! topic, object directory, keys and token issuer — plus images that land the simulated
+//! vendor's score where a test needs it. Used by this crate's `tests/it`.
+//!
+//! (About 400 lines: start/restart, the upload-and-submit steps and the waits read best as one
+//! `TestService`.)
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,36 +13,40 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tenor_events::Envelope;
 use tenor_events::kafka::ensure_topics;
-use tenor_events::testing::envelopes;
-use tenor_kyc::KycConfig;
-use tenor_kyc::crypto::Key32;
-use tenor_kyc::verification::{KycVerifier, SimulatedKycVendor};
 use tenor_platform::config::Env;
+pub use tenor_platform::testing::{GraphqlClient, error_code, user_error_codes};
 use tenor_platform::testing::{TestDatabase, TestIssuer, kafka_brokers};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::KycConfig;
+use crate::crypto::Key32;
+use crate::schema::LoaderStats;
+use crate::vendor::{KycVerifier, SimulatedKycVendor};
+
 pub const CUSTOMER_SCOPES: &str = "loan:apply kyc:submit";
 /// A NIK that passes every structural rule (Kab. Bogor, born 12-03-1990, male).
 pub const NIK: &str = "3201011203900001";
 
+/// A fresh database with the outbox/inbox and KYC migrations applied.
 pub async fn database() -> TestDatabase {
-    TestDatabase::new("kyc", || {
-        vec![tenor_events::MIGRATIONS, tenor_kyc::MIGRATIONS]
-    })
-    .await
+    TestDatabase::new("kyc", || vec![tenor_events::MIGRATIONS, crate::MIGRATIONS]).await
 }
 
+/// One running KYC service and everything it was started with.
 pub struct TestService {
     pub db: TestDatabase,
     pub issuer: TestIssuer,
     pub topic: String,
     pub objects_dir: PathBuf,
     pub base_url: String,
-    pub loader_stats: Arc<tenor_kyc::schema::LoaderStats>,
+    /// GraphQL as the router would send it (`/graphql` of this service).
+    pub client: GraphqlClient,
+    pub loader_stats: Arc<LoaderStats>,
     extra_env: Vec<(String, String)>,
     keys: [String; 3],
+    /// Plain HTTP, for the signed upload/download URLs.
     pub http: reqwest::Client,
     shutdown: CancellationToken,
     task: Option<JoinHandle<anyhow::Result<()>>>,
@@ -73,6 +79,8 @@ impl TestService {
             topic,
             objects_dir,
             base_url: String::new(),
+            // Pointed at the real port by `launch`, once the listener is bound.
+            client: GraphqlClient::new("http://127.0.0.1:0"),
             loader_stats: Arc::default(),
             extra_env: extra_env
                 .iter()
@@ -118,12 +126,13 @@ impl TestService {
     async fn launch(&mut self, vendor: Arc<dyn KycVerifier>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         self.base_url = format!("http://{}", listener.local_addr().unwrap());
+        self.client = GraphqlClient::new(&self.base_url);
         self.extra_env.retain(|(k, _)| k != "KYC_PUBLIC_URL");
         self.extra_env
             .push(("KYC_PUBLIC_URL".into(), self.base_url.clone()));
         let config = self.config();
         self.shutdown = CancellationToken::new();
-        self.task = Some(tokio::spawn(tenor_kyc::run_with_vendor(
+        self.task = Some(tokio::spawn(crate::run_with_vendor(
             config,
             vendor,
             listener,
@@ -167,32 +176,6 @@ impl TestService {
         panic!("the kyc service did not become ready");
     }
 
-    /// POST a GraphQL request; the whole JSON response.
-    pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        self.graphql_named(token, None, query, variables).await
-    }
-
-    pub async fn graphql_named(
-        &self,
-        token: Option<&str>,
-        operation_name: Option<&str>,
-        query: &str,
-        variables: Value,
-    ) -> Value {
-        let mut body = json!({ "query": query, "variables": variables });
-        if let Some(name) = operation_name {
-            body["operationName"] = name.into();
-        }
-        let mut request = self
-            .http
-            .post(format!("{}/graphql", self.base_url))
-            .json(&body);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        request.send().await.unwrap().json().await.unwrap()
-    }
-
     pub fn customer_token(&self, user: Uuid) -> String {
         self.issuer.token(user, CUSTOMER_SCOPES)
     }
@@ -204,7 +187,8 @@ impl TestService {
     /// `requestKycUpload` → the upload id and URL.
     pub async fn request_upload(&self, token: &str, kind: &str) -> (String, String) {
         let response = self
-            .graphql(
+            .client
+            .query(
                 Some(token),
                 "mutation($kind: KycUploadKind!) { requestKycUpload(kind: $kind) {
                     upload { uploadId url method expiresAt maxBytes }
@@ -251,7 +235,8 @@ impl TestService {
         selfie_upload: &str,
     ) -> Value {
         let response = self
-            .graphql(
+            .client
+            .query(
                 Some(token),
                 "mutation($input: SubmitKycInput!) { submitKyc(input: $input) {
                     kyc { id status documentType documentNumberMasked submittedAt }
@@ -278,15 +263,16 @@ impl TestService {
 
     /// `User.kyc` through `_entities`, as the router asks for it.
     pub async fn user_kyc(&self, token: &str, user: Uuid, fields: &str) -> Value {
-        self.graphql(
-            Some(token),
-            &format!(
-                "query($reps: [_Any!]!) {{ _entities(representations: $reps) {{
+        self.client
+            .query(
+                Some(token),
+                &format!(
+                    "query($reps: [_Any!]!) {{ _entities(representations: $reps) {{
                     ... on User {{ kyc {{ {fields} }} }} }} }}"
-            ),
-            json!({ "reps": [{ "__typename": "User", "id": user }] }),
-        )
-        .await
+                ),
+                json!({ "reps": [{ "__typename": "User", "id": user }] }),
+            )
+            .await
     }
 
     /// Wait until the user's latest KYC waits for a reviewer; its `id status awaitingManualReview`.
@@ -323,24 +309,7 @@ impl TestService {
 
     /// Events on the KYC topic, read from the beginning until `done` or a timeout.
     pub async fn events(&self, done: impl FnMut(&[Envelope]) -> bool) -> Vec<Envelope> {
-        let mut done = done;
-        let received =
-            tenor_events::testing::read_until(&self.topic, Duration::from_secs(20), |r| {
-                done(&envelopes(r))
-            })
-            .await;
-        for message in &received {
-            let envelope = message
-                .envelope
-                .as_ref()
-                .expect("only CloudEvents on the KYC topic");
-            assert_eq!(
-                Some(message.key.as_str()),
-                envelope.subject(),
-                "Kafka key = user id"
-            );
-        }
-        envelopes(&received)
+        tenor_events::testing::read_events(&self.topic, Duration::from_secs(20), done).await
     }
 
     /// How many rows `sql` (a `SELECT count(*) AS n …`) counts.
@@ -418,21 +387,4 @@ pub fn selfie_for(document: &[u8], band: Band) -> Vec<u8> {
         }
     }
     unreachable!()
-}
-
-/// `errors[0].extensions.code` of a response.
-pub fn error_code(response: &Value) -> &str {
-    response["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no error code in {response}"))
-}
-
-/// The `code`s of a payload's userErrors.
-pub fn user_error_codes(payload: &Value) -> Vec<String> {
-    payload["userErrors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no userErrors in {payload}"))
-        .iter()
-        .map(|e| e["code"].as_str().unwrap().to_owned())
-        .collect()
 }

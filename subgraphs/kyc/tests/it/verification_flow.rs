@@ -1,16 +1,14 @@
 //! Submission → simulated vendor → decision, with the events each step publishes; and a
 //! submission accepted before a crash is verified after the restart.
 
-mod common;
-
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use common::*;
 use serde_json::json;
 use tenor_contracts::kyc::{
     DocumentType, KycDecisionSource, KycRejectedV1, KycSubmittedV1, KycVerifiedV1,
 };
+use tenor_kyc::testing::*;
 use tenor_kyc::verification::{KycVerifier, SimulatedKycVendor, VendorAnswer, VerificationRequest};
 use uuid::Uuid;
 

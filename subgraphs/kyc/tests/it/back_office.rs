@@ -1,13 +1,11 @@
 //! Staff work the manual review queue behind `kyc:review`; decisions are stored and published.
 //! Verifications expire after the configured validity and may then be renewed.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::*;
 use serde_json::{Value, json};
 use tenor_contracts::kyc::{KycDecisionSource, KycExpiredV1, KycRejectedV1, KycVerifiedV1};
+use tenor_kyc::testing::*;
 use tenor_kyc::verification::SimulatedKycVendor;
 use uuid::Uuid;
 
@@ -54,7 +52,8 @@ async fn borderline_submissions_wait_for_staff_who_approve_or_reject_with_a_reas
 
     // The queue pages oldest first.
     let page = service
-        .graphql(Some(&reviewer), QUEUE, json!({ "first": 1 }))
+        .client
+        .query(Some(&reviewer), QUEUE, json!({ "first": 1 }))
         .await;
     assert_eq!(queue_ids(&page), std::slice::from_ref(&alice_kyc), "{page}");
     let node = &page["data"]["kycReviewQueue"]["edges"][0]["node"];
@@ -67,7 +66,8 @@ async fn borderline_submissions_wait_for_staff_who_approve_or_reject_with_a_reas
     );
     let after = page["data"]["kycReviewQueue"]["pageInfo"]["endCursor"].clone();
     let page = service
-        .graphql(
+        .client
+        .query(
             Some(&reviewer),
             QUEUE,
             json!({ "first": 1, "after": after }),
@@ -81,11 +81,15 @@ async fn borderline_submissions_wait_for_staff_who_approve_or_reject_with_a_reas
 
     // Customers cannot see the queue or decide.
     let customer = service.customer_token(alice);
-    let denied = service.graphql(Some(&customer), QUEUE, json!({})).await;
+    let denied = service
+        .client
+        .query(Some(&customer), QUEUE, json!({}))
+        .await;
     assert_eq!(error_code(&denied), "FORBIDDEN");
     assert_eq!(denied["data"]["kycReviewQueue"], Value::Null);
     let denied = service
-        .graphql(
+        .client
+        .query(
             Some(&customer),
             REVIEW,
             json!({ "id": alice_kyc, "decision": "APPROVE" }),
@@ -95,7 +99,8 @@ async fn borderline_submissions_wait_for_staff_who_approve_or_reject_with_a_reas
 
     // Approve Alice.
     let response = service
-        .graphql(
+        .client
+        .query(
             Some(&reviewer),
             REVIEW,
             json!({ "id": alice_kyc, "decision": "APPROVE" }),
@@ -112,7 +117,8 @@ async fn borderline_submissions_wait_for_staff_who_approve_or_reject_with_a_reas
 
     // A rejection needs a reason; a refused review changes nothing.
     let response = service
-        .graphql(
+        .client
+        .query(
             Some(&reviewer),
             REVIEW,
             json!({ "id": bob_kyc, "decision": "REJECT", "reason": " " }),
@@ -127,7 +133,7 @@ async fn borderline_submissions_wait_for_staff_who_approve_or_reject_with_a_reas
         1
     );
     let response = service
-        .graphql(
+        .client.query(
             Some(&reviewer),
             REVIEW,
             json!({ "id": bob_kyc, "decision": "REJECT", "reason": "Foto KTP buram / blurry photo" }),
@@ -146,10 +152,14 @@ async fn borderline_submissions_wait_for_staff_who_approve_or_reject_with_a_reas
     );
 
     // Decided submissions leave the queue and cannot be decided twice.
-    let page = service.graphql(Some(&reviewer), QUEUE, json!({})).await;
+    let page = service
+        .client
+        .query(Some(&reviewer), QUEUE, json!({}))
+        .await;
     assert_eq!(queue_ids(&page), Vec::<String>::new());
     let response = service
-        .graphql(
+        .client
+        .query(
             Some(&reviewer),
             REVIEW,
             json!({ "id": bob_kyc, "decision": "APPROVE" }),
@@ -194,7 +204,8 @@ async fn staff_cannot_review_their_own_submission() {
     let kyc = service.submit_scoring(&token, NIK, Band::Borderline).await;
     service.wait_until_in_review(staff).await;
     let response = service
-        .graphql(
+        .client
+        .query(
             Some(&token),
             REVIEW,
             json!({ "id": kyc, "decision": "APPROVE" }),

@@ -1,30 +1,38 @@
-//! What every KYC operation shares: the database, the outbox publisher, encrypted object
-//! storage, the keys, and the settings. Cheap to clone.
+//! The KYC use cases, one file each, all methods of [`KycService`]: [`intake`] (signed upload
+//! links and the PUTs behind them), [`submission`] (`submitKyc`), [`verification`] (the vendor
+//! worker), [`decision`] (applying verify/reject, shared by the worker and staff), [`review`]
+//! (`reviewKyc`), [`expiry`] (the validity and abandoned-upload job), [`pii`] (logged reads),
+//! [`reads`] (the lists and lookups the GraphQL layer pages through).
+//!
+//! Each returns the kit's [`Outcome`](tenor_platform::refusal::Outcome) with the operation's
+//! refusal enum from `crate::domain::refusal`, or a plain `ServiceError` result when the
+//! operation cannot refuse.
+
+mod decision;
+pub mod expiry;
+pub mod intake;
+pub mod pii;
+pub mod reads;
+pub mod review;
+pub mod submission;
+pub mod verification;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use tenor_platform::db::{PgConn, PgPool};
+use tenor_platform::refusal::ServiceError;
 use tokio::sync::Notify;
+
+pub use intake::UploadTicket;
+pub use pii::Reader;
+pub use submission::SubmitKyc;
 
 use crate::crypto::{BlindIndex, UrlSigner, Vault};
 use crate::domain::Thresholds;
-use crate::events::{PublishError, Publisher};
+use crate::events::Publisher;
 use crate::storage::ObjectVault;
-
-/// Something went wrong that is not the caller's fault.
-#[derive(Debug, thiserror::Error)]
-pub enum ServiceError {
-    #[error("database pool: {0}")]
-    Pool(String),
-    #[error(transparent)]
-    Database(#[from] diesel::result::Error),
-    #[error(transparent)]
-    Publish(#[from] PublishError),
-    #[error(transparent)]
-    Other(#[from] anyhow::Error),
-}
 
 /// Settings the operations read.
 #[derive(Debug, Clone)]
@@ -38,6 +46,8 @@ pub struct Settings {
     pub abandoned_upload_ttl: Duration,
 }
 
+/// What every KYC operation shares: the database, the outbox publisher, encrypted object
+/// storage, the keys, and the settings. Cheap to clone.
 #[derive(Clone)]
 pub struct KycService {
     pub pool: PgPool,
@@ -53,10 +63,7 @@ pub struct KycService {
 
 impl KycService {
     pub async fn conn(&self) -> Result<PgConn, ServiceError> {
-        self.pool
-            .get()
-            .await
-            .map_err(|e| ServiceError::Pool(e.to_string()))
+        Ok(self.pool.get().await?)
     }
 }
 

@@ -1,0 +1,199 @@
+//! Every way a KYC operation says no, one enum per operation (each names exactly the refusals
+//! that operation can give), all in the kit's [`Refusal`] shape: a stable code, the input field
+//! at fault, a message safe to show. Codes never change; the app branches on them.
+
+use tenor_platform::refusal::Refusal;
+use tenor_platform::text::TEXT_INVALID_CHARACTERS;
+
+use super::document_number::DocumentNumberError;
+
+/// The GraphQL input fields an upload refusal can point at.
+pub const DOCUMENT_UPLOAD_FIELD: &str = "documentUploadId";
+pub const SELFIE_UPLOAD_FIELD: &str = "selfieUploadId";
+
+/// Why `submitKyc` was refused. Nothing was stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubmitRefusal {
+    DocumentNumber(DocumentNumberError),
+    DocumentNumberTaken,
+    AlreadyPending,
+    AlreadyVerified,
+    UploadNotFound(&'static str),
+    UploadWrongKind(&'static str),
+    UploadNotReceived(&'static str),
+    UploadAlreadyUsed(&'static str),
+}
+
+impl Refusal for SubmitRefusal {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::DocumentNumber(e) => e.code(),
+            Self::DocumentNumberTaken => "DOCUMENT_NUMBER_TAKEN",
+            Self::AlreadyPending => "KYC_ALREADY_PENDING",
+            Self::AlreadyVerified => "KYC_ALREADY_VERIFIED",
+            Self::UploadNotFound(_) => "UPLOAD_NOT_FOUND",
+            Self::UploadWrongKind(_) => "UPLOAD_WRONG_KIND",
+            Self::UploadNotReceived(_) => "UPLOAD_NOT_RECEIVED",
+            Self::UploadAlreadyUsed(_) => "UPLOAD_ALREADY_USED",
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        Some(match self {
+            Self::DocumentNumber(_) | Self::DocumentNumberTaken => "documentNumber",
+            Self::AlreadyPending | Self::AlreadyVerified => "documentType",
+            Self::UploadNotFound(f)
+            | Self::UploadWrongKind(f)
+            | Self::UploadNotReceived(f)
+            | Self::UploadAlreadyUsed(f) => f,
+        })
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Self::DocumentNumber(e) => e.message(),
+            Self::DocumentNumberTaken => {
+                "Nomor dokumen sudah terdaftar pada akun lain / This document number is already registered to another account"
+            }
+            Self::AlreadyPending => {
+                "Verifikasi Anda sedang diproses / Your verification is already being processed"
+            }
+            Self::AlreadyVerified => {
+                "Akun Anda sudah terverifikasi / Your account is already verified"
+            }
+            Self::UploadNotFound(_) => "Unggahan tidak ditemukan / Upload not found",
+            Self::UploadWrongKind(_) => {
+                "Jenis unggahan salah / This upload is not the kind of image expected here"
+            }
+            Self::UploadNotReceived(_) => {
+                "Gambar belum diunggah / The image has not been uploaded yet"
+            }
+            Self::UploadAlreadyUsed(_) => {
+                "Gambar sudah dipakai / This image was already used for a submission"
+            }
+        }
+        .to_owned()
+    }
+}
+
+/// Why `reviewKyc` was refused. Nothing was stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewRefusal {
+    NotFound,
+    NotInReview,
+    OwnSubmission,
+    ReasonRequired,
+    ReasonLength,
+    /// A character the platform text policy refuses (control, bidi, invisible, tag, …).
+    ReasonCharacters,
+}
+
+impl Refusal for ReviewRefusal {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound => "KYC_NOT_FOUND",
+            Self::NotInReview => "KYC_NOT_IN_REVIEW",
+            Self::OwnSubmission => "KYC_OWN_SUBMISSION",
+            Self::ReasonRequired => "REASON_REQUIRED",
+            Self::ReasonLength => "REASON_LENGTH",
+            Self::ReasonCharacters => TEXT_INVALID_CHARACTERS,
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        Some(match self {
+            Self::NotFound | Self::NotInReview | Self::OwnSubmission => "kycId",
+            Self::ReasonRequired | Self::ReasonLength | Self::ReasonCharacters => "reason",
+        })
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Self::NotFound => "No such KYC submission.",
+            Self::NotInReview => "This submission is not waiting for manual review.",
+            Self::OwnSubmission => "Staff cannot review their own submission.",
+            Self::ReasonRequired => "A rejection needs a reason the customer will read.",
+            Self::ReasonLength => "The reason must be 3–500 characters.",
+            Self::ReasonCharacters => {
+                "The reason contains a character that is not allowed (control, bidi or invisible)."
+            }
+        }
+        .to_owned()
+    }
+}
+
+/// Why an image PUT to a signed upload URL was refused (the HTTP route answers each with its
+/// own status). Nothing was stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadRefusal {
+    /// Signature missing or not ours (tampered id or expiry).
+    InvalidSignature,
+    Expired,
+    AlreadyUsed,
+    NotFound,
+    TooLarge,
+    Empty,
+    NotAnImage,
+}
+
+impl Refusal for UploadRefusal {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidSignature => "UPLOAD_URL_INVALID",
+            Self::Expired => "UPLOAD_URL_EXPIRED",
+            Self::AlreadyUsed => "UPLOAD_ALREADY_USED",
+            Self::NotFound => "UPLOAD_NOT_FOUND",
+            Self::TooLarge => "UPLOAD_TOO_LARGE",
+            Self::Empty => "UPLOAD_EMPTY",
+            Self::NotAnImage => "UPLOAD_NOT_AN_IMAGE",
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        None
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Self::InvalidSignature => "This upload link is not valid; request a new one.",
+            Self::Expired => "This upload link has expired; request a new one.",
+            Self::AlreadyUsed => "This upload link was already used; request a new one.",
+            Self::NotFound => "No such upload; request a new link.",
+            Self::TooLarge => "The image is too large.",
+            Self::Empty => "The request carried no image.",
+            Self::NotAnImage => "Only JPEG and PNG images are accepted.",
+        }
+        .to_owned()
+    }
+}
+
+/// Why a signed image download was refused. Nothing was read (and nothing logged).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DownloadRefusal {
+    InvalidSignature,
+    Expired,
+    NotFound,
+}
+
+impl Refusal for DownloadRefusal {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidSignature => "DOWNLOAD_URL_INVALID",
+            Self::Expired => "DOWNLOAD_URL_EXPIRED",
+            Self::NotFound => "NOT_FOUND",
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        None
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Self::InvalidSignature => "This link is not valid.",
+            Self::Expired => "This link has expired; request a new one.",
+            Self::NotFound => "No such file.",
+        }
+        .to_owned()
+    }
+}
