@@ -9,8 +9,9 @@ use tenor_platform::auth::VerifierConfig;
 use tenor_platform::config::{Env, HumanDuration};
 use tenor_platform::db::DbConfig;
 
+use crate::domain::product::{ABSOLUTE_MAX_AMOUNT, CostCap, InterestMethod, Product};
 use crate::events::CONSUMER_GROUP;
-use crate::product::{ABSOLUTE_MAX_AMOUNT, CostCap, InterestMethod, Product};
+use crate::service::MovementSettings;
 
 #[derive(Debug, Clone)]
 pub struct LoanConfig {
@@ -29,6 +30,9 @@ pub struct LoanConfig {
     pub reminder_days_before: u32,
     /// How often the due/overdue job runs (it is idempotent, so more often is harmless).
     pub daily_job_interval: Duration,
+    /// When unfinished payouts and collections are taken over (`LOAN_MOVEMENT_RESUME_AFTER`,
+    /// default 30s) and how often that is checked (`LOAN_MOVEMENT_RESUME_EVERY`, default 5s).
+    pub movements: MovementSettings,
     pub verifier: VerifierConfig,
     pub relay: RelayConfig,
     pub consumer: ConsumerConfig,
@@ -94,6 +98,20 @@ impl LoanConfig {
                     HumanDuration(Duration::from_secs(3600)),
                 )
                 .into(),
+            movements: MovementSettings {
+                resume_after: env
+                    .optional(
+                        "LOAN_MOVEMENT_RESUME_AFTER",
+                        HumanDuration(MovementSettings::default().resume_after),
+                    )
+                    .into(),
+                resume_every: env
+                    .optional(
+                        "LOAN_MOVEMENT_RESUME_EVERY",
+                        HumanDuration(MovementSettings::default().resume_every),
+                    )
+                    .into(),
+            },
             verifier: VerifierConfig::from_env(env),
             relay: RelayConfig::from_env(env),
             consumer,
@@ -117,6 +135,7 @@ mod tests {
         );
         assert_eq!(config.consumer.group_id, "tenor-loan");
         assert_eq!(config.product.max_amount, 12_000_000);
+        assert_eq!(config.movements, MovementSettings::default());
         assert_eq!(
             env.finish(config).unwrap_err().vars(),
             ["LOAN_DATABASE_URL"]

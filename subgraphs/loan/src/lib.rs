@@ -1,145 +1,155 @@
 //! The loan subgraph (docs/conventions.md § Contexts): quotes, applications, credit decisions,
-//! schedules, disbursement, repayments and live status subscriptions. The loan service never decides an
-//! application itself: credit does, through `credit.decision.made`.
+//! schedules, disbursement, repayments and live status subscriptions. The loan service never
+//! decides an application itself: credit does, through `credit.decision.made`.
 //!
-//! Reads top-down: [`schema`] (GraphQL, thin) and [`live`] (subscriptions) → [`loans`] (one
-//! transaction per change) → [`domain`], [`product`], [`schedule`] (rules and arithmetic, pure) /
-//! [`store`] (PostgreSQL) / [`events`] (Kafka via the outbox and inbox) / [`providers`]
-//! (payout and payment companies, simulated by default).
+//! Reads top-down: [`schema`] (GraphQL, thin: parse, check scope, call the service, shape the
+//! payload) → [`service`] (the use cases, one transaction per change; money moves through a
+//! provider outside any transaction, see `service/money_movement.rs`) → [`domain`] (rules and
+//! loan maths, pure) / [`store`] (PostgreSQL) / [`events`] (Kafka: publish through the outbox,
+//! consume through the inbox, and the live hub subscriptions listen to) / [`providers`] (the
+//! payout and payment companies, simulated by default; the service calls them). [`run`] wires
+//! it together; [`config`] reads the environment.
 
 pub mod config;
 pub mod domain;
 pub mod events;
-pub mod live;
-pub mod loans;
-pub mod product;
 pub mod providers;
-pub mod schedule;
 pub mod schema;
+pub mod service;
 pub mod store;
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use chrono::Utc;
-use tenor_events::kafka::{self, producer};
-use tenor_events::{EventConsumer, OutboxRelay, PgInbox};
+use tenor_events::{PgInbox, start_consumer, start_outbox_relay};
 use tenor_platform::auth::TokenVerifier;
-use tenor_platform::db::{self, PgPool, run_migrations};
 use tenor_platform::graphql::graphql_router_with_subscriptions;
-use tenor_platform::http::{Readiness, check, ops_router, serve};
+use tenor_platform::http::check;
+use tenor_platform::runner::{self, Subgraph as _, Tasks};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use config::LoanConfig;
 pub use schema::sdl;
 
+use crate::events::live::LiveHub;
 use crate::events::{CONSUMER_GROUP, IncomingEvents, Publisher};
-use crate::live::LiveHub;
-use crate::loans::{Loans, business_today, run_daily_job};
-use crate::providers::{SimulatedPayment, SimulatedPayout};
+use crate::providers::Providers;
+use crate::schema::loaders::LoaderStats;
+use crate::service::Loans;
 
-/// The `loans`, `loans_payments`, `loans_review_history`, repayment and projection tables.
+/// The `loans`, `loans_payments`, `loans_review_history`, repayment, money-movement and
+/// projection tables.
 pub const MIGRATIONS: diesel_migrations::EmbeddedMigrations =
     diesel_migrations::embed_migrations!("../../migrations/loan");
 
-/// Run the service on `listener` until `shutdown` is cancelled: migrations, the outbox relay,
-/// the credit/kyc/user consumer, the live status and session-revocation consumer, the daily
-/// due/overdue job, and
-/// GraphQL (HTTP + WebSocket) plus `/health`, `/ready`, `/metrics`.
+tenor_platform::subgraph! {
+    /// The loan subgraph for [`runner::main`].
+    pub struct LoanSubgraph {
+        name: "loan",
+        config: LoanConfig,
+        sdl: sdl,
+        run: run,
+    }
+}
+
+/// What [`run_with`] plugs in that is not configuration: the providers and the loader counters.
+#[derive(Clone)]
+pub struct Wiring {
+    pub providers: Providers,
+    pub loader_stats: Arc<LoaderStats>,
+}
+
+impl Wiring {
+    /// SIMULATION: the payout and payment providers are the deterministic simulations until a
+    /// real provider is integrated (docs/conventions.md § Contexts).
+    pub fn simulated() -> Self {
+        Self {
+            providers: Providers::simulated(),
+            loader_stats: Arc::default(),
+        }
+    }
+}
+
+/// Run the service on `listener` until `shutdown` is cancelled, with the simulated providers.
 pub async fn run(
     config: LoanConfig,
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    run_migrations(&config.db.url, vec![tenor_events::MIGRATIONS, MIGRATIONS])
+    run_with(config, Wiring::simulated(), listener, shutdown).await
+}
+
+/// The start-up: migrations and pool → Kafka producer → the service → background tasks (outbox
+/// relay, credit/kyc/user consumer, live status and session-revocation consumer, daily
+/// due/overdue job, money-movement resumer) → readiness → GraphQL (HTTP + WebSocket) with
+/// `/health`, `/ready`, `/metrics` until shutdown.
+pub async fn run_with(
+    config: LoanConfig,
+    wiring: Wiring,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let pool = tenor_events::migrated_pool(&config.db, MIGRATIONS)
         .await
-        .context("migrating the loan database")?;
-    let pool = db::pool(&config.db).context("connecting to the loan database")?;
-    let producer = producer(&config.kafka).context("creating the Kafka producer")?;
+        .context("the loan database")?;
     let publisher = Publisher::new(config.loan_events_topic.clone());
-
-    let relay = OutboxRelay::new(
+    let loans = Loans::new(
         pool.clone(),
-        config.db.url.clone(),
-        producer.clone(),
-        config.relay.clone(),
+        publisher.clone(),
+        config.product.clone(),
+        wiring.providers,
     );
-    let relay = tokio::spawn(relay.run(shutdown.child_token()));
 
-    let consumer = EventConsumer::new(config.consumer.clone()).context("subscribing to Kafka")?;
-    let incoming = Arc::new(PgInbox::new(
-        pool.clone(),
-        CONSUMER_GROUP,
-        IncomingEvents::new(publisher.clone()),
-    ));
-    let consumer = tokio::spawn(consumer.run(incoming, shutdown.child_token()));
-
+    let mut tasks = Tasks::new(&shutdown);
+    let readiness =
+        start_outbox_relay(&mut tasks, &pool, &config.db, &config.kafka, &config.relay)?;
+    let incoming = PgInbox::new(pool, CONSUMER_GROUP, IncomingEvents::new(publisher));
+    start_consumer(
+        &mut tasks,
+        "event consumer",
+        &config.consumer,
+        Arc::new(incoming),
+    )?;
     let hub = LiveHub::new();
-    let live = tokio::spawn(hub.clone().run(
+    let live = hub.clone().run(
         config.kafka.clone(),
         config.loan_events_topic.clone(),
         config.auth_events_topic.clone(),
-        shutdown.child_token(),
-    ));
-
-    let daily = tokio::spawn(daily_job(
-        pool.clone(),
-        publisher.clone(),
-        config.clone(),
-        shutdown.child_token(),
-    ));
-
-    // SIMULATION: the payout and payment providers are the deterministic simulations until a
-    // real provider is integrated (docs/conventions.md § Contexts).
-    let loans = Loans::new(
-        pool.clone(),
-        publisher,
-        config.product.clone(),
-        Arc::new(SimulatedPayout),
-        Arc::new(SimulatedPayment),
+        tasks.token(),
     );
-    let schema = schema::builder().data(loans).data(hub.clone()).finish();
-    let readiness = Readiness::new()
-        .with(db::readiness(pool))
-        .with(kafka::readiness(producer))
-        .with(check("live-consumer", move || {
-            let live = hub.is_live();
-            async move {
-                if live {
-                    Ok(())
-                } else {
-                    Err("waiting for loan.events and auth.events partitions".to_owned())
-                }
+    tasks.spawn("live consumer", async move {
+        if let Err(error) = live.await {
+            tracing::error!(error = %format!("{error:#}"), "live consumer stopped");
+        }
+    });
+    tasks.spawn(
+        "daily job",
+        loans.clone().daily_loop(
+            config.reminder_days_before,
+            config.daily_job_interval,
+            tasks.token(),
+        ),
+    );
+    tasks.spawn(
+        "money movement resumer",
+        loans.clone().resume_loop(config.movements, tasks.token()),
+    );
+
+    let schema = schema::build(loans, hub.clone(), wiring.loader_stats);
+    let readiness = readiness.with(check("live-consumer", move || {
+        let live = hub.is_live();
+        async move {
+            if live {
+                Ok(())
+            } else {
+                Err("waiting for loan.events and auth.events partitions".to_owned())
             }
-        }));
+        }
+    }));
     let app =
-        graphql_router_with_subscriptions(schema, TokenVerifier::new(config.verifier.clone()))
-            .merge(ops_router(readiness));
-
-    tracing::info!(address = ?listener.local_addr().ok(), "loan subgraph serving");
-    let served = serve(listener, app, shutdown.clone().cancelled_owned()).await;
-    shutdown.cancel();
-    let _ = tokio::join!(relay, consumer, live, daily);
-    served.context("serving HTTP")
-}
-
-/// Run the due/overdue job now and then every `daily_job_interval`; it is idempotent.
-async fn daily_job(
-    pool: PgPool,
-    publisher: Publisher,
-    config: LoanConfig,
-    shutdown: CancellationToken,
-) {
-    loop {
-        let today = business_today(Utc::now());
-        match run_daily_job(&pool, &publisher, today, config.reminder_days_before).await {
-            Ok(report) => tracing::info!(?report, %today, "daily loan job"),
-            Err(error) => tracing::warn!(error = %format!("{error:#}"), "daily loan job failed"),
-        }
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(config.daily_job_interval) => {}
-        }
-    }
+        graphql_router_with_subscriptions(schema, TokenVerifier::new(config.verifier.clone()));
+    runner::serve(LoanSubgraph::NAME, listener, app, readiness, tasks).await
 }

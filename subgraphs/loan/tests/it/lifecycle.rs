@@ -1,12 +1,13 @@
+//! Over 400 lines: each test is one loan's whole story against the real stack (decision,
+//! disbursement, payments, daily job); split, a story would lose its order.
+//!
 //! The loan after submission: credit's decision (produced here by a test producer, as credit
 //! will), disbursement, repayments and the daily due/overdue job, against the real stack.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::support::*;
 use chrono::{Days, Utc};
-use common::*;
 use serde_json::{Value, json};
 use tenor_contracts::credit::CreditDecision;
 use tenor_contracts::loan::{
@@ -14,8 +15,8 @@ use tenor_contracts::loan::{
     LoanRejectedV1, LoanStatus, LoanStatusChangedV1,
 };
 use tenor_events::Envelope;
-use tenor_loan::events::Publisher;
-use tenor_loan::loans::{DailyReport, business_today, run_daily_job};
+use tenor_loan::domain::schedule::business_today;
+use tenor_loan::service::DailyReport;
 use tenor_loan::store;
 use uuid::Uuid;
 
@@ -51,7 +52,7 @@ async fn reviews(
     loan: Uuid,
 ) -> Vec<(String, Option<i32>, Option<Uuid>, Value)> {
     let mut conn = service.db.pool().get().await.unwrap();
-    store::reviews(&mut conn, loan).await.unwrap()
+    store::reviews::reviews(&mut conn, loan).await.unwrap()
 }
 
 #[tokio::test]
@@ -196,7 +197,7 @@ async fn full_path_disburse_then_partial_full_overpay_and_replayed_payments() {
         .as_array()
         .unwrap()
         .clone();
-    let expected_dates: Vec<String> = tenor_loan::schedule::due_dates(today, 3)
+    let expected_dates: Vec<String> = tenor_loan::domain::schedule::due_dates(today, 3)
         .iter()
         .map(ToString::to_string)
         .collect();
@@ -298,7 +299,12 @@ async fn full_path_disburse_then_partial_full_overpay_and_replayed_payments() {
     );
 
     let mut conn = service.db.pool().get().await.unwrap();
-    assert_eq!(store::total_repaid(&mut conn, loan).await.unwrap(), total);
+    assert_eq!(
+        store::repayments::total_repaid(&mut conn, loan)
+            .await
+            .unwrap(),
+        total
+    );
     drop(conn);
 
     let events = service
@@ -400,19 +406,22 @@ async fn the_daily_job_reminds_before_due_and_flags_overdue_once() {
     service.wait_for_status(loan, "ACTIVE").await;
 
     let mut conn = service.db.pool().get().await.unwrap();
-    let installments = store::installments(&mut conn, loan).await.unwrap();
+    let installments = store::installments::installments(&mut conn, loan)
+        .await
+        .unwrap();
     drop(conn);
     let first_due = installments[0].due_date;
-    let publisher = Publisher::new(service.topics.loan.clone());
-    let pool = service.db.pool();
+    let loans = service.loans();
 
     // Four days before: nothing within the 3-day window.
-    let report = run_daily_job(&pool, &publisher, first_due - Days::new(4), 3)
+    let report = loans
+        .run_daily_job(first_due - Days::new(4), 3)
         .await
         .unwrap();
     assert_eq!(report, DailyReport::default());
     // Three days before: one reminder; running again the same day sends nothing more.
-    let report = run_daily_job(&pool, &publisher, first_due - Days::new(3), 3)
+    let report = loans
+        .run_daily_job(first_due - Days::new(3), 3)
         .await
         .unwrap();
     assert_eq!(
@@ -422,12 +431,14 @@ async fn the_daily_job_reminds_before_due_and_flags_overdue_once() {
             overdue: 0
         }
     );
-    let report = run_daily_job(&pool, &publisher, first_due - Days::new(2), 3)
+    let report = loans
+        .run_daily_job(first_due - Days::new(2), 3)
         .await
         .unwrap();
     assert_eq!(report, DailyReport::default());
     // The day after the due date: overdue once (the second installment is not yet in window).
-    let report = run_daily_job(&pool, &publisher, first_due + Days::new(1), 3)
+    let report = loans
+        .run_daily_job(first_due + Days::new(1), 3)
         .await
         .unwrap();
     assert_eq!(
@@ -437,13 +448,16 @@ async fn the_daily_job_reminds_before_due_and_flags_overdue_once() {
             overdue: 1
         }
     );
-    let report = run_daily_job(&pool, &publisher, first_due + Days::new(2), 3)
+    let report = loans
+        .run_daily_job(first_due + Days::new(2), 3)
         .await
         .unwrap();
     assert_eq!(report, DailyReport::default());
 
     let mut conn = service.db.pool().get().await.unwrap();
-    let installments = store::installments(&mut conn, loan).await.unwrap();
+    let installments = store::installments::installments(&mut conn, loan)
+        .await
+        .unwrap();
     assert!(installments[0].overdue && !installments[1].overdue);
     drop(conn);
 

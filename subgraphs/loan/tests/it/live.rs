@@ -2,12 +2,10 @@
 //! subscriber on each, both see the decision; other users are refused; an expiring token or a
 //! revoked session ends the subscription with a clear error.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::support::*;
 use chrono::Utc;
-use common::*;
 use serde_json::{Value, json};
 use tenor_contracts::credit::CreditDecision;
 use tenor_contracts::identity::SessionRevokedV1;

@@ -2,11 +2,9 @@
 //! byte, on every "one of mine" field — otherwise the answer reveals that the loan exists. And
 //! hostile text in applyLoan is a userError, never INTERNAL, and stores nothing.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::support::*;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -145,7 +143,9 @@ async fn hostile_text_in_apply_loan_is_a_user_error_and_stores_nothing() {
         );
     }
     let mut conn = service.db.pool().get().await.unwrap();
-    let loans = tenor_loan::store::of_user(&mut conn, user).await.unwrap();
+    let loans = tenor_loan::store::loans::of_user(&mut conn, user)
+        .await
+        .unwrap();
     assert!(loans.is_empty());
 
     // NFC: a decomposed purpose is stored composed.

@@ -1,20 +1,19 @@
 //! applyLoan, quoteLoan and cancelLoan against the real stack: every rule refuses with its own
 //! code and changes nothing; one open loan per borrower even under concurrency; idempotency.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::support::*;
 use chrono::Utc;
-use common::*;
 use serde_json::json;
 use tenor_contracts::identity::{AccountStatus, UserStatusChangedV1};
 use tenor_contracts::loan::{LoanStatus, LoanStatusChangedV1, LoanSubmittedV1};
+use tenor_loan::domain::eligibility::KycStatus;
 use uuid::Uuid;
 
 async fn loan_count(service: &TestService, user: Uuid) -> usize {
     let mut conn = service.db.pool().get().await.unwrap();
-    tenor_loan::store::of_user(&mut conn, user)
+    tenor_loan::store::loans::of_user(&mut conn, user)
         .await
         .unwrap()
         .len()
@@ -158,10 +157,10 @@ async fn eligibility_follows_kyc_and_user_events() {
     service.publish_kyc_verified(user, Utc::now()).await;
     let verified = wait_for(async || {
         let mut conn = service.db.pool().get().await.unwrap();
-        tenor_loan::store::kyc_eligibility(&mut conn, user)
+        tenor_loan::store::eligibility::kyc_eligibility(&mut conn, user)
             .await
             .unwrap()
-            .is_some_and(|k| k.status == "VERIFIED")
+            .is_some_and(|k| k.status == KycStatus::Verified)
     })
     .await;
     assert!(verified, "kyc.verified was not projected");

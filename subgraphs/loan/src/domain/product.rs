@@ -15,13 +15,14 @@ pub const ABSOLUTE_MAX_AMOUNT: i64 = 12_000_000;
 pub const MAX_TENOR_MONTHS: u32 = 12;
 const PPM: i64 = 1_000_000;
 
-/// How interest accrues.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InterestMethod {
-    /// Interest on the original principal every month (`P × r × N`), equal installments.
-    Flat,
-    /// Declining balance with equal installments (EMI, `P·r / (1 − (1+r)^−N)`).
-    Annuity,
+tenor_platform::text_enum! {
+    /// How interest accrues (also stored on each loan: `loans.interest_method`).
+    pub enum InterestMethod {
+        /// Interest on the original principal every month (`P × r × N`), equal installments.
+        Flat = "FLAT",
+        /// Declining balance with equal installments (EMI, `P·r / (1 − (1+r)^−N)`).
+        Annuity = "ANNUITY",
+    }
 }
 
 impl std::str::FromStr for InterestMethod {

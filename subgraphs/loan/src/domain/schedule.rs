@@ -5,12 +5,12 @@
 
 use chrono::{Months, NaiveDate};
 
-use crate::product::{InterestMethod, Product};
+use super::product::{InterestMethod, Product};
 
 const PPM: i64 = 1_000_000;
 
 /// One monthly installment, split by component (allocation pays them in this order: fee,
-/// interest, principal — see [`crate::payments`]).
+/// interest, principal — see [`super::repayment`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Installment {
     /// 1-based.
@@ -52,7 +52,7 @@ impl Schedule {
 }
 
 /// The schedule of `principal` over `tenor` months. The caller has checked the amount and tenor
-/// against the product ([`crate::domain::check_terms`]).
+/// against the product ([`super::application::check_terms`]).
 pub fn schedule(product: &Product, principal: i64, tenor: u32) -> Schedule {
     let n = i64::from(tenor);
     let rate = product.monthly_rate_ppm;
@@ -112,6 +112,11 @@ fn annuity_payment(principal: i64, rate_ppm: i64, tenor: u32) -> i64 {
     payment.floor() as i64
 }
 
+/// The business date now, in Western Indonesia Time (UTC+7), where the borrowers are.
+pub fn business_today(now: chrono::DateTime<chrono::Utc>) -> NaiveDate {
+    (now + chrono::Duration::hours(7)).date_naive()
+}
+
 /// Due dates: `disbursed_on` plus 1..=N months, each computed from the disbursement date and
 /// clamped to the month's end (31 Jan → 28/29 Feb → 31 Mar), never drifting.
 pub fn due_dates(disbursed_on: NaiveDate, tenor: u32) -> Vec<NaiveDate> {
@@ -129,8 +134,8 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::product::tests::{cap, product};
-    use crate::product::{ABSOLUTE_MAX_AMOUNT, CostCap};
+    use crate::domain::product::tests::{cap, product};
+    use crate::domain::product::{ABSOLUTE_MAX_AMOUNT, CostCap};
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()

@@ -1,33 +1,44 @@
-//! The loan service running in-process against the stack's PostgreSQL and Kafka: each test gets
-//! its own database, topics, consumer group and token issuer. Credit does not exist yet, so
-//! tests produce `credit.decision.made` themselves, exactly as credit's relay would.
+//! The loan service running in-process against the stack's PostgreSQL and Kafka, for this
+//! crate's tests (feature `test-support`): each test gets its own database, topics, consumer
+//! group and token issuer. Credit does not exist yet, so tests produce `credit.decision.made`
+//! themselves, exactly as credit's relay would.
+//!
+//! The payout and payment providers are the simulations, shared by every process of one test as
+//! the real companies would be, so a test counts what was paid out whichever process asked; they
+//! can be slowed down, and a process can be made to crash around a provider call.
 
-#![allow(dead_code)]
+mod providers;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tenor_contracts::credit::{CreditDecision, CreditDecisionMadeV1, CreditDecisionSource};
 use tenor_contracts::kyc::{DocumentType, KycDecisionSource, KycVerifiedV1};
 use tenor_events::kafka::ensure_topics;
-use tenor_events::testing::envelopes;
 use tenor_events::{DomainEvent, Envelope};
-use tenor_loan::{LoanConfig, store};
 use tenor_platform::config::Env;
-use tenor_platform::testing::{TestDatabase, TestIssuer, kafka_brokers};
+use tenor_platform::testing::{GraphqlClient, TestDatabase, TestIssuer, kafka_brokers};
 use tokio::task::JoinHandle;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+pub use providers::{CrashPoint, TestProviders};
+pub use tenor_platform::testing::{error_code, user_error_codes};
+
+use crate::domain::eligibility::KycStatus;
+use crate::domain::product::Product;
+use crate::events::Publisher;
+use crate::providers::Providers;
+use crate::schema::loaders::LoaderStats;
+use crate::service::Loans;
+use crate::store::{eligibility, loans};
+use crate::{LoanConfig, Wiring};
+
+/// A fresh loan database (outbox/inbox and loan migrations applied).
 pub async fn database() -> TestDatabase {
-    TestDatabase::new("loan", || {
-        vec![tenor_events::MIGRATIONS, tenor_loan::MIGRATIONS]
-    })
-    .await
+    TestDatabase::new("loan", || vec![tenor_events::MIGRATIONS, crate::MIGRATIONS]).await
 }
 
 pub struct Topics {
@@ -42,6 +53,8 @@ pub struct Topics {
 /// One running loan process.
 pub struct Instance {
     pub base_url: String,
+    /// How many DataLoader batches this process ran.
+    pub loader_stats: Arc<LoaderStats>,
     shutdown: CancellationToken,
     task: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -52,13 +65,16 @@ impl Drop for Instance {
     }
 }
 
+/// A loan service on a fresh database, topics and issuer.
 pub struct TestService {
     pub db: TestDatabase,
     pub issuer: TestIssuer,
     pub topics: Topics,
     pub base_url: String,
+    pub client: GraphqlClient,
+    pub providers: Arc<TestProviders>,
     run: String,
-    http: reqwest::Client,
+    product: Product,
     instance: Instance,
 }
 
@@ -90,25 +106,27 @@ impl TestService {
         ensure_topics(&kafka_brokers(), &all)
             .await
             .expect("creating test topics (is the stack up? `./dev up`)");
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap();
-        let instance = start_instance(&db, &issuer, &topics, &run, &http).await;
+        let providers = Arc::new(TestProviders::default());
+        let config = config(&db, &issuer, &topics, &run);
+        let product = config.product.clone();
+        let instance = start_instance(config, providers.for_process(None)).await;
         Self {
             base_url: instance.base_url.clone(),
+            client: GraphqlClient::new(&instance.base_url),
             db,
             issuer,
             topics,
+            providers,
             run,
-            http,
+            product,
             instance,
         }
     }
 
-    /// Another loan process on the same database and topics (a second replica).
+    /// Another loan process on the same database, topics and providers (a second replica).
     pub async fn another_instance(&self) -> Instance {
-        start_instance(&self.db, &self.issuer, &self.topics, &self.run, &self.http).await
+        let config = config(&self.db, &self.issuer, &self.topics, &self.run);
+        start_instance(config, self.providers.for_process(None)).await
     }
 
     /// Stop the service and return how `run` ended.
@@ -117,8 +135,28 @@ impl TestService {
         self.instance.task.take().unwrap().await.unwrap()
     }
 
+    /// The DataLoader counters of the first process.
+    pub fn loader_stats(&self) -> &LoaderStats {
+        &self.instance.loader_stats
+    }
+
+    /// The service layer on this test's database and topic, as another process would have it.
+    pub fn loans(&self) -> Loans {
+        self.loans_crashing_at(None)
+    }
+
+    /// Like [`Self::loans`], in a process that crashes (panics) at `crash`.
+    pub fn loans_crashing_at(&self, crash: Option<CrashPoint>) -> Loans {
+        Loans::new(
+            self.db.pool(),
+            Publisher::new(self.topics.loan.clone()),
+            self.product.clone(),
+            self.providers.for_process(crash),
+        )
+    }
+
     pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        graphql_at(&self.http, &self.base_url, token, query, variables).await
+        self.client.query(token, query, variables).await
     }
 
     pub fn customer_token(&self, user: Uuid) -> String {
@@ -133,10 +171,10 @@ impl TestService {
     pub async fn verified_customer(&self) -> Uuid {
         let user = Uuid::new_v4();
         let mut conn = self.db.pool().get().await.unwrap();
-        store::project_kyc(
+        eligibility::project_kyc(
             &mut conn,
             user,
-            "VERIFIED",
+            KycStatus::Verified,
             Some(Utc::now() + chrono::Duration::days(365)),
             Utc::now(),
         )
@@ -189,7 +227,7 @@ impl TestService {
 
     pub async fn loan_status(&self, loan: Uuid) -> Option<String> {
         let mut conn = self.db.pool().get().await.unwrap();
-        store::find(&mut conn, loan)
+        loans::find(&mut conn, loan)
             .await
             .unwrap()
             .map(|l| l.status.as_db().to_owned())
@@ -208,12 +246,6 @@ impl TestService {
     /// CloudEvents on the loan topic from the beginning until `done` or a timeout.
     pub async fn loan_events(&self, done: impl FnMut(&[Envelope]) -> bool) -> Vec<Envelope> {
         read_until(&self.topics.loan, Duration::from_secs(20), done).await
-    }
-
-    /// Open a graphql-transport-ws connection to `base_url` with `connection_init` carrying
-    /// `token` the way the router propagates it.
-    pub async fn websocket(&self, base_url: &str, token: Option<&str>) -> WsClient {
-        WsClient::connect(base_url, token).await
     }
 }
 
@@ -246,13 +278,8 @@ pub fn decision_event(loan: Uuid, user: Uuid, decision: CreditDecision) -> Credi
     }
 }
 
-async fn start_instance(
-    db: &TestDatabase,
-    issuer: &TestIssuer,
-    topics: &Topics,
-    run: &str,
-    http: &reqwest::Client,
-) -> Instance {
+/// The configuration of one test process.
+fn config(db: &TestDatabase, issuer: &TestIssuer, topics: &Topics, run: &str) -> LoanConfig {
     let mut env = Env::from_pairs([
         ("LOAN_DATABASE_URL", db.url().to_owned()),
         ("KAFKA_BROKERS", kafka_brokers()),
@@ -269,23 +296,40 @@ async fn start_instance(
         ("OUTBOX_POLL_INTERVAL", "100ms".to_owned()),
         // The job is driven by tests with their own "today".
         ("LOAN_DAILY_JOB_INTERVAL", "1h".to_owned()),
+        // Stalled money movements are taken over within seconds (longer than the slowest
+        // provider a test simulates, so an intent still in flight is left alone).
+        ("LOAN_MOVEMENT_RESUME_AFTER", "4s".to_owned()),
+        ("LOAN_MOVEMENT_RESUME_EVERY", "200ms".to_owned()),
     ]);
     let config = LoanConfig::from_env(&mut env);
     let mut config = env.finish(config).expect("test configuration");
     config.verifier = issuer.verifier_config();
     // A group per test: parallel tests in one group would rebalance each other's partitions.
     config.consumer.group_id = format!("tenor-loan-test-{run}");
+    config
+}
 
+async fn start_instance(config: LoanConfig, providers: Providers) -> Instance {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base_url = format!("http://{}", listener.local_addr().unwrap());
     let shutdown = CancellationToken::new();
-    let task = tokio::spawn(tenor_loan::run(config, listener, shutdown.clone()));
+    let loader_stats = Arc::new(LoaderStats::default());
+    let wiring = Wiring {
+        providers,
+        loader_stats: loader_stats.clone(),
+    };
+    let task = tokio::spawn(crate::run_with(config, wiring, listener, shutdown.clone()));
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
     for _ in 0..300 {
         if let Ok(response) = http.get(format!("{base_url}/ready")).send().await
             && response.status().is_success()
         {
             return Instance {
                 base_url,
+                loader_stats,
                 shutdown,
                 task: Some(task),
             };
@@ -295,63 +339,8 @@ async fn start_instance(
     panic!("the loan service did not become ready");
 }
 
-pub async fn graphql_at(
-    http: &reqwest::Client,
-    base_url: &str,
-    token: Option<&str>,
-    query: &str,
-    variables: Value,
-) -> Value {
-    let mut request = http
-        .post(format!("{base_url}/graphql"))
-        .json(&json!({ "query": query, "variables": variables }));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request.send().await.unwrap().json().await.unwrap()
-}
-
-pub async fn wait_for(mut condition: impl AsyncFnMut() -> bool) -> bool {
-    for _ in 0..300 {
-        if condition().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    false
-}
-
-pub async fn read_until(
-    topic: &str,
-    timeout: Duration,
-    mut done: impl FnMut(&[Envelope]) -> bool,
-) -> Vec<Envelope> {
-    let received = tenor_events::testing::read_until(topic, timeout, |r| done(&envelopes(r))).await;
-    for message in &received {
-        let envelope = message.envelope.as_ref().expect("only CloudEvents");
-        assert_eq!(
-            Some(message.key.as_str()),
-            envelope.subject(),
-            "Kafka key = aggregate id"
-        );
-    }
-    envelopes(&received)
-}
-
-pub fn error_code(response: &Value) -> &str {
-    response["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no error code in {response}"))
-}
-
-pub fn user_error_codes(payload: &Value) -> Vec<String> {
-    payload["userErrors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no userErrors in {payload}"))
-        .iter()
-        .map(|e| e["code"].as_str().unwrap().to_owned())
-        .collect()
-}
+pub use tenor_events::testing::read_events as read_until;
+pub use tenor_platform::testing::wait_for;
 
 pub fn loan_id(payload: &Value) -> Uuid {
     payload["loan"]["id"]
@@ -359,68 +348,4 @@ pub fn loan_id(payload: &Value) -> Uuid {
         .unwrap_or_else(|| panic!("no loan in {payload}"))
         .parse()
         .unwrap()
-}
-
-/// A minimal graphql-transport-ws client.
-pub struct WsClient {
-    stream: tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >,
-}
-
-impl WsClient {
-    /// Connect and send `connection_init`; the server's first reply (ack or refusal) is
-    /// returned by [`WsClient::next_message`].
-    pub async fn connect(base_url: &str, token: Option<&str>) -> Self {
-        let url = format!("{}/graphql", base_url.replacen("http", "ws", 1));
-        let mut request = url.into_client_request().unwrap();
-        request.headers_mut().insert(
-            "Sec-WebSocket-Protocol",
-            "graphql-transport-ws".parse().unwrap(),
-        );
-        let (stream, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-        let mut client = Self { stream };
-        let payload = match token {
-            Some(token) => json!({ "authorization": format!("Bearer {token}") }),
-            None => json!({}),
-        };
-        client
-            .send(json!({ "type": "connection_init", "payload": payload }))
-            .await;
-        client
-    }
-
-    pub async fn send(&mut self, message: Value) {
-        self.stream
-            .send(Message::text(message.to_string()))
-            .await
-            .unwrap();
-    }
-
-    /// The next JSON message, `None` when the connection closed or `timeout` passed.
-    pub async fn next_message(&mut self, timeout: Duration) -> Option<Value> {
-        loop {
-            let message = tokio::time::timeout(timeout, self.stream.next())
-                .await
-                .ok()??;
-            match message {
-                Ok(Message::Text(text)) => return Some(serde_json::from_str(&text).unwrap()),
-                Ok(Message::Close(_)) | Err(_) => return None,
-                Ok(_) => continue,
-            }
-        }
-    }
-
-    /// Subscribe to `loanStatusChanged` under operation `id`.
-    pub async fn subscribe(&mut self, id: &str, loan: Option<Uuid>) {
-        self.send(json!({
-            "id": id,
-            "type": "subscribe",
-            "payload": {
-                "query": "subscription($loan: ID) { loanStatusChanged(loanId: $loan) { status previousStatus loan { id status amount } } }",
-                "variables": { "loan": loan.map(|l| l.to_string()) },
-            }
-        }))
-        .await;
-    }
 }

@@ -1,4 +1,5 @@
-//! Live loan status for subscribers.
+//! Live loan status for subscribers: the hub the `loanStatusChanged` subscription
+//! (`schema/subscriptions.rs`) listens to. It knows nothing of GraphQL.
 //!
 //! Every loan process reads `loan.events` and `auth.events` with a consumer group of its own
 //! (`tenor-loan-live-<uuid>`, from the latest offset, never committing), so every replica sees
@@ -13,9 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use async_graphql::{Context, ID, Result, SimpleObject, Subscription as SubscriptionDerive};
 use chrono::{DateTime, Utc};
-use futures::{Stream, StreamExt};
+use futures::Stream;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::Message;
@@ -23,15 +23,12 @@ use tenor_contracts::identity::SessionRevokedV1;
 use tenor_contracts::loan::LoanStatusChangedV1;
 use tenor_events::Envelope;
 use tenor_events::kafka::KafkaConfig;
-use tenor_platform::graphql::{CallerExt, coded_error, internal_error};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::events::domain_status;
-use crate::loans::Loans;
-use crate::schema::{Loan, LoanStatusGql};
-use crate::store;
+use super::publish::domain_status;
+use crate::domain::LoanStatus;
 
 /// How long a revoked session id is remembered, so a subscription opened with one of its
 /// tokens after the event arrived is refused too. Longer than any access token lives
@@ -60,10 +57,35 @@ impl RevokedSessions {
     }
 }
 
+/// One status change as the hub hands it to subscribers: the loan's id and owner, not the loan
+/// (a subscriber reads the loan as it is now).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    pub loan_id: Uuid,
+    pub user_id: Uuid,
+    pub status: LoanStatus,
+    pub previous_status: Option<LoanStatus>,
+    pub reason: Option<String>,
+    pub changed_at: DateTime<Utc>,
+}
+
+impl From<LoanStatusChangedV1> for StatusChange {
+    fn from(event: LoanStatusChangedV1) -> Self {
+        Self {
+            loan_id: event.loan_id,
+            user_id: event.user_id,
+            status: domain_status(event.status),
+            previous_status: event.previous_status.map(domain_status),
+            reason: event.reason,
+            changed_at: event.changed_at,
+        }
+    }
+}
+
 /// Status changes and session revocations received by this process, for its subscribers.
 #[derive(Clone)]
 pub struct LiveHub {
-    sender: broadcast::Sender<LoanStatusChangedV1>,
+    sender: broadcast::Sender<StatusChange>,
     revocations: broadcast::Sender<Uuid>,
     revoked: Arc<Mutex<RevokedSessions>>,
     assigned: Arc<AtomicBool>,
@@ -87,8 +109,10 @@ impl LiveHub {
         }
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<LoanStatusChangedV1> {
-        self.sender.subscribe()
+    /// Every status change from now on; a subscriber too slow to keep up skips what it
+    /// missed.
+    pub fn changes(&self) -> impl Stream<Item = StatusChange> + use<> {
+        changes_of(self.sender.subscribe())
     }
 
     /// True once the Kafka consumer has partitions of both topics (before that, events are
@@ -118,7 +142,7 @@ impl LiveHub {
     }
 
     /// Resolves once `session` is revoked; never for a token without a session.
-    fn revoked_session(&self, session: Option<Uuid>) -> impl Future<Output = ()> + use<> {
+    pub fn revoked_session(&self, session: Option<Uuid>) -> impl Future<Output = ()> + use<> {
         // Subscribed now, before the subscription is handed out, so nothing is missed.
         let mut receiver = self.revocations.subscribe();
         let hub = self.clone();
@@ -202,7 +226,7 @@ impl LiveHub {
             if envelope.is::<LoanStatusChangedV1>() {
                 match envelope.decode::<LoanStatusChangedV1>() {
                     // No subscribers is fine.
-                    Ok(event) => drop(self.sender.send(event)),
+                    Ok(event) => drop(self.sender.send(event.into())),
                     Err(error) => tracing::warn!(%error, "undecodable loan.status.changed"),
                 }
             } else if envelope.is::<SessionRevokedV1>() {
@@ -218,112 +242,8 @@ impl LiveHub {
     }
 }
 
-/// One status change pushed to a subscriber, with the loan as it is now.
-#[derive(SimpleObject)]
-pub struct LoanStatusChange {
-    pub loan: Loan,
-    pub status: LoanStatusGql,
-    pub previous_status: Option<LoanStatusGql>,
-    pub reason: Option<String>,
-    pub changed_at: DateTime<Utc>,
-}
-
-pub struct Subscription;
-
-#[SubscriptionDerive]
-impl Subscription {
-    /// Status changes of one of the caller's loans, or of all of them when `loanId` is omitted.
-    /// Owner only. Ends with an `UNAUTHENTICATED` error when the access token expires.
-    // It ends the same way when the token's session is revoked (`auth.session.revoked`).
-    #[graphql(directive = tenor_platform::federation::authenticated::apply())]
-    async fn loan_status_changed(
-        &self,
-        ctx: &Context<'_>,
-        loan_id: Option<ID>,
-    ) -> Result<impl Stream<Item = Result<LoanStatusChange>> + use<>> {
-        let principal = ctx.principal()?.clone();
-        let loans = ctx.data::<Loans>()?.clone();
-        let hub = ctx.data::<LiveHub>()?.clone();
-        // Watch for the session's revocation from here on; one already seen refuses at once.
-        let revoked = hub.revoked_session(principal.session_id);
-        if principal
-            .session_id
-            .is_some_and(|session| hub.is_revoked(session))
-        {
-            return Err(session_revoked());
-        }
-        let only = match loan_id {
-            None => None,
-            Some(id) => {
-                let forbidden = || coded_error("FORBIDDEN", "not your loan");
-                let id: Uuid = id.parse().map_err(|_| forbidden())?;
-                let mut conn = loans.pool().get().await.map_err(internal_error)?;
-                let loan = store::find(&mut conn, id).await.map_err(internal_error)?;
-                // Someone else's loan and a loan that does not exist look the same.
-                if loan.is_none_or(|l| l.user_id != principal.user_id) {
-                    return Err(forbidden());
-                }
-                Some(id)
-            }
-        };
-        // Subscribe before returning so nothing published after this point is missed.
-        let receiver = hub.subscribe();
-        let owner = principal.user_id;
-        let changes = tokio_stream_from(receiver)
-            .filter(move |event| {
-                let mine = event.user_id == owner && only.is_none_or(|id| id == event.loan_id);
-                async move { mine }
-            })
-            .then(move |event| {
-                let loans = loans.clone();
-                async move {
-                    let mut conn = loans.pool().get().await.map_err(internal_error)?;
-                    let loan = store::find(&mut conn, event.loan_id)
-                        .await
-                        .map_err(internal_error)?
-                        .ok_or_else(|| internal_error("loan of a status event is missing"))?;
-                    Ok(LoanStatusChange {
-                        loan: Loan(loan),
-                        status: domain_status(event.status).into(),
-                        previous_status: event.previous_status.map(|s| domain_status(s).into()),
-                        reason: event.reason,
-                        changed_at: event.changed_at,
-                    })
-                }
-            });
-        let expires_in = (principal.expires_at - Utc::now())
-            .to_std()
-            .unwrap_or_default();
-        // Pushes stop when the token expires or its session is revoked; the last item then
-        // says why.
-        let (why_tx, why_rx) = tokio::sync::oneshot::channel();
-        let stop = async move {
-            let why = tokio::select! {
-                () = tokio::time::sleep(expires_in) => coded_error(
-                    "UNAUTHENTICATED",
-                    "access token has expired; subscribe again with a fresh token",
-                ),
-                () = revoked => session_revoked(),
-            };
-            let _ = why_tx.send(why);
-        };
-        let why = futures::stream::once(why_rx)
-            .filter_map(|why| futures::future::ready(why.ok().map(Err)));
-        Ok(changes.take_until(stop).chain(why))
-    }
-}
-
-fn session_revoked() -> async_graphql::Error {
-    coded_error(
-        "UNAUTHENTICATED",
-        "the session of this access token has been ended; sign in again",
-    )
-}
-
 /// The broadcast receiver as a stream; lagging subscribers skip what they missed.
-fn tokio_stream_from(
-    receiver: broadcast::Receiver<LoanStatusChangedV1>,
-) -> impl Stream<Item = LoanStatusChangedV1> {
+fn changes_of(receiver: broadcast::Receiver<StatusChange>) -> impl Stream<Item = StatusChange> {
     futures::stream::unfold(receiver, |mut receiver| async move {
         loop {
             match receiver.recv().await {

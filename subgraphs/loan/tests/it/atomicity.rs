@@ -2,9 +2,7 @@
 //! application is not stored either; when applying a decision fails, the consumer retries and
 //! the decision lands exactly once.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use diesel_async::RunQueryDsl;
 use serde_json::json;
 use tenor_contracts::credit::CreditDecision;
@@ -53,7 +51,7 @@ async fn an_application_whose_event_cannot_be_written_is_not_stored() {
     assert_eq!(error_code(&response), "INTERNAL", "{response}");
     let mut conn = service.db.pool().get().await.unwrap();
     assert!(
-        tenor_loan::store::of_user(&mut conn, user)
+        tenor_loan::store::loans::of_user(&mut conn, user)
             .await
             .unwrap()
             .is_empty()
@@ -86,14 +84,14 @@ async fn a_decision_that_fails_midway_is_retried_and_applied_once() {
 
     let mut conn = service.db.pool().get().await.unwrap();
     assert_eq!(
-        tenor_loan::store::reviews(&mut conn, loan)
+        tenor_loan::store::reviews::reviews(&mut conn, loan)
             .await
             .unwrap()
             .len(),
         1
     );
     assert_eq!(
-        tenor_loan::store::installments(&mut conn, loan)
+        tenor_loan::store::installments::installments(&mut conn, loan)
             .await
             .unwrap()
             .len(),

@@ -1,0 +1,98 @@
+//! Live status over WebSocket: `loanStatusChanged`, fed by the process's
+//! [`LiveHub`](crate::events::live::LiveHub). A subscription ends with `UNAUTHENTICATED` when its
+//! token expires or its session is revoked (`auth.session.revoked`).
+
+use async_graphql::{Context, ID, Result, Subscription as SubscriptionDerive};
+use chrono::Utc;
+use futures::{Stream, StreamExt};
+use tenor_platform::graphql::{CallerExt, coded_error, internal_error};
+use uuid::Uuid;
+
+use super::types::LoanStatusChange;
+use crate::events::live::LiveHub;
+use crate::service::Loans;
+
+pub struct Subscription;
+
+#[SubscriptionDerive]
+impl Subscription {
+    /// Status changes of one of the caller's loans, or of all of them when `loanId` is omitted.
+    /// Owner only. Ends with an `UNAUTHENTICATED` error when the access token expires.
+    // It ends the same way when the token's session is revoked (`auth.session.revoked`).
+    #[graphql(directive = tenor_platform::federation::authenticated::apply())]
+    async fn loan_status_changed(
+        &self,
+        ctx: &Context<'_>,
+        loan_id: Option<ID>,
+    ) -> Result<impl Stream<Item = Result<LoanStatusChange>> + use<>> {
+        let principal = ctx.principal()?.clone();
+        let loans = ctx.data::<Loans>()?.clone();
+        let hub = ctx.data::<LiveHub>()?.clone();
+        // Watch for the session's revocation from here on; one already seen refuses at once.
+        let revoked = hub.revoked_session(principal.session_id);
+        if principal
+            .session_id
+            .is_some_and(|session| hub.is_revoked(session))
+        {
+            return Err(session_revoked());
+        }
+        let only = match loan_id {
+            None => None,
+            Some(id) => {
+                let forbidden = || coded_error("FORBIDDEN", "not your loan");
+                let id: Uuid = id.parse().map_err(|_| forbidden())?;
+                let loan = loans.find(id).await.map_err(internal_error)?;
+                // Someone else's loan and a loan that does not exist look the same.
+                if loan.is_none_or(|l| l.user_id != principal.user_id) {
+                    return Err(forbidden());
+                }
+                Some(id)
+            }
+        };
+        // Subscribe before returning so nothing published after this point is missed.
+        let owner = principal.user_id;
+        let changes = hub
+            .changes()
+            .filter(move |event| {
+                let mine = event.user_id == owner && only.is_none_or(|id| id == event.loan_id);
+                async move { mine }
+            })
+            .then(move |event| {
+                let loans = loans.clone();
+                async move {
+                    let loan = loans
+                        .find(event.loan_id)
+                        .await
+                        .map_err(internal_error)?
+                        .ok_or_else(|| internal_error("loan of a status event is missing"))?;
+                    Ok(LoanStatusChange::new(event, loan))
+                }
+            });
+        let expires_in = (principal.expires_at - Utc::now())
+            .to_std()
+            .unwrap_or_default();
+        // Pushes stop when the token expires or its session is revoked; the last item then
+        // says why.
+        let (why_tx, why_rx) = tokio::sync::oneshot::channel();
+        let stop = async move {
+            let why = tokio::select! {
+                () = tokio::time::sleep(expires_in) => coded_error(
+                    "UNAUTHENTICATED",
+                    "access token has expired; subscribe again with a fresh token",
+                ),
+                () = revoked => session_revoked(),
+            };
+            let _ = why_tx.send(why);
+        };
+        let why = futures::stream::once(why_rx)
+            .filter_map(|why| futures::future::ready(why.ok().map(Err)));
+        Ok(changes.take_until(stop).chain(why))
+    }
+}
+
+fn session_revoked() -> async_graphql::Error {
+    coded_error(
+        "UNAUTHENTICATED",
+        "the session of this access token has been ended; sign in again",
+    )
+}

@@ -1,0 +1,156 @@
+//! Money through a provider without holding a row lock while the provider answers.
+//!
+//! A payout (disbursement) or a collection (repayment) is three steps, never one transaction:
+//!
+//! ```text
+//!  (a) request   one transaction: lock the loan, check the rules, record the intent
+//!                (`loan_money_movements`, status REQUESTED, a unique provider key); commit.
+//!  (b) call      the provider with the intent's key — no transaction, no lock, no pooled
+//!                connection held. The same key is the same payout/charge at the provider.
+//!  (c) settle    one transaction: lock the loan and the intent; only if the intent is still
+//!                REQUESTED, record the outcome — SUCCEEDED with the loan change and its outbox
+//!                events (loan.activated / loan.paid / loan.status.changed), or FAILED when the
+//!                provider declined; commit. An intent already settled is answered as it is.
+//!
+//!                 (a)             (b) paid     (c)
+//!   [no intent] ──────> REQUESTED ───────────────> SUCCEEDED
+//!                           │     (b) declined (c)
+//!                           ├─────────────────────> FAILED
+//!                           │     (b) no answer: stays REQUESTED (resumed later)
+//! ```
+//!
+//! Crash points, and what finishes them:
+//! - after (a), before (b): a REQUESTED intent the provider never heard of;
+//! - after (b), before (c): a REQUESTED intent the provider has already acted on.
+//!
+//! In both cases the same request again (the operator's `disburseLoan`, the borrower's
+//! `payInstallment` with the same idempotency key) finds the REQUESTED intent in (a) and resumes
+//! it with its own provider key, and [`Loans::resume_stalled`] (a background task, see
+//! [`Loans::resume_loop`]) takes over intents nobody has touched for
+//! [`super::MovementSettings::resume_after`]. Either way (b) is repeated with the same key — at
+//! most one payout or charge — and (c) records the outcome once, whoever gets there first.
+//! Concurrent callers of one loan wait for each other only during the short transactions.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use tenor_platform::refusal::{Failure, ServiceError, refuse};
+use tokio_util::sync::CancellationToken;
+
+use super::{Loans, MovementSettings, Outcome};
+use crate::domain::LoanRefusal;
+use crate::domain::money_movement::{MoneyMovement, MovementKind};
+use crate::providers::ProviderError;
+use crate::store::movements;
+
+/// How many stalled intents one pass of the resumer takes on.
+const RESUME_BATCH: i64 = 50;
+
+/// The provider's answer to (b).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum ProviderAnswer {
+    /// The money moved; the provider's reference.
+    Moved(String),
+    /// The provider refused; nothing moved.
+    Declined(ProviderError),
+    /// No answer: the money may or may not have moved; ask again with the same key.
+    NoAnswer(ProviderError),
+}
+
+/// What (c) decided, before it is turned into an [`Outcome`]: a refusal here must still commit
+/// (a declined intent is recorded as FAILED).
+pub(super) enum Settled<T> {
+    Done(T),
+    Refused(LoanRefusal),
+}
+
+impl<T> Settled<T> {
+    pub(super) fn into_outcome(self) -> Outcome<T> {
+        match self {
+            Self::Done(value) => Ok(value),
+            Self::Refused(refusal) => refuse(refusal),
+        }
+    }
+}
+
+impl Loans {
+    /// (b): ask the provider, holding nothing.
+    pub(super) async fn call_provider(&self, movement: &MoneyMovement) -> ProviderAnswer {
+        let (loan, amount, key) = (movement.loan_id, movement.amount, &movement.provider_key);
+        let answer = match movement.kind {
+            MovementKind::Payout => self.providers.payout.pay_out(loan, amount, key).await,
+            MovementKind::Collection => self.providers.payment.collect(loan, amount, key).await,
+        };
+        match answer {
+            Ok(reference) => ProviderAnswer::Moved(reference),
+            Err(error @ ProviderError::Declined(_)) => ProviderAnswer::Declined(error),
+            Err(error @ ProviderError::Unavailable(_)) => {
+                tracing::warn!(movement_id = %movement.id, %error, "provider did not answer; the intent stays REQUESTED");
+                ProviderAnswer::NoAnswer(error)
+            }
+        }
+    }
+
+    /// (b) and (c) for an intent already taken in hand.
+    async fn drive(&self, movement: MoneyMovement) -> Outcome<()> {
+        let answer = self.call_provider(&movement).await;
+        match movement.kind {
+            MovementKind::Payout => self.settle_payout(movement, answer).await.map(drop),
+            MovementKind::Collection => self.settle_collection(movement, answer).await.map(drop),
+        }
+    }
+
+    /// Finish the intents nobody has touched for `older_than` (crashed or unanswered requests):
+    /// each is claimed first, so two resumers (two replicas) do not both drive it. Returns how
+    /// many were settled.
+    #[tracing::instrument(skip(self))]
+    pub async fn resume_stalled(&self, older_than: Duration) -> Result<usize, ServiceError> {
+        let cutoff = Utc::now()
+            - chrono::Duration::from_std(older_than).map_err(|e| ServiceError::Other(e.into()))?;
+        let stalled = movements::stalled(&mut *self.conn().await?, cutoff, RESUME_BATCH).await?;
+        let mut settled = 0;
+        for id in stalled {
+            let claimed =
+                movements::claim(&mut *self.conn().await?, id, Some(cutoff), Utc::now()).await?;
+            // Settled or taken in hand by someone else since the list was read.
+            let Some(movement) = claimed else { continue };
+            tracing::info!(movement_id = %id, loan_id = %movement.loan_id, kind = %movement.kind, "resuming a stalled money movement");
+            match self.drive(movement).await {
+                Ok(()) => settled += 1,
+                Err(Failure::Refused(refusals)) if !refusals.iter().any(is_pending) => {
+                    settled += 1;
+                }
+                Err(Failure::Refused(_)) => {}
+                Err(Failure::Error(error)) => {
+                    tracing::error!(movement_id = %id, error = %format!("{error:#}"), "resuming a money movement failed");
+                }
+            }
+        }
+        Ok(settled)
+    }
+
+    /// Run [`Self::resume_stalled`] every `settings.resume_every` until `shutdown`.
+    pub async fn resume_loop(self, settings: MovementSettings, shutdown: CancellationToken) {
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(settings.resume_every) => {}
+            }
+            match self.resume_stalled(settings.resume_after).await {
+                Ok(0) => {}
+                Ok(settled) => tracing::info!(settled, "stalled money movements settled"),
+                Err(error) => {
+                    tracing::warn!(error = %format!("{error:#}"), "resuming money movements failed");
+                }
+            }
+        }
+    }
+}
+
+/// The provider did not answer: the intent is still REQUESTED.
+fn is_pending(refusal: &LoanRefusal) -> bool {
+    matches!(
+        refusal,
+        LoanRefusal::PayoutPending | LoanRefusal::PaymentPending
+    )
+}
