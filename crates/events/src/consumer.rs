@@ -229,6 +229,8 @@ impl EventConsumer {
                 Ok(()) => {
                     metrics::counter!("events_handled_total", "type" => envelope.event_type().to_owned())
                         .increment(1);
+                    // Inside the event's span (event id, type, trace id, request id).
+                    tracing::info!(attempt, "event handled");
                     return Outcome::Applied;
                 }
                 Err(HandlerError::Permanent(error)) => {

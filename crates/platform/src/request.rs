@@ -36,12 +36,14 @@ impl RequestContext {
         CURRENT.scope(self, future).await
     }
 
-    /// The span every log line of the request carries.
+    /// The span every log line of the request carries. The operation name comes from the
+    /// client: only its first 128 characters reach the logs.
     pub fn span(&self, operation: Option<&str>) -> tracing::Span {
+        let operation: String = operation.unwrap_or_default().chars().take(128).collect();
         tracing::info_span!(
             "request",
             request_id = self.request_id.as_deref().unwrap_or_default(),
-            operation = operation.unwrap_or_default(),
+            operation,
             user_id = self.user_id.map(|id| id.to_string()).unwrap_or_default(),
         )
     }

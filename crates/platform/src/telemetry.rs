@@ -55,18 +55,26 @@ impl TelemetryConfig {
 
 /// Install the global subscriber. Each log line carries the service name so logs of all
 /// services can share one index.
+/// The JSON log format: one object per line, with every enclosing span — not only the
+/// innermost — so a line logged inside a traced service call still carries its request's id
+/// (docs/architecture.md § A request, end to end).
+pub fn json_layer<S, W>(writer: W) -> impl tracing_subscriber::Layer<S>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    fmt::layer()
+        .json()
+        .with_current_span(false)
+        .with_span_list(true)
+        .with_writer(writer)
+}
+
 pub fn init(service: &'static str, config: &TelemetryConfig) {
     let filter = EnvFilter::try_new(&config.filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let registry = tracing_subscriber::registry().with(filter);
     let result = match config.format {
-        LogFormat::Json => registry
-            .with(
-                fmt::layer()
-                    .json()
-                    .with_current_span(true)
-                    .with_span_list(false),
-            )
-            .try_init(),
+        LogFormat::Json => registry.with(json_layer(std::io::stdout)).try_init(),
         LogFormat::Pretty => registry.with(fmt::layer()).try_init(),
     };
     // A second init (tests start several services in one process) keeps the first subscriber.

@@ -4,3 +4,4 @@
 mod config_exit;
 mod jwt_verification;
 mod ops_endpoints;
+mod request_span;
