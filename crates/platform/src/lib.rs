@@ -11,6 +11,7 @@ pub mod db;
 pub mod federation;
 pub mod graphql;
 pub mod http;
+pub mod loaders;
 pub mod manifest;
 pub mod mongo;
 pub mod refusal;

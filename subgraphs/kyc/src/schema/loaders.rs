@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_graphql::dataloader::{DataLoader, Loader, NoCache};
 use uuid::Uuid;
@@ -10,17 +9,7 @@ use uuid::Uuid;
 use crate::service::KycService;
 use crate::store::Submission;
 
-/// How many batch queries the `User.kyc` loader ran; tests assert N users cost one query.
-#[derive(Debug, Default)]
-pub struct LoaderStats {
-    batches: AtomicUsize,
-}
-
-impl LoaderStats {
-    pub fn batches(&self) -> usize {
-        self.batches.load(Ordering::SeqCst)
-    }
-}
+pub use tenor_platform::loaders::LoaderStats;
 
 /// The latest submission of each user in an `_entities` batch, in one query. No cache: a
 /// mutation and a later read in one request must not see stale rows.
@@ -33,7 +22,7 @@ pub type LatestKyc = DataLoader<LatestKycLoader, NoCache>;
 
 impl LatestKycLoader {
     pub fn data_loader(service: KycService, stats: Arc<LoaderStats>) -> LatestKyc {
-        DataLoader::with_cache(Self { service, stats }, tokio::spawn, NoCache)
+        DataLoader::new(Self { service, stats }, tokio::spawn)
     }
 }
 
@@ -42,7 +31,7 @@ impl Loader<Uuid> for LatestKycLoader {
     type Error = Arc<anyhow::Error>;
 
     async fn load(&self, users: &[Uuid]) -> Result<HashMap<Uuid, Submission>, Self::Error> {
-        self.stats.batches.fetch_add(1, Ordering::SeqCst);
+        self.stats.record_batch();
         let rows = self
             .service
             .latest_for_users(users)

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_graphql::dataloader::{DataLoader, Loader, NoCache};
 use tenor_platform::refusal::ServiceError;
@@ -12,17 +11,7 @@ use uuid::Uuid;
 use crate::domain::InstallmentState;
 use crate::service::Loans;
 
-/// How many batches the loaders ran; tests assert N loans cost one.
-#[derive(Debug, Default)]
-pub struct LoaderStats {
-    batches: AtomicUsize,
-}
-
-impl LoaderStats {
-    pub fn batches(&self) -> usize {
-        self.batches.load(Ordering::SeqCst)
-    }
-}
+pub use tenor_platform::loaders::LoaderStats;
 
 /// Schedules by loan id (a loan without one — not approved yet — gets none).
 pub struct ScheduleLoader {
@@ -38,7 +27,7 @@ impl Loader<Uuid> for ScheduleLoader {
         &self,
         loan_ids: &[Uuid],
     ) -> Result<HashMap<Uuid, Vec<InstallmentState>>, Self::Error> {
-        self.stats.batches.fetch_add(1, Ordering::SeqCst);
+        self.stats.record_batch();
         self.loans.installments_of(loan_ids).await.map_err(Arc::new)
     }
 }

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_graphql::dataloader::{DataLoader, Loader, NoCache};
 use async_graphql::{Context, Result};
@@ -15,17 +14,7 @@ use super::types::User;
 use crate::domain::Profile;
 use crate::service::UserService;
 
-/// How many batch queries the loader ran; tests assert N keys cost one query.
-#[derive(Debug, Default)]
-pub struct LoaderStats {
-    batches: AtomicUsize,
-}
-
-impl LoaderStats {
-    pub fn batches(&self) -> usize {
-        self.batches.load(Ordering::SeqCst)
-    }
-}
+pub use tenor_platform::loaders::LoaderStats;
 
 pub struct ProfileLoader {
     service: UserService,
@@ -37,7 +26,7 @@ impl Loader<Uuid> for ProfileLoader {
     type Error = Arc<anyhow::Error>;
 
     async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Profile>, Self::Error> {
-        self.stats.batches.fetch_add(1, Ordering::SeqCst);
+        self.stats.record_batch();
         let profiles = self
             .service
             .profiles(ids)
