@@ -6,6 +6,7 @@ pub mod consumer;
 pub mod envelope;
 pub mod inbox;
 pub mod kafka;
+pub mod mongo_outbox;
 pub mod outbox;
 pub mod startup;
 #[cfg(feature = "test-support")]
@@ -15,6 +16,9 @@ pub mod trace;
 pub use consumer::{ConsumerConfig, EventConsumer, EventHandler, HandlerError};
 pub use envelope::{DomainEvent, Envelope, EnvelopeError};
 pub use inbox::{PgInbox, TransactionalHandler};
+pub use mongo_outbox::{
+    MongoOutboxRelay, MongoPublisher, MongoRelayConfig, MongoRelayError, PendingEvents,
+};
 pub use outbox::{OutboxRelay, PublishError, Publisher, RelayConfig, enqueue};
 pub use startup::{migrated_pool, start_consumer, start_outbox_relay};
 pub use trace::TraceParent;

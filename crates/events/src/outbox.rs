@@ -322,18 +322,43 @@ impl OutboxRelay {
     }
 }
 
-/// Hand the whole batch to the producer at once, then wait for every acknowledgement. The
-/// idempotent producer keeps per-partition order even with several requests in flight.
+/// Hand the whole batch to the producer at once, then wait for every acknowledgement.
 async fn publish_in_order(
     producer: &FutureProducer,
     pending: &[Pending],
 ) -> Result<(), RelayError> {
-    let payloads: Vec<(String, Vec<u8>)> = pending
+    let outgoing: Vec<Outgoing<'_>> = pending
         .iter()
-        .map(|p| (p.event_id.to_string(), p.payload.to_string().into_bytes()))
+        .map(|p| Outgoing {
+            topic: &p.topic,
+            key: &p.partition_key,
+            event_id: p.event_id.to_string(),
+            payload: p.payload.to_string().into_bytes(),
+        })
         .collect();
-    let mut deliveries = Vec::with_capacity(pending.len());
-    for (row, (event_id, payload)) in pending.iter().zip(&payloads) {
+    Ok(send_in_order(producer, &outgoing).await?)
+}
+
+/// One enveloped event on its way to Kafka: what every relay (this one, and the MongoDB one in
+/// [`crate::mongo_outbox`]) hands to [`send_in_order`].
+pub(crate) struct Outgoing<'a> {
+    pub topic: &'a str,
+    /// The aggregate id, so one aggregate's events stay on one partition, in order.
+    pub key: &'a str,
+    pub event_id: String,
+    /// The CloudEvent in JSON structured mode.
+    pub payload: Vec<u8>,
+}
+
+/// Send every event at once with the CloudEvents headers, then wait for every acknowledgement.
+/// The idempotent producer keeps per-partition order even with several requests in flight, so
+/// events keep the order of `events`.
+pub(crate) async fn send_in_order(
+    producer: &FutureProducer,
+    events: &[Outgoing<'_>],
+) -> Result<(), rdkafka::error::KafkaError> {
+    let mut deliveries = Vec::with_capacity(events.len());
+    for event in events {
         let headers = OwnedHeaders::new()
             .insert(Header {
                 key: "content-type",
@@ -341,24 +366,22 @@ async fn publish_in_order(
             })
             .insert(Header {
                 key: "ce_id",
-                value: Some(event_id.as_str()),
+                value: Some(event.event_id.as_str()),
             });
-        let record = FutureRecord::to(&row.topic)
-            .key(&row.partition_key)
-            .payload(payload)
+        let record = FutureRecord::to(event.topic)
+            .key(event.key)
+            .payload(&event.payload)
             .headers(headers);
         match producer.send_result(record) {
             Ok(delivery) => deliveries.push(delivery),
-            Err((error, _)) => return Err(error.into()),
+            Err((error, _)) => return Err(error),
         }
     }
     for delivery in deliveries {
         match delivery.await {
             Ok(Ok(_)) => {}
-            Ok(Err((error, _))) => return Err(error.into()),
-            Err(_) => {
-                return Err(rdkafka::error::KafkaError::Canceled.into());
-            }
+            Ok(Err((error, _))) => return Err(error),
+            Err(_) => return Err(rdkafka::error::KafkaError::Canceled),
         }
     }
     Ok(())

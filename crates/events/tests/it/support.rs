@@ -56,3 +56,38 @@ pub async fn database() -> TestDatabase {
     .unwrap();
     db
 }
+
+/// A fresh MongoDB database on the stack's server, for one test.
+pub async fn mongo_database() -> mongodb::Database {
+    let config = tenor_platform::mongo::MongoConfig {
+        url: tenor_platform::testing::mongodb_url(),
+        database: format!("test_events_{}", Uuid::new_v4().simple()),
+    };
+    tenor_platform::mongo::database(&config)
+        .await
+        .expect("MongoDB client (is the stack up? `./dev up`)")
+}
+
+/// How many messages `topic` holds, over all its partitions.
+pub async fn message_count(topic: &str) -> usize {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", kafka().brokers)
+        .create()
+        .unwrap();
+    let topic = topic.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let timeout = std::time::Duration::from_secs(5);
+        let metadata = consumer.fetch_metadata(Some(&topic), timeout).unwrap();
+        metadata.topics()[0]
+            .partitions()
+            .iter()
+            .map(|p| {
+                let (low, high) = consumer.fetch_watermarks(&topic, p.id(), timeout).unwrap();
+                (high - low) as usize
+            })
+            .sum()
+    })
+    .await
+    .unwrap()
+}
