@@ -1,4 +1,5 @@
-//! DataLoaders: `User.kyc` for a whole `_entities` batch in one query.
+//! DataLoaders: `User.kyc` for a whole `_entities` batch, and `Kyc.reviews` for a whole review
+//! queue page, each in one query.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -7,7 +8,7 @@ use async_graphql::dataloader::{DataLoader, Loader, NoCache};
 use uuid::Uuid;
 
 use crate::service::KycService;
-use crate::store::Submission;
+use crate::store::{Review, Submission};
 
 pub use tenor_platform::loaders::LoaderStats;
 
@@ -38,5 +39,38 @@ impl Loader<Uuid> for LatestKycLoader {
             .await
             .map_err(|e| Arc::new(anyhow::Error::from(e)))?;
         Ok(rows.into_iter().map(|s| (s.user_id, s)).collect())
+    }
+}
+
+/// The staff decisions on each submission of a batch, oldest first, in one query.
+pub struct ReviewsLoader {
+    service: KycService,
+    stats: Arc<LoaderStats>,
+}
+
+pub type Reviews = DataLoader<ReviewsLoader, NoCache>;
+
+impl ReviewsLoader {
+    pub fn data_loader(service: KycService, stats: Arc<LoaderStats>) -> Reviews {
+        DataLoader::new(Self { service, stats }, tokio::spawn)
+    }
+}
+
+impl Loader<Uuid> for ReviewsLoader {
+    type Value = Vec<Review>;
+    type Error = Arc<anyhow::Error>;
+
+    async fn load(&self, kyc_ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<Review>>, Self::Error> {
+        self.stats.record_batch();
+        let rows = self
+            .service
+            .reviews_of(kyc_ids)
+            .await
+            .map_err(|e| Arc::new(anyhow::Error::from(e)))?;
+        let mut by_kyc: HashMap<Uuid, Vec<Review>> = HashMap::new();
+        for review in rows {
+            by_kyc.entry(review.kyc_id).or_default().push(review);
+        }
+        Ok(by_kyc)
     }
 }

@@ -28,7 +28,7 @@ use uuid::Uuid;
 pub use loaders::LoaderStats;
 
 use crate::service::{KycService, Reader};
-use loaders::LatestKycLoader;
+use loaders::{LatestKycLoader, ReviewsLoader};
 use types::PiiAccessEntry;
 
 /// Customers submit their own documents.
@@ -55,7 +55,8 @@ pub fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
 /// The schema served by the running service.
 pub fn build(service: KycService, stats: Arc<LoaderStats>) -> KycSchema {
     builder()
-        .data(LatestKycLoader::data_loader(service.clone(), stats))
+        .data(LatestKycLoader::data_loader(service.clone(), stats.clone()))
+        .data(ReviewsLoader::data_loader(service.clone(), stats))
         .data(service)
         .finish()
 }

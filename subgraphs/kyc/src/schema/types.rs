@@ -9,6 +9,7 @@ use tenor_contracts::kyc::DocumentType;
 use tenor_platform::graphql::{CallerExt, UserError, internal_error};
 
 use super::customer::User;
+use super::loaders::Reviews;
 use super::{KYC_PII_READ, KYC_REVIEW, reader, service};
 use crate::domain::{Image, KycStatus, ReviewDecision, UploadKind, VerificationStage};
 use crate::service::UploadTicket;
@@ -199,10 +200,12 @@ impl Kyc {
     #[graphql(requires_scopes = "kyc:review")]
     async fn reviews(&self, ctx: &Context<'_>) -> Result<Option<Vec<KycReview>>> {
         ctx.require_scope(KYC_REVIEW)?;
-        let reviews = service(ctx)
-            .reviews_of(self.0.id)
+        let reviews = ctx
+            .data_unchecked::<Reviews>()
+            .load_one(self.0.id)
             .await
-            .map_err(internal_error)?;
+            .map_err(internal_error)?
+            .unwrap_or_default();
         Ok(Some(reviews.into_iter().map(KycReview::from).collect()))
     }
 }

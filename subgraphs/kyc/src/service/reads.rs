@@ -37,8 +37,9 @@ impl KycService {
 
     /// Staff decisions on one submission, oldest first.
     #[tracing::instrument(skip(self))]
-    pub async fn reviews_of(&self, kyc_id: Uuid) -> Result<Vec<Review>, ServiceError> {
+    /// The staff decisions on each of `kyc_ids` (one query for the whole batch).
+    pub async fn reviews_of(&self, kyc_ids: &[Uuid]) -> Result<Vec<Review>, ServiceError> {
         let mut conn = self.conn().await?;
-        Ok(store::reviews_of(&mut conn, kyc_id).await?)
+        Ok(store::reviews_of(&mut conn, kyc_ids).await?)
     }
 }

@@ -27,11 +27,15 @@ pub async fn insert_review(conn: &mut AsyncPgConnection, review: &Review) -> Que
         .map(|_| ())
 }
 
-pub async fn reviews_of(conn: &mut AsyncPgConnection, kyc_id: Uuid) -> QueryResult<Vec<Review>> {
+/// The reviews of every submission in `kyc_ids`, in one query, each submission's oldest first.
+pub async fn reviews_of(
+    conn: &mut AsyncPgConnection,
+    kyc_ids: &[Uuid],
+) -> QueryResult<Vec<Review>> {
     use kyc_reviews::dsl as r;
     kyc_reviews::table
-        .filter(r::kyc_id.eq(kyc_id))
-        .order((r::reviewed_at, r::id))
+        .filter(r::kyc_id.eq_any(kyc_ids))
+        .order((r::kyc_id, r::reviewed_at, r::id))
         .select(Review::as_select())
         .load(conn)
         .await

@@ -237,3 +237,38 @@ async fn verifications_expire_after_the_validity_and_can_be_renewed() {
     service.submit_scoring(&token, NIK, Band::Approve).await;
     service.wait_status(customer, "VERIFIED").await;
 }
+
+#[tokio::test]
+async fn the_reviews_of_a_whole_queue_page_cost_one_query() {
+    let service = TestService::start().await;
+    for nik in [NIK, "3174055203050042", "3174055203050043"] {
+        let user = Uuid::new_v4();
+        service
+            .submit_scoring(&service.customer_token(user), nik, Band::Borderline)
+            .await;
+        service.wait_until_in_review(user).await;
+    }
+    let reviewer = service.token(Uuid::new_v4(), "kyc:review");
+    let before = service.loader_stats.batches();
+    let page = service
+        .client
+        .query(
+            Some(&reviewer),
+            "query { kycReviewQueue(first: 10) { edges { node { id reviews { decision } } } } }",
+            json!({}),
+        )
+        .await;
+    let edges = page["data"]["kycReviewQueue"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{page}"));
+    assert_eq!(edges.len(), 3, "{page}");
+    assert!(
+        edges.iter().all(|e| e["node"]["reviews"] == json!([])),
+        "{page}"
+    );
+    assert_eq!(
+        service.loader_stats.batches() - before,
+        1,
+        "one batch for three submissions"
+    );
+}
