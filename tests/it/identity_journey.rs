@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use tenor_contracts::identity::AccountKind;
 use tenor_events::kafka::ensure_topics;
 use tenor_platform::config::Env;
-use tenor_platform::testing::{TestDatabase, kafka_brokers};
+use tenor_platform::testing::kafka_brokers;
 use tokio_util::sync::CancellationToken;
 
 struct Service {
@@ -58,14 +58,10 @@ fn error_codes(payload: &Value) -> Vec<String> {
 #[tokio::test]
 async fn registration_profile_block_and_unblock_across_services() {
     tenor_platform::telemetry::install_tls_provider();
-    let auth_db = TestDatabase::new("journey_auth", || {
-        vec![tenor_events::MIGRATIONS, tenor_auth::MIGRATIONS]
-    })
-    .await;
-    let user_db = TestDatabase::new("journey_user", || {
-        vec![tenor_events::MIGRATIONS, tenor_user::MIGRATIONS]
-    })
-    .await;
+    let auth_db =
+        tenor_events::testing::service_database("journey_auth", tenor_auth::MIGRATIONS).await;
+    let user_db =
+        tenor_events::testing::service_database("journey_user", tenor_user::MIGRATIONS).await;
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     let auth_topic = format!("test.{suffix}.auth.events");
     let user_topic = format!("test.{suffix}.user.events");

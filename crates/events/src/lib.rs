@@ -24,6 +24,6 @@ pub use startup::{migrated_pool, start_consumer, start_outbox_relay};
 pub use trace::TraceParent;
 
 /// The outbox and inbox tables. A PostgreSQL-backed service runs these next to its own
-/// migrations: `run_migrations(url, &[tenor_events::MIGRATIONS, MY_MIGRATIONS])`.
+/// migrations through [`migrated_pool`] (and its tests through `testing::service_database`).
 pub const MIGRATIONS: diesel_migrations::EmbeddedMigrations =
     diesel_migrations::embed_migrations!("migrations");

@@ -143,3 +143,12 @@ pub async fn read_events(
     }
     envelopes(&received)
 }
+
+/// A fresh test database with the outbox/inbox tables and a service's own `migrations` — the
+/// test-side twin of [`crate::migrated_pool`]. `key` names the template (one per schema).
+pub async fn service_database(
+    key: &str,
+    migrations: diesel_migrations::EmbeddedMigrations,
+) -> tenor_platform::testing::TestDatabase {
+    tenor_platform::testing::TestDatabase::new(key, || vec![crate::MIGRATIONS, migrations]).await
+}

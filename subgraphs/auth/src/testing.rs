@@ -75,8 +75,7 @@ impl TestAuth {
     /// A fresh service with default settings overridden by `overrides`.
     pub async fn start(overrides: &[(&str, &str)]) -> Self {
         tenor_platform::telemetry::install_tls_provider();
-        let db =
-            TestDatabase::new("auth", || vec![tenor_events::MIGRATIONS, crate::MIGRATIONS]).await;
+        let db = tenor_events::testing::service_database("auth", crate::MIGRATIONS).await;
         let suffix = Uuid::new_v4().simple().to_string();
         let auth_topic = format!("test.{suffix}.auth.events");
         let user_topic = format!("test.{suffix}.user.events");

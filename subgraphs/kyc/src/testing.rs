@@ -31,7 +31,7 @@ pub const NIK: &str = "3201011203900001";
 
 /// A fresh database with the outbox/inbox and KYC migrations applied.
 pub async fn database() -> TestDatabase {
-    TestDatabase::new("kyc", || vec![tenor_events::MIGRATIONS, crate::MIGRATIONS]).await
+    tenor_events::testing::service_database("kyc", crate::MIGRATIONS).await
 }
 
 /// One running KYC service and everything it was started with.

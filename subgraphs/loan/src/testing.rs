@@ -38,7 +38,7 @@ use crate::{LoanConfig, Wiring};
 
 /// A fresh loan database (outbox/inbox and loan migrations applied).
 pub async fn database() -> TestDatabase {
-    TestDatabase::new("loan", || vec![tenor_events::MIGRATIONS, crate::MIGRATIONS]).await
+    tenor_events::testing::service_database("loan", crate::MIGRATIONS).await
 }
 
 pub struct Topics {

@@ -20,7 +20,7 @@ use crate::{UserConfig, store};
 
 /// A fresh database with the outbox/inbox and user migrations applied.
 pub async fn database() -> TestDatabase {
-    TestDatabase::new("user", || vec![tenor_events::MIGRATIONS, crate::MIGRATIONS]).await
+    tenor_events::testing::service_database("user", crate::MIGRATIONS).await
 }
 
 /// A running user service; stopped when dropped.

@@ -46,22 +46,14 @@ pub struct Topics {
 impl Subgraphs {
     pub async fn start() -> Self {
         tenor_platform::telemetry::install_tls_provider();
-        let auth_db = TestDatabase::new("router_auth", || {
-            vec![tenor_events::MIGRATIONS, tenor_auth::MIGRATIONS]
-        })
-        .await;
-        let user_db = TestDatabase::new("router_user", || {
-            vec![tenor_events::MIGRATIONS, tenor_user::MIGRATIONS]
-        })
-        .await;
-        let kyc_db = TestDatabase::new("router_kyc", || {
-            vec![tenor_events::MIGRATIONS, tenor_kyc::MIGRATIONS]
-        })
-        .await;
-        let loan_db = TestDatabase::new("router_loan", || {
-            vec![tenor_events::MIGRATIONS, tenor_loan::MIGRATIONS]
-        })
-        .await;
+        let auth_db =
+            tenor_events::testing::service_database("router_auth", tenor_auth::MIGRATIONS).await;
+        let user_db =
+            tenor_events::testing::service_database("router_user", tenor_user::MIGRATIONS).await;
+        let kyc_db =
+            tenor_events::testing::service_database("router_kyc", tenor_kyc::MIGRATIONS).await;
+        let loan_db =
+            tenor_events::testing::service_database("router_loan", tenor_loan::MIGRATIONS).await;
         let run = Uuid::new_v4().simple().to_string();
         let auth_topic = format!("test.{run}.auth.events");
         let user_topic = format!("test.{run}.user.events");

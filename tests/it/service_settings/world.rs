@@ -96,31 +96,19 @@ impl World {
         }
         databases.insert(
             Auth,
-            TestDatabase::new("settings_auth", || {
-                vec![tenor_events::MIGRATIONS, tenor_auth::MIGRATIONS]
-            })
-            .await,
+            tenor_events::testing::service_database("settings_auth", tenor_auth::MIGRATIONS).await,
         );
         databases.insert(
             User,
-            TestDatabase::new("settings_user", || {
-                vec![tenor_events::MIGRATIONS, tenor_user::MIGRATIONS]
-            })
-            .await,
+            tenor_events::testing::service_database("settings_user", tenor_user::MIGRATIONS).await,
         );
         databases.insert(
             Kyc,
-            TestDatabase::new("settings_kyc", || {
-                vec![tenor_events::MIGRATIONS, tenor_kyc::MIGRATIONS]
-            })
-            .await,
+            tenor_events::testing::service_database("settings_kyc", tenor_kyc::MIGRATIONS).await,
         );
         databases.insert(
             Loan,
-            TestDatabase::new("settings_loan", || {
-                vec![tenor_events::MIGRATIONS, tenor_loan::MIGRATIONS]
-            })
-            .await,
+            tenor_events::testing::service_database("settings_loan", tenor_loan::MIGRATIONS).await,
         );
         for name in ["auth", "user", "kyc", "loan", "credit", "shared-auth"] {
             topics.insert(name, fresh_topic(name, &run).await);
