@@ -2,11 +2,10 @@
 //! profile; a token from auth reads it from user; a staff block in user ends the customer's
 //! sessions in auth and refuses login until unblocked. (Through the router once it exists.)
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 use tenor_contracts::identity::AccountKind;
 use tenor_events::kafka::ensure_topics;
+use tenor_harness::eventually;
 use tenor_platform::config::Env;
 use tenor_platform::testing::kafka_brokers;
 use tokio_util::sync::CancellationToken;
@@ -23,16 +22,6 @@ async fn gql(service: &Service, query: &str, variables: Value, token: Option<&st
         request = request.bearer_auth(token);
     }
     request.send().await.unwrap().json().await.unwrap()
-}
-
-async fn eventually(mut check: impl AsyncFnMut() -> bool) {
-    for _ in 0..200 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("condition not reached within 20 s");
 }
 
 async fn login(auth: &Service, identifier: &str, password: &str) -> Value {

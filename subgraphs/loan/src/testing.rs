@@ -245,7 +245,7 @@ impl TestService {
 
     /// CloudEvents on the loan topic from the beginning until `done` or a timeout.
     pub async fn loan_events(&self, done: impl FnMut(&[Envelope]) -> bool) -> Vec<Envelope> {
-        read_until(&self.topics.loan, Duration::from_secs(20), done).await
+        read_events(&self.topics.loan, Duration::from_secs(20), done).await
     }
 }
 
@@ -339,7 +339,7 @@ async fn start_instance(config: LoanConfig, providers: Providers) -> Instance {
     panic!("the loan service did not become ready");
 }
 
-pub use tenor_events::testing::read_events as read_until;
+pub use tenor_events::testing::read_events;
 pub use tenor_platform::testing::wait_for;
 
 pub fn loan_id(payload: &Value) -> Uuid {

@@ -131,7 +131,7 @@ impl TestService {
 
     /// Events on the user topic, read from the beginning until `done` or a timeout.
     pub async fn user_events(&self, done: impl FnMut(&[Envelope]) -> bool) -> Vec<Envelope> {
-        read_until(&self.user_topic, Duration::from_secs(20), done).await
+        read_events(&self.user_topic, Duration::from_secs(20), done).await
     }
 }
 
@@ -184,5 +184,5 @@ pub fn registration_envelope(registered: &UserRegisteredV1) -> Envelope {
     .unwrap()
 }
 
-pub use tenor_events::testing::read_events as read_until;
+pub use tenor_events::testing::read_events;
 pub use tenor_platform::testing::wait_for;

@@ -15,6 +15,7 @@ use tenor_events::{
     ConsumerConfig, Envelope, EventConsumer, EventHandler, HandlerError, PgInbox,
     TransactionalHandler,
 };
+use tenor_platform::testing::wait_for;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -77,16 +78,6 @@ async fn applied(db: &tenor_platform::testing::TestDatabase, widget: Uuid) -> i3
         .as_slice()
         .first()
         .map_or(0, |r| r.applied)
-}
-
-async fn wait_for(mut condition: impl AsyncFnMut() -> bool) -> bool {
-    for _ in 0..300 {
-        if condition().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    false
 }
 
 fn failing_event(widget: Uuid) -> Envelope {
