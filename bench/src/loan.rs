@@ -172,6 +172,7 @@ async fn decision_latencies(
             source: CreditDecisionSource::Automatic,
             decided_by: None,
             decided_at: Utc::now(),
+            reviews_decision: None,
         };
         let envelope = Envelope::new("/tenor/credit", loan_id.to_string(), &decision, None)?;
         let payload = envelope.to_bytes();

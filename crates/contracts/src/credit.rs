@@ -41,6 +41,26 @@ pub struct CreditDecisionMadeV1 {
     /// The staff member for a manual decision.
     pub decided_by: Option<Uuid>,
     pub decided_at: DateTime<Utc>,
+    /// Set only on a manual decision that follows the borrower's request for human review of
+    /// an automatic rejection (UU PDP: the right to object to a solely automated decision):
+    /// the `decision_id` of that rejection. Loan lets a decision change a REJECTED loan only
+    /// when it names the rejection it reviews.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviews_decision: Option<Uuid>,
+}
+
+/// Credit's score id for a loan: derived from the loan id, so risk (which starts from the same
+/// `loan.submitted` event, in parallel) can name the score its evaluation belongs to without
+/// asking credit. A name-based UUID (version 8, SHA-256 of a fixed namespace and the loan id).
+pub fn credit_score_id(loan_id: Uuid) -> Uuid {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(b"tenor.credit_score_id:")
+        .chain_update(loan_id.as_bytes())
+        .finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
 }
 
 impl DomainEvent for CreditDecisionMadeV1 {
@@ -67,6 +87,7 @@ mod tests {
             source: CreditDecisionSource::Automatic,
             decided_by: None,
             decided_at: DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
+            reviews_decision: None,
         };
         assert_eq!(
             serde_json::to_value(&event).unwrap(),
@@ -87,5 +108,30 @@ mod tests {
         let back = Envelope::from_slice(&envelope.to_bytes()).unwrap();
         assert_eq!(back.event_type(), "credit.decision.made.v1");
         assert_eq!(back.decode::<CreditDecisionMadeV1>().unwrap(), event);
+    }
+
+    #[test]
+    fn a_review_decision_names_the_rejection_it_reviews() {
+        let rejection = Uuid::now_v7();
+        let mut wire = serde_json::json!({
+            "decision_id": Uuid::now_v7(), "loan_id": Uuid::now_v7(), "user_id": Uuid::now_v7(),
+            "decision": "APPROVED", "score": 700, "reason_codes": ["MANUAL_REVIEW"],
+            "reason": null, "source": "MANUAL", "decided_by": Uuid::now_v7(),
+            "decided_at": "2027-01-15T08:00:00Z",
+        });
+        let plain: CreditDecisionMadeV1 = serde_json::from_value(wire.clone()).unwrap();
+        assert_eq!(plain.reviews_decision, None);
+        wire["reviews_decision"] = serde_json::json!(rejection);
+        let review: CreditDecisionMadeV1 = serde_json::from_value(wire).unwrap();
+        assert_eq!(review.reviews_decision, Some(rejection));
+    }
+
+    #[test]
+    fn credit_score_id_is_a_stable_function_of_the_loan() {
+        let loan = Uuid::parse_str("0193a5a0-0000-7000-8000-000000000001").unwrap();
+        assert_eq!(credit_score_id(loan), credit_score_id(loan));
+        assert_ne!(credit_score_id(loan), credit_score_id(Uuid::max()));
+        assert_ne!(credit_score_id(loan), loan);
+        assert_eq!(credit_score_id(loan).get_version_num(), 8);
     }
 }

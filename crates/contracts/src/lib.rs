@@ -6,6 +6,7 @@ pub mod credit;
 pub mod identity;
 pub mod kyc;
 pub mod loan;
+pub mod risk;
 
 /// One topic per context (docs/conventions.md § Events).
 pub mod topics {

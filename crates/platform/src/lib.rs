@@ -20,6 +20,7 @@ pub mod runner;
 pub mod status;
 pub mod telemetry;
 pub mod text;
+pub mod vault;
 
 #[cfg(feature = "test-support")]
 pub mod testing;

@@ -215,6 +215,7 @@ async fn a_subscriber_sees_submitted_then_approved_live_with_the_borrower_from_t
         source: CreditDecisionSource::Automatic,
         decided_by: None,
         decided_at: Utc::now(),
+        reviews_decision: None,
     };
     let envelope = Envelope::new("/tenor/credit", loan_id.clone(), &decision, None).unwrap();
     tenor_events::testing::publish(&stack.subgraphs.topics.credit, &envelope).await;

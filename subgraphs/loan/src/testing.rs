@@ -275,6 +275,7 @@ pub fn decision_event(loan: Uuid, user: Uuid, decision: CreditDecision) -> Credi
         source: CreditDecisionSource::Automatic,
         decided_by: None,
         decided_at: Utc::now(),
+        reviews_decision: None,
     }
 }
 
