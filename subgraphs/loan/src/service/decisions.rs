@@ -7,11 +7,13 @@ use serde_json::json;
 use tenor_contracts::credit::{CreditDecision, CreditDecisionMadeV1, CreditDecisionSource};
 use tenor_contracts::loan::{LoanApprovedV1, LoanRejectedV1};
 use tenor_platform::refusal::ServiceError;
+use uuid::Uuid;
 
 use crate::domain::schedule::{due_dates, schedule};
 use crate::domain::{LoanStatus, ReviewSource};
 use crate::events::Publisher;
-use crate::store::reviews::{Review, insert_review};
+use crate::domain::Loan;
+use crate::store::reviews::{Review, insert_review, reviews};
 use crate::store::{installments, loans};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +27,9 @@ pub enum DecisionOutcome {
 /// Apply credit's decision to a SUBMITTED loan, inside the caller's (inbox) transaction:
 /// status, review history, the schedule on approval, and the events. A decision for a loan that
 /// already has one (a duplicate with a new event id, a late contradicting decision, a cancelled
-/// application) changes nothing.
+/// application) changes nothing — except a staff decision on the borrower's request for human
+/// review of an automatic rejection ([`reviewable`]): it may approve the rejected loan, or
+/// confirm the rejection (recorded and pushed again with the reviewer's reason).
 #[tracing::instrument(skip_all, fields(loan_id = %decision.loan_id, decision_id = %decision.decision_id))]
 pub async fn apply_decision(
     conn: &mut AsyncPgConnection,
@@ -42,10 +46,13 @@ pub async fn apply_decision(
         CreditDecision::Approved => LoanStatus::Approved,
         CreditDecision::Rejected => LoanStatus::Rejected,
     };
-    if !loan.status.can_become(next) || loan.status != LoanStatus::Submitted {
-        return Ok(DecisionOutcome::Ignored(
-            "loan is no longer waiting for a decision",
-        ));
+    let applicable = match decision.reviews_decision {
+        None if loan.status == LoanStatus::Submitted && loan.status.can_become(next) => Ok(()),
+        None => Err("loan is no longer waiting for a decision"),
+        Some(reviewed) => reviewable(conn, &loan, decision, reviewed, next).await?,
+    };
+    if let Err(why) = applicable {
+        return Ok(DecisionOutcome::Ignored(why));
     }
     let now = Utc::now();
     let decided = loans::record_decision(
@@ -121,4 +128,53 @@ pub async fn apply_decision(
         )
         .await?;
     Ok(DecisionOutcome::Applied(next))
+}
+
+/// Whether a staff decision made on the borrower's request for human review (UU PDP: the right
+/// to object to a solely automated decision) may change this loan: only a REJECTED loan, only a
+/// MANUAL decision, only one that names the loan's own automatic rejection, once; and an
+/// approval only while the borrower has no other open loan (one open loan per borrower). This
+/// is the single path by which a decided loan is decided again.
+async fn reviewable(
+    conn: &mut AsyncPgConnection,
+    loan: &Loan,
+    decision: &CreditDecisionMadeV1,
+    reviewed: Uuid,
+    next: LoanStatus,
+) -> Result<Result<(), &'static str>, ServiceError> {
+    if loan.status != LoanStatus::Rejected || decision.source != CreditDecisionSource::Manual {
+        return Ok(Err(
+            "a review decision applies only to a rejected loan, by staff",
+        ));
+    }
+    let history = reviews(conn, loan.id).await?;
+    let automatic_rejection = history
+        .iter()
+        .filter(|(source, _, _, value)| {
+            source == ReviewSource::Automatic.as_db() && value["status"] == "REJECTED"
+        })
+        .filter_map(|(_, _, id, _)| *id)
+        .next_back();
+    if automatic_rejection != Some(reviewed) {
+        return Ok(Err(
+            "the review names a decision that is not this loan's automatic rejection",
+        ));
+    }
+    let already_reviewed = history
+        .iter()
+        .any(|(source, _, id, _)| source == ReviewSource::Manual.as_db() && id.is_some());
+    if already_reviewed {
+        return Ok(Err("this rejection was already reviewed"));
+    }
+    if next == LoanStatus::Approved
+        && loans::of_user(conn, loan.user_id)
+            .await?
+            .iter()
+            .any(|other| other.id != loan.id && other.status.is_open())
+    {
+        return Ok(Err(
+            "the borrower has another open loan; the review cannot approve this one",
+        ));
+    }
+    Ok(Ok(()))
 }

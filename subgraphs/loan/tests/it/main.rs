@@ -5,6 +5,7 @@
 //! so they run in parallel; none changes process-wide state (no `set_var`).
 
 mod applications;
+mod human_review;
 mod atomicity;
 mod lifecycle;
 mod live;
