@@ -4,6 +4,7 @@
 //! Run with `cargo run --release -p tenor-bench -- <name>` (see README "Benchmarks").
 
 mod auth;
+mod decision;
 mod loan;
 mod router;
 mod stats;
@@ -28,6 +29,9 @@ enum Bench {
     /// Credit decision → WebSocket `next` latency through the router, and applyLoan latency at
     /// a fixed rate (build the routers first: cargo build --release -p tenor-router --bins).
     Loan(loan::Options),
+    /// applyLoan response → decision pushed on the subscription, with credit and risk deciding,
+    /// at a fixed rate of applications; each hop's latency beside it.
+    Decision(decision::Options),
 }
 
 #[tokio::main]
@@ -37,5 +41,6 @@ async fn main() -> anyhow::Result<()> {
         Bench::Auth(options) => auth::run(options).await,
         Bench::Router(options) => router::run(options).await,
         Bench::Loan(options) => loan::run(options).await,
+        Bench::Decision(options) => decision::run(options).await,
     }
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 pub struct Summary {
     pub count: usize,
     pub p50: Duration,
+    pub p95: Duration,
     pub p99: Duration,
     pub max: Duration,
 }
@@ -17,6 +18,7 @@ pub fn summarise(mut samples: Vec<Duration>) -> Summary {
     Summary {
         count: samples.len(),
         p50: at(0.50),
+        p95: at(0.95),
         p99: at(0.99),
         max: *samples.last().unwrap(),
     }
@@ -35,10 +37,11 @@ mod tests {
         let samples: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
         let s = summarise(samples);
         assert_eq!(
-            (s.count, s.p50, s.p99, s.max),
+            (s.count, s.p50, s.p95, s.p99, s.max),
             (
                 100,
                 Duration::from_millis(50),
+                Duration::from_millis(95),
                 Duration::from_millis(99),
                 Duration::from_millis(100)
             )

@@ -9,6 +9,7 @@
 //! modules run side by side in one process as they did in separate ones.
 
 mod compose_file;
+mod credit_decisions;
 mod hostile_inputs;
 mod identity_journey;
 mod mongo_compat;

@@ -61,18 +61,31 @@ pub struct ConsumerConfig {
     pub max_attempts: u32,
     pub initial_backoff: Duration,
     pub max_backoff: Duration,
+    /// How long the group waits for a member that stopped heartbeating (a killed process)
+    /// before giving its partitions to the others — or to its own restart, which otherwise
+    /// waits that long too.
+    pub session_timeout: Duration,
 }
 
+/// librdkafka's default is 45 s: a killed consumer's partitions (and its restart) would stall
+/// that long. 10 s with the default 3 s heartbeat still tolerates a couple of lost heartbeats.
+pub const DEFAULT_SESSION_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl ConsumerConfig {
-    /// `CONSUMER_MAX_ATTEMPTS` (5), `CONSUMER_INITIAL_BACKOFF` (200ms), `CONSUMER_MAX_BACKOFF` (10s).
+    /// `CONSUMER_MAX_ATTEMPTS` (5), `CONSUMER_INITIAL_BACKOFF` (200ms), `CONSUMER_MAX_BACKOFF` (10s),
+    /// `CONSUMER_SESSION_TIMEOUT` (10s; the broker accepts 6s–30min by default),
+    /// and `CONSUMER_GROUP_PREFIX` (empty): put before `group_id`, so two deployments (or test
+    /// stacks) sharing one Kafka cluster do not join each other's consumer groups — a member
+    /// killed in one would otherwise stall the other's partitions until its session times out.
     pub fn from_env(env: &mut Env, kafka: KafkaConfig, group_id: &str, topics: &[&str]) -> Self {
         let max_attempts = env.optional("CONSUMER_MAX_ATTEMPTS", 5u32);
         if max_attempts == 0 {
             env.fail("CONSUMER_MAX_ATTEMPTS", "must be at least 1".to_owned());
         }
+        let prefix = env.optional("CONSUMER_GROUP_PREFIX", String::new());
         Self {
             kafka,
-            group_id: group_id.to_owned(),
+            group_id: format!("{prefix}{group_id}"),
             topics: topics.iter().map(|t| t.to_string()).collect(),
             max_attempts,
             initial_backoff: env
@@ -85,6 +98,12 @@ impl ConsumerConfig {
                 .optional(
                     "CONSUMER_MAX_BACKOFF",
                     HumanDuration(Duration::from_secs(10)),
+                )
+                .into(),
+            session_timeout: env
+                .optional(
+                    "CONSUMER_SESSION_TIMEOUT",
+                    HumanDuration(DEFAULT_SESSION_TIMEOUT),
                 )
                 .into(),
         }
@@ -140,6 +159,10 @@ impl EventConsumer {
             .set("enable.auto.commit", "true")
             .set("auto.commit.interval.ms", "1000")
             .set("enable.partition.eof", "false")
+            .set(
+                "session.timeout.ms",
+                config.session_timeout.as_millis().to_string(),
+            )
             .create()?;
         let topics: Vec<&str> = config.topics.iter().map(String::as_str).collect();
         consumer.subscribe(&topics)?;
@@ -331,6 +354,7 @@ mod tests {
             max_attempts: 5,
             initial_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_millis(350),
+            session_timeout: DEFAULT_SESSION_TIMEOUT,
         };
         assert_eq!(config.backoff(1), Duration::from_millis(100));
         assert_eq!(config.backoff(2), Duration::from_millis(200));

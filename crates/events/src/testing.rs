@@ -62,6 +62,9 @@ pub struct Received {
     pub envelope: Option<Envelope>,
     pub payload: Vec<u8>,
     pub headers: Vec<(String, String)>,
+    /// Kafka's timestamp (the producer's create time, in ms since the epoch): when the relay
+    /// handed the event to Kafka — benchmarks measure each hop with it.
+    pub timestamp_ms: Option<i64>,
 }
 
 impl Received {
@@ -112,6 +115,7 @@ pub async fn read_until(
             envelope: Envelope::from_slice(&payload).ok(),
             payload,
             headers,
+            timestamp_ms: message.timestamp().to_millis(),
         });
     }
     received

@@ -12,21 +12,8 @@ use tenor_events::Envelope;
 use tenor_harness::ws::{self, Socket, send};
 use uuid::Uuid;
 
-use crate::common::{self, RouterStack, eventually};
-use tenor_harness::journeys::{fresh_nik, verified_customer};
-
-const APPLY: &str = "mutation ApplyLoan($amount: Int!, $tenor: Int!, $key: String!) { applyLoan(amount: $amount, tenorMonths: $tenor, purpose: \"Modal usaha warung\", idempotencyKey: $key) { loan { id status amount tenorMonths } userErrors { code field message } } }";
-
-async fn apply(stack: &RouterStack, token: &str, amount: i64, tenor: i64, key: &str) -> Value {
-    let response = stack
-        .gql(
-            APPLY,
-            json!({ "amount": amount, "tenor": tenor, "key": key }),
-            Some(token),
-        )
-        .await;
-    response["data"]["applyLoan"].clone()
-}
+use crate::common::{self, RouterStack};
+use tenor_harness::journeys::{apply, apply_when_eligible, eligible_customer};
 
 fn codes(payload: &Value) -> Vec<String> {
     payload["userErrors"]
@@ -35,36 +22,6 @@ fn codes(payload: &Value) -> Vec<String> {
         .iter()
         .map(|e| e["code"].as_str().unwrap().to_owned())
         .collect()
-}
-
-/// A customer with verified KYC whose eligibility has reached the loan subgraph.
-async fn eligible_customer(stack: &RouterStack) -> (common::Account, String) {
-    let (customer, token) = verified_customer(stack, &fresh_nik()).await;
-    // kyc → Kafka → loan's projection: a quote is free, a probe application would not be, so
-    // wait on what the app shows before it offers a loan.
-    eventually(async || {
-        let me = stack
-            .gql(
-                "query MyKyc { me { kyc { status } } }",
-                json!({}),
-                Some(&token),
-            )
-            .await;
-        me["data"]["me"]["kyc"]["status"] == "VERIFIED"
-    })
-    .await;
-    (customer, token)
-}
-
-/// Applies, retrying only while loan has not yet heard of the KYC verification.
-async fn apply_when_eligible(stack: &RouterStack, token: &str, key: &str) -> Value {
-    let mut payload = Value::Null;
-    eventually(async || {
-        payload = apply(stack, token, 5_000_000, 6, key).await;
-        codes(&payload) != ["KYC_NOT_VERIFIED"]
-    })
-    .await;
-    payload
 }
 
 #[tokio::test]

@@ -43,6 +43,12 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// Where a subgraph this stack does not run is routed: a port nothing listens on, so a query
+/// that needs it fails at once instead of reaching a service of another stack (or of ./dev).
+fn nowhere() -> String {
+    format!("http://127.0.0.1:{}/graphql", free_port())
+}
+
 impl Subgraphs {
     /// The router config for these subgraphs: the committed one with per-test values.
     pub fn router_config(&self, port: u16) -> Yaml {
@@ -56,6 +62,8 @@ impl Subgraphs {
                 "user": { "url": format!("{}/graphql", self.user_url) },
                 "kyc": { "url": format!("{}/graphql", self.kyc_url) },
                 "loan": { "url": format!("{}/graphql", self.loan_url) },
+                "credit": { "url": self.deciders.as_ref().map_or_else(nowhere, |d| d.credit.graphql_url()) },
+                "risk": { "url": self.deciders.as_ref().map_or_else(nowhere, |d| d.risk.graphql_url()) },
             })),
         );
         let jwks = config["jwt"]["jwks_providers"][0].clone();

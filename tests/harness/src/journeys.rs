@@ -1,10 +1,10 @@
 //! Journeys several router tests and benchmarks start from, through the router as the app
 //! makes them.
 
-use serde_json::json;
+use serde_json::{Value, json};
 use tenor_kyc::verification::SimulatedKycVendor;
 
-use crate::{Account, RouterStack};
+use crate::{Account, RouterStack, eventually};
 
 /// A valid NIK of its own (Jawa Barat, Kab. Bogor; a random real birth date, +40 on the day for
 /// half of them as for women; a random serial): one NIK may back only one account, so the space
@@ -84,4 +84,51 @@ pub async fn verified_customer(stack: &RouterStack, nik: &str) -> (Account, Stri
     );
     assert_eq!(submitted["data"]["submitKyc"]["kyc"]["status"], "PENDING");
     (customer, token)
+}
+
+/// A customer with verified KYC whose verification has reached the loan subgraph (through
+/// Kafka): waits on what the app shows (`me.kyc.status`), then on loan accepting an application.
+pub async fn eligible_customer(stack: &RouterStack) -> (Account, String) {
+    let (customer, token) = verified_customer(stack, &fresh_nik()).await;
+    eventually(async || {
+        let me = stack
+            .gql(
+                "query MyKyc { me { kyc { status } } }",
+                json!({}),
+                Some(&token),
+            )
+            .await;
+        me["data"]["me"]["kyc"]["status"] == "VERIFIED"
+    })
+    .await;
+    (customer, token)
+}
+
+/// The mobile app's application (Rp 5.000.000 over 6 months unless said otherwise).
+pub const APPLY: &str = "mutation ApplyLoan($amount: Int!, $tenor: Int!, $key: String!) { applyLoan(amount: $amount, tenorMonths: $tenor, purpose: \"Modal usaha warung\", idempotencyKey: $key) { loan { id status amount tenorMonths } userErrors { code field message } } }";
+
+/// `applyLoan`'s payload.
+pub async fn apply(stack: &RouterStack, token: &str, amount: i64, tenor: i64, key: &str) -> Value {
+    let response = stack
+        .gql(
+            APPLY,
+            json!({ "amount": amount, "tenor": tenor, "key": key }),
+            Some(token),
+        )
+        .await;
+    response["data"]["applyLoan"].clone()
+}
+
+/// Applies for Rp 5.000.000 / 6 months, retrying only while loan has not yet heard of the KYC
+/// verification (`KYC_NOT_VERIFIED`); the payload of the application that was not refused so.
+pub async fn apply_when_eligible(stack: &RouterStack, token: &str, key: &str) -> Value {
+    let mut payload = Value::Null;
+    eventually(async || {
+        payload = apply(stack, token, 5_000_000, 6, key).await;
+        payload["userErrors"]
+            .as_array()
+            .is_none_or(|errors| errors.iter().all(|e| e["code"] != "KYC_NOT_VERIFIED"))
+    })
+    .await;
+    payload
 }

@@ -12,12 +12,14 @@
 //! (`router.rs`), HTTP helpers (`client.rs`), where the repository and its binaries are
 //! (`workspace.rs`), the WebSocket client ([`ws`]) and shared journeys ([`journeys`]).
 
+pub mod deciders;
 pub mod journeys;
 pub mod ws;
 
 mod accounts;
 mod client;
 mod config;
+mod process;
 mod router;
 mod subgraphs;
 mod workspace;
@@ -25,6 +27,8 @@ mod workspace;
 pub use accounts::{Account, LOGIN, PASSWORD};
 pub use client::{error_codes, eventually, post_graphql};
 pub use config::{committed_config, free_port, set, yaml};
+pub use deciders::Deciders;
+pub use process::ServiceProcess;
 pub use router::{Router, RouterStack};
 pub use subgraphs::{Subgraphs, Topics};
 pub use workspace::{repo_root, workspace_binary};

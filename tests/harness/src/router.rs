@@ -175,7 +175,20 @@ impl RouterStack {
 
     /// Like [`RouterStack::start`], with `adjust` applied to the generated router config.
     pub async fn start_with(adjust: impl FnOnce(&mut Yaml)) -> Self {
-        let subgraphs = Subgraphs::start().await;
+        Self::in_front_of(Subgraphs::start().await, adjust).await
+    }
+
+    /// Every subgraph including credit and risk: loans are decided as in production.
+    pub async fn start_deciding() -> Self {
+        Self::start_deciding_with(|_| {}).await
+    }
+
+    /// Like [`RouterStack::start_deciding`], with `adjust` applied to the router config.
+    pub async fn start_deciding_with(adjust: impl FnOnce(&mut Yaml)) -> Self {
+        Self::in_front_of(Subgraphs::start_deciding().await, adjust).await
+    }
+
+    async fn in_front_of(subgraphs: Subgraphs, adjust: impl FnOnce(&mut Yaml)) -> Self {
         let mut config = subgraphs.router_config(free_port());
         adjust(&mut config);
         let router = Router::start(&config).await;

@@ -1,5 +1,6 @@
 //! The subgraphs (auth, user, kyc, loan) in-process against the stack's PostgreSQL and Kafka,
-//! each stack with its own databases, topics, signing key and object folder.
+//! each stack with its own databases, topics, signing key and object folder; with
+//! [`Subgraphs::start_deciding`] also credit and risk, as processes ([`Deciders`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::client::{wait_until_ready, wait_until_up};
+use crate::deciders::Deciders;
 
 /// auth + user in-process, wired through Kafka as in production.
 pub struct Subgraphs {
@@ -26,6 +28,8 @@ pub struct Subgraphs {
     pub topics: Topics,
     pub kyc_db: TestDatabase,
     pub loan_db: TestDatabase,
+    /// Credit and risk, when this stack decides loans itself ([`Subgraphs::start_deciding`]).
+    pub deciders: Option<Deciders>,
     _auth_db: TestDatabase,
     _user_db: TestDatabase,
     key_file: PathBuf,
@@ -39,12 +43,24 @@ pub struct Topics {
     pub user: String,
     pub kyc: String,
     pub loan: String,
-    /// Where credit would publish `credit.decision.made` (tests produce it until credit exists).
+    /// Where credit publishes `credit.decision.made` (a test producer does, in stacks without
+    /// [`Deciders`]).
     pub credit: String,
+    pub risk: String,
 }
 
 impl Subgraphs {
+    /// auth, user, kyc and loan; loans stay SUBMITTED until a test publishes a decision.
     pub async fn start() -> Self {
+        Self::start_with(false).await
+    }
+
+    /// Also credit and risk (as processes): every submitted loan gets decided, as in production.
+    pub async fn start_deciding() -> Self {
+        Self::start_with(true).await
+    }
+
+    async fn start_with(deciding: bool) -> Self {
         tenor_platform::telemetry::install_tls_provider();
         let auth_db =
             tenor_events::testing::service_database("router_auth", tenor_auth::MIGRATIONS).await;
@@ -60,6 +76,7 @@ impl Subgraphs {
         let kyc_topic = format!("test.{run}.kyc.events");
         let loan_topic = format!("test.{run}.loan.events");
         let credit_topic = format!("test.{run}.credit.events");
+        let risk_topic = format!("test.{run}.risk.events");
         // Every topic of services.toml under this run's prefix; one partition each keeps
         // topic creation quick for the many stacks a test run starts.
         let topics: Vec<String> = manifest::topics()
@@ -182,6 +199,18 @@ impl Subgraphs {
             shutdown.clone(),
         ));
 
+        let topics = Topics {
+            auth: auth_topic,
+            user: user_topic,
+            kyc: kyc_topic,
+            loan: loan_topic,
+            credit: credit_topic,
+            risk: risk_topic,
+        };
+        let deciders = match deciding {
+            true => Some(Deciders::start(&run, &topics, &auth_url).await),
+            false => None,
+        };
         let me = Self {
             auth_url,
             user_url,
@@ -189,14 +218,9 @@ impl Subgraphs {
             loan_url,
             auth,
             redis_prefix: format!("tenor-test-{run}"),
-            topics: Topics {
-                auth: auth_topic,
-                user: user_topic,
-                kyc: kyc_topic,
-                loan: loan_topic,
-                credit: credit_topic,
-            },
+            topics,
             kyc_db,
+            deciders,
             loan_db,
             _auth_db: auth_db,
             _user_db: user_db,

@@ -81,3 +81,39 @@ pub async fn send_text(socket: &mut Socket, text: &str) {
         .await
         .unwrap();
 }
+
+/// A socket read continuously by a task of its own, as a phone's WebSocket library does: pings
+/// are answered while the test is busy elsewhere (a socket nobody reads for a while gets closed
+/// by the router when its pings go unanswered).
+pub struct Live {
+    messages: tokio::sync::mpsc::UnboundedReceiver<Result<Value, u16>>,
+}
+
+impl Live {
+    pub fn new(mut socket: Socket) -> Self {
+        let (sender, messages) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            loop {
+                let message = match socket.next().await {
+                    Some(Ok(Message::Text(text))) => Ok(serde_json::from_str(&text).unwrap()),
+                    Some(Ok(Message::Close(Some(close)))) => Err(u16::from(close.code)),
+                    Some(Ok(Message::Close(None))) | None | Some(Err(_)) => Err(0),
+                    Some(Ok(_)) => continue,
+                };
+                let closed = message.is_err();
+                if sender.send(message).is_err() || closed {
+                    return;
+                }
+            }
+        });
+        Self { messages }
+    }
+
+    /// The next protocol message (or the close code), `None` when nothing came `within`.
+    pub async fn next(&mut self, within: Duration) -> Option<Result<Value, u16>> {
+        tokio::time::timeout(within, self.messages.recv())
+            .await
+            .ok()
+            .map(|message| message.unwrap_or(Err(0)))
+    }
+}

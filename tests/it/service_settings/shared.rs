@@ -170,6 +170,20 @@ pub(super) static GENERAL: &[Setting] = &[
         NOT_A_DURATION,
     ),
     start_only(
+        "CONSUMER_SESSION_TIMEOUT",
+        CONSUMERS,
+        "15s",
+        "shows only when a consumer dies without leaving its group",
+        NOT_A_DURATION,
+    ),
+    start_only(
+        "CONSUMER_GROUP_PREFIX",
+        CONSUMERS,
+        "staging-",
+        "the group name shows only in Kafka's group list",
+        FREE_TEXT,
+    ),
+    start_only(
         "CONSUMER_MAX_BACKOFF",
         CONSUMERS,
         "5s",

@@ -60,6 +60,7 @@ fn config(topic: &str, group: &str) -> ConsumerConfig {
         max_attempts: 3,
         initial_backoff: Duration::from_millis(20),
         max_backoff: Duration::from_millis(100),
+        session_timeout: tenor_events::consumer::DEFAULT_SESSION_TIMEOUT,
     }
 }
 

@@ -9,10 +9,10 @@ use tenor_contracts::loan::{LoanApprovedV1, LoanRejectedV1};
 use tenor_platform::refusal::ServiceError;
 use uuid::Uuid;
 
+use crate::domain::Loan;
 use crate::domain::schedule::{due_dates, schedule};
 use crate::domain::{LoanStatus, ReviewSource};
 use crate::events::Publisher;
-use crate::domain::Loan;
 use crate::store::reviews::{Review, insert_review, reviews};
 use crate::store::{installments, loans};
 

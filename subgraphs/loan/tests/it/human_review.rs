@@ -115,7 +115,9 @@ async fn only_a_staff_review_naming_the_automatic_rejection_approves_a_rejected_
     assert_eq!(service.loan_status(loan).await.as_deref(), Some("APPROVED"));
 
     let mut conn = service.db.pool().get().await.unwrap();
-    let installments = store::installments::installments(&mut conn, loan).await.unwrap();
+    let installments = store::installments::installments(&mut conn, loan)
+        .await
+        .unwrap();
     assert_eq!(installments.len(), 3, "the approval wrote the schedule");
     let history = store::reviews::reviews(&mut conn, loan).await.unwrap();
     let sources: Vec<(&str, Option<Uuid>)> = history
@@ -188,5 +190,8 @@ async fn a_review_cannot_approve_while_the_borrower_has_another_open_loan() {
     deliver(&service, loan, &approval).await;
 
     assert_eq!(service.loan_status(loan).await.as_deref(), Some("REJECTED"));
-    assert_eq!(service.loan_status(newer).await.as_deref(), Some("SUBMITTED"));
+    assert_eq!(
+        service.loan_status(newer).await.as_deref(),
+        Some("SUBMITTED")
+    );
 }

@@ -5,8 +5,8 @@
 //! so they run in parallel; none changes process-wide state (no `set_var`).
 
 mod applications;
-mod human_review;
 mod atomicity;
+mod human_review;
 mod lifecycle;
 mod live;
 mod loaders;

@@ -1,0 +1,358 @@
+//! Decision: from the borrower's `applyLoan` response to the decision pushed on their
+//! `loanStatusChanged` subscription, with credit and risk deciding (no test producer): loan's
+//! outbox relay → Kafka → risk (bureau, MongoDB outbox relay) → Kafka → credit (score, rules,
+//! outbox relay) → Kafka → loan (apply, outbox relay) → live fan-out → router → WebSocket.
+//!
+//! Applications arrive at a fixed `--rate` for `--seconds` (open loop), one borrower each, every
+//! borrower with a clean file at the simulated bureau (so each is approved automatically). Each
+//! hop's latency comes from the events' own times (`time`, set when the event is written with
+//! its change) and Kafka's timestamps (when a relay handed it to Kafka), all on this machine's
+//! clock; the last hop ends when the push arrives.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use futures::{SinkExt as _, StreamExt as _};
+use serde_json::{Value, json};
+use tenor_contracts::credit::CreditDecisionMadeV1;
+use tenor_contracts::loan::{LoanStatus, LoanStatusChangedV1, LoanSubmittedV1};
+use tenor_contracts::risk::RiskEvaluatedV1;
+use tenor_events::testing::{Received, read_until};
+use tenor_harness::deciders::bureau;
+use tenor_harness::journeys::{APPLY, eligible_customer};
+use tenor_harness::{RouterStack, set, yaml};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use uuid::Uuid;
+
+use crate::stats::{Summary, ms, summarise};
+
+#[derive(clap::Args)]
+pub struct Options {
+    /// Applications per second.
+    #[arg(long, default_value_t = 20)]
+    rate: u32,
+    /// Length of the fixed-rate phase.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+}
+
+const WATCH: &str = "subscription Watch { loanStatusChanged { status loan { id } } }";
+/// The goal on the 2-core development machine (issue: credit scoring and risk engine).
+const GOAL_P99: Duration = Duration::from_millis(300);
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// One application's clock readings.
+struct Sample {
+    loan: Uuid,
+    applied: Instant,
+    pushed: Instant,
+    pushed_at: DateTime<Utc>,
+}
+
+pub async fn run(options: Options) -> anyhow::Result<()> {
+    let n = (options.rate as u64 * options.seconds) as usize;
+    println!(
+        "decision benchmark — applyLoan at {}/s for {} s, credit and risk deciding; preparing {n} borrowers…",
+        options.rate, options.seconds
+    );
+    let stack = RouterStack::start_deciding_with(|config| {
+        // Every borrower comes from this one machine: lift the per-IP budget, keep the plugin.
+        set(
+            config,
+            "plugins.rate_limit.config.per_ip",
+            yaml(json!({ "capacity": 1_000_000, "refill_per_second": 1_000_000.0 })),
+        );
+    })
+    .await;
+    let borrowers = prepare(&stack, n).await?;
+
+    let started = Instant::now();
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(options.rate)));
+    let mut runs = Vec::with_capacity(n);
+    for (token, socket) in borrowers {
+        ticker.tick().await;
+        let url = stack.router.graphql_url();
+        runs.push(tokio::spawn(one_application(url, token, socket)));
+    }
+    let mut samples = Vec::new();
+    let mut errors = 0;
+    for run in futures::future::join_all(runs).await {
+        match run {
+            Ok(Ok(sample)) => samples.push(sample),
+            Ok(Err(e)) => {
+                errors += 1;
+                eprintln!("  {e}");
+            }
+            Err(e) => {
+                errors += 1;
+                eprintln!("  {e}");
+            }
+        }
+    }
+    let elapsed = started.elapsed();
+    anyhow::ensure!(!samples.is_empty(), "no application was decided");
+
+    let end_to_end = summarise(samples.iter().map(|s| s.pushed - s.applied).collect());
+    let hops = hops(&stack, &samples).await;
+
+    println!();
+    println!(
+        "applyLoan response → decision pushed   n={:<4} (errors {errors}, {:.1} applications/s achieved)",
+        end_to_end.count,
+        samples.len() as f64 / elapsed.as_secs_f64()
+    );
+    line("end to end", &end_to_end);
+    println!("  per hop (event times and Kafka timestamps):");
+    for (name, summary) in &hops {
+        line(&format!("  {name}"), summary);
+    }
+    let hop_p50_sum: Duration = hops.iter().map(|(_, s)| s.p50).sum();
+    println!(
+        "ratios: end-to-end p99 / goal ({} ms) {:.2}; p99/p50 {:.2}; sum of hop p50s / end-to-end p50 {:.2}",
+        GOAL_P99.as_millis(),
+        end_to_end.p99.as_secs_f64() / GOAL_P99.as_secs_f64(),
+        end_to_end.p99.as_secs_f64() / end_to_end.p50.as_secs_f64(),
+        hop_p50_sum.as_secs_f64() / end_to_end.p50.as_secs_f64(),
+    );
+    Ok(())
+}
+
+fn line(name: &str, s: &Summary) {
+    println!(
+        "{name:<44} p50 {:>9}   p95 {:>9}   p99 {:>9}   max {:>9}",
+        ms(s.p50),
+        ms(s.p95),
+        ms(s.p99),
+        ms(s.max)
+    );
+}
+
+/// Borrowers with verified KYC that loan knows about, a clean bureau file, and a live
+/// subscription each (opened before the clock starts, as a phone holds one).
+async fn prepare(stack: &RouterStack, n: usize) -> anyhow::Result<Vec<(String, Socket)>> {
+    let deciders = stack.subgraphs.deciders.as_ref().expect("a deciding stack");
+    let mut borrowers = Vec::with_capacity(n);
+    for chunk in (0..n).collect::<Vec<_>>().chunks(8) {
+        let batch = futures::future::join_all(chunk.iter().map(|_| async {
+            let (account, token) = eligible_customer(stack).await;
+            deciders
+                .bureau_file(account.user_id, &bureau::clean())
+                .await;
+            token
+        }))
+        .await;
+        for token in batch {
+            wait_until_loan_knows(stack, &token).await?;
+            let socket = subscribe(stack, &token).await?;
+            borrowers.push((token, socket));
+        }
+    }
+    Ok(borrowers)
+}
+
+/// A refused probe tells: tenor 0 is refused by its own rule only once loan knows the KYC.
+async fn wait_until_loan_knows(stack: &RouterStack, token: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let probe = stack
+            .gql(
+                "mutation Probe($key: String!) { applyLoan(amount: 5000000, tenorMonths: 0, purpose: \"probe\", idempotencyKey: $key) { userErrors { code } } }",
+                json!({ "key": Uuid::new_v4().to_string() }),
+                Some(token),
+            )
+            .await;
+        let codes = probe["data"]["applyLoan"]["userErrors"].to_string();
+        if codes.contains("TENOR_TOO_SHORT") && !codes.contains("KYC_NOT_VERIFIED") {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "borrower never became eligible: {probe}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn one_application(url: String, token: String, mut socket: Socket) -> anyhow::Result<Sample> {
+    let response = tenor_harness::post_graphql(
+        &url,
+        APPLY,
+        json!({ "amount": 5_000_000, "tenor": 6, "key": Uuid::new_v4().to_string() }),
+        Some(&token),
+    )
+    .await;
+    let applied = Instant::now();
+    let loan: Uuid = response["data"]["applyLoan"]["loan"]["id"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("applyLoan failed: {response}"))?
+        .parse()?;
+    loop {
+        let change = next_change(&mut socket).await?;
+        if change["status"] != "SUBMITTED" {
+            anyhow::ensure!(change["status"] == "APPROVED", "decided: {change}");
+            return Ok(Sample {
+                loan,
+                applied,
+                pushed: Instant::now(),
+                pushed_at: Utc::now(),
+            });
+        }
+    }
+}
+
+async fn subscribe(stack: &RouterStack, token: &str) -> anyhow::Result<Socket> {
+    let mut request = stack.router.ws_url().into_client_request()?;
+    request
+        .headers_mut()
+        .insert("sec-websocket-protocol", "graphql-transport-ws".parse()?);
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
+    for message in [
+        json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }),
+        json!({ "id": "1", "type": "subscribe", "payload": { "query": WATCH } }),
+    ] {
+        socket
+            .send(Message::Text(message.to_string().into()))
+            .await?;
+    }
+    Ok(socket)
+}
+
+async fn next_change(socket: &mut Socket) -> anyhow::Result<Value> {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(60), socket.next())
+            .await
+            .map_err(|_| anyhow::anyhow!("no decision within 60 s"))?;
+        let Some(Ok(Message::Text(text))) = frame else {
+            anyhow::bail!("the subscription ended: {frame:?}");
+        };
+        let message: Value = serde_json::from_str(&text)?;
+        if message["type"] == "next" {
+            return Ok(message["payload"]["data"]["loanStatusChanged"].clone());
+        }
+    }
+}
+
+/// An event's own time and the moment its relay handed it to Kafka, per loan.
+#[derive(Default, Clone, Copy)]
+struct Stamps {
+    written: Option<DateTime<Utc>>,
+    in_kafka: Option<DateTime<Utc>>,
+}
+
+fn stamps(message: &Received) -> Stamps {
+    Stamps {
+        written: message.envelope.as_ref().and_then(|e| e.time()),
+        in_kafka: message
+            .timestamp_ms
+            .and_then(DateTime::<Utc>::from_timestamp_millis),
+    }
+}
+
+/// Reads each topic once and times every hop of every sampled loan.
+async fn hops(stack: &RouterStack, samples: &[Sample]) -> Vec<(&'static str, Summary)> {
+    let topics = &stack.subgraphs.topics;
+    let wanted = samples.len();
+    let read = |topic: String, count: fn(&[Received]) -> usize| async move {
+        read_until(&topic, Duration::from_secs(20), |r| count(r) >= wanted).await
+    };
+    let loan_events = read(topics.loan.clone(), |r| {
+        r.iter()
+            .filter(|m| {
+                m.envelope.as_ref().is_some_and(|e| {
+                    e.decode::<LoanStatusChangedV1>()
+                        .is_ok_and(|c| c.status == LoanStatus::Approved)
+                })
+            })
+            .count()
+    })
+    .await;
+    let risk_events = read(topics.risk.clone(), |r| r.len()).await;
+    let credit_events = read(topics.credit.clone(), |r| r.len()).await;
+
+    let mut submitted: HashMap<Uuid, Stamps> = HashMap::new();
+    let mut approved: HashMap<Uuid, Stamps> = HashMap::new();
+    for message in &loan_events {
+        let Some(envelope) = &message.envelope else {
+            continue;
+        };
+        if let Ok(event) = envelope.decode::<LoanSubmittedV1>() {
+            submitted.insert(event.loan_id, stamps(message));
+        } else if let Ok(change) = envelope.decode::<LoanStatusChangedV1>()
+            && change.status == LoanStatus::Approved
+        {
+            approved.insert(change.loan_id, stamps(message));
+        }
+    }
+    let by_loan = |messages: &[Received], loan_of: fn(&tenor_events::Envelope) -> Option<Uuid>| {
+        messages
+            .iter()
+            .filter_map(|m| Some((loan_of(m.envelope.as_ref()?)?, stamps(m))))
+            .collect::<HashMap<Uuid, Stamps>>()
+    };
+    let evaluated = by_loan(&risk_events, |e| {
+        e.decode::<RiskEvaluatedV1>().ok().map(|r| r.loan_id)
+    });
+    let decided = by_loan(&credit_events, |e| {
+        e.decode::<CreditDecisionMadeV1>().ok().map(|d| d.loan_id)
+    });
+
+    let between = |from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>| {
+        Some((to? - from?).to_std().unwrap_or_default())
+    };
+    type Hop = fn(
+        &Stamps,
+        &Stamps,
+        &Stamps,
+        &Stamps,
+        DateTime<Utc>,
+    ) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+    let hops: [(&'static str, Hop); 8] = [
+        ("loan outbox relay (loan.submitted)", |s, _, _, _, _| {
+            (s.written, s.in_kafka)
+        }),
+        ("risk: consume, bureau, store", |s, r, _, _, _| {
+            (s.in_kafka, r.written)
+        }),
+        ("risk MongoDB outbox relay", |_, r, _, _, _| {
+            (r.written, r.in_kafka)
+        }),
+        ("credit: consume, score, decide", |_, r, d, _, _| {
+            (r.in_kafka, d.written)
+        }),
+        ("credit outbox relay", |_, _, d, _, _| {
+            (d.written, d.in_kafka)
+        }),
+        ("loan: consume decision, apply", |_, _, d, a, _| {
+            (d.in_kafka, a.written)
+        }),
+        ("loan outbox relay (status changed)", |_, _, _, a, _| {
+            (a.written, a.in_kafka)
+        }),
+        ("live fan-out, router, WebSocket", |_, _, _, a, pushed| {
+            (a.in_kafka, Some(pushed))
+        }),
+    ];
+    hops.iter()
+        .filter_map(|(name, hop)| {
+            let latencies: Vec<Duration> = samples
+                .iter()
+                .filter_map(|sample| {
+                    let loan = sample.loan;
+                    let (from, to) = hop(
+                        submitted.get(&loan)?,
+                        evaluated.get(&loan)?,
+                        decided.get(&loan)?,
+                        approved.get(&loan)?,
+                        sample.pushed_at,
+                    );
+                    between(from, to)
+                })
+                .collect();
+            (!latencies.is_empty()).then(|| (*name, summarise(latencies)))
+        })
+        .collect()
+}

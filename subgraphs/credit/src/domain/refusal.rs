@@ -1,0 +1,135 @@
+//! Every way credit refuses a staff or borrower request, with the stable code the app and the
+//! back office branch on. A refusal changes nothing.
+
+use tenor_platform::refusal::Refusal;
+
+/// The shortest and longest reason or note staff and borrowers may write.
+pub const TEXT_MAX_CHARS: usize = 1000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreditRefusal {
+    /// Unknown loan, or (for a borrower) someone else's: the two look the same.
+    NotFound,
+    ScoreOutOfRange,
+    ReasonInvalid,
+    ReasonCodeInvalid,
+    NoteTooLong,
+    /// The staff member who recorded the manual score cannot also decide the loan.
+    MakerChecker,
+    AlreadyDecided,
+    /// The loan is still being decided automatically; nothing to decide by hand yet.
+    NotInReviewQueue,
+    ManualScoreAlreadyRecorded,
+    /// The rules require a manual score before this loan is decided.
+    ManualScoreRequired,
+    NotRejected,
+    NotAutomatic,
+    ReviewAlreadyRequested,
+    ReviewWindowPassed {
+        days: i64,
+    },
+}
+
+impl Refusal for CreditRefusal {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound => "NOT_FOUND",
+            Self::ScoreOutOfRange => "SCORE_OUT_OF_RANGE",
+            Self::ReasonInvalid => "REASON_INVALID",
+            Self::ReasonCodeInvalid => "REASON_CODE_INVALID",
+            Self::NoteTooLong => "NOTE_TOO_LONG",
+            Self::MakerChecker => "MAKER_CHECKER",
+            Self::AlreadyDecided => "ALREADY_DECIDED",
+            Self::NotInReviewQueue => "NOT_IN_REVIEW_QUEUE",
+            Self::ManualScoreAlreadyRecorded => "MANUAL_SCORE_ALREADY_RECORDED",
+            Self::ManualScoreRequired => "MANUAL_SCORE_REQUIRED",
+            Self::NotRejected => "NOT_REJECTED",
+            Self::NotAutomatic => "NOT_AUTOMATIC",
+            Self::ReviewAlreadyRequested => "REVIEW_ALREADY_REQUESTED",
+            Self::ReviewWindowPassed { .. } => "REVIEW_WINDOW_PASSED",
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            Self::NotFound => Some("loanId"),
+            Self::ScoreOutOfRange => Some("score"),
+            Self::ReasonInvalid => Some("reason"),
+            Self::ReasonCodeInvalid => Some("reasonCode"),
+            Self::NoteTooLong => Some("note"),
+            _ => None,
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Self::NotFound => "No such loan".to_owned(),
+            Self::ScoreOutOfRange => "A score lies between 300 and 850".to_owned(),
+            Self::ReasonInvalid => format!("Give a reason of 1 to {TEXT_MAX_CHARS} characters"),
+            Self::ReasonCodeInvalid => {
+                "A reason code is 2 to 64 capital letters, digits or underscores".to_owned()
+            }
+            Self::NoteTooLong => format!("A note has at most {TEXT_MAX_CHARS} characters"),
+            Self::MakerChecker => {
+                "You recorded the manual score of this loan; another staff member must decide it"
+                    .to_owned()
+            }
+            Self::AlreadyDecided => "This loan has already been decided".to_owned(),
+            Self::NotInReviewQueue => {
+                "This loan is not in the review queue; it is still being decided automatically"
+                    .to_owned()
+            }
+            Self::ManualScoreAlreadyRecorded => {
+                "A manual score was already recorded for this loan".to_owned()
+            }
+            Self::ManualScoreRequired => {
+                "Record a manual score for this loan before deciding it".to_owned()
+            }
+            Self::NotRejected => "Only a rejected application can be reviewed".to_owned(),
+            Self::NotAutomatic => {
+                "This decision was already made by a person; it cannot be reviewed again".to_owned()
+            }
+            Self::ReviewAlreadyRequested => "A review was already requested".to_owned(),
+            Self::ReviewWindowPassed { days } => {
+                format!("A review can be requested within {days} days of the decision")
+            }
+        }
+    }
+}
+
+/// A reason code staff may give: `MANUAL_APPROVAL`, `INCOME_VERIFIED`…
+pub fn valid_reason_code(code: &str) -> bool {
+    (2..=64).contains(&code.len())
+        && code.starts_with(|c: char| c.is_ascii_uppercase())
+        && code
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Free text from staff or a borrower: not blank (when required), not too long, no control
+/// characters other than newlines.
+pub fn valid_text(text: &str, required: bool) -> bool {
+    let trimmed = text.trim();
+    (!required || !trimmed.is_empty())
+        && trimmed.chars().count() <= TEXT_MAX_CHARS
+        && !trimmed.chars().any(|c| c.is_control() && c != '\n')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reason_codes_and_texts_are_checked() {
+        assert!(valid_reason_code("MANUAL_APPROVAL"));
+        assert!(valid_reason_code("INCOME_VERIFIED_2"));
+        for bad in ["", "a", "lower", "_X", "WITH SPACE", &"X".repeat(65)] {
+            assert!(!valid_reason_code(bad), "{bad}");
+        }
+        assert!(valid_text("payslips checked", true));
+        assert!(!valid_text("   ", true));
+        assert!(valid_text("", false));
+        assert!(!valid_text("bell\u{7}", false));
+        assert!(!valid_text(&"x".repeat(1001), false));
+    }
+}

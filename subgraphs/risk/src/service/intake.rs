@@ -1,0 +1,39 @@
+//! A submitted loan enters the work queue: one request document per loan, stored if absent,
+//! then the worker is woken. The bureau is never called here (see [`super::worker`]).
+
+use tenor_contracts::loan::LoanSubmittedV1;
+
+use super::{RiskService, now};
+use crate::store::{NewRequest, StoreError, requests};
+
+impl RiskService {
+    /// Queue the bureau check of `submitted`; whether it was new (a redelivered or repeated
+    /// event for the same loan changes nothing).
+    #[tracing::instrument(skip_all, fields(loan_id = %submitted.loan_id))]
+    pub async fn accept_submission(
+        &self,
+        submitted: &LoanSubmittedV1,
+        traceparent: Option<String>,
+    ) -> Result<bool, StoreError> {
+        let deadline = submitted.submitted_at
+            + chrono::Duration::from_std(self.settings.worker.deadline)
+                .unwrap_or(chrono::Duration::MAX);
+        let request = NewRequest {
+            loan_id: submitted.loan_id,
+            user_id: submitted.user_id,
+            amount: submitted.amount,
+            tenor_months: submitted.tenor_months,
+            submitted_at: submitted.submitted_at,
+            deadline,
+            traceparent,
+        };
+        let inserted = requests::insert_if_absent(&self.requests(), &request, now()).await?;
+        if inserted {
+            self.work.notify_one();
+            tracing::info!("bureau check queued");
+        } else {
+            tracing::info!("bureau check already queued");
+        }
+        Ok(inserted)
+    }
+}
