@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use futures::{SinkExt as _, StreamExt as _};
+use futures::StreamExt as _;
 use serde_json::{Value, json};
 use tenor_contracts::credit::CreditDecisionMadeV1;
 use tenor_contracts::loan::{LoanStatus, LoanStatusChangedV1, LoanSubmittedV1};
@@ -23,9 +23,9 @@ use tenor_harness::deciders::bureau;
 use tenor_harness::journeys::{APPLY, eligible_customer};
 use tenor_harness::{RouterStack, set, yaml};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use uuid::Uuid;
 
+use crate::live::{Socket, subscribe, wait_until_loan_knows};
 use crate::stats::{Summary, ms, summarise};
 
 #[derive(clap::Args)]
@@ -41,9 +41,6 @@ pub struct Options {
 const WATCH: &str = "subscription Watch { loanStatusChanged { status loan { id } } }";
 /// The goal on the 2-core development machine (issue: credit scoring and risk engine).
 const GOAL_P99: Duration = Duration::from_millis(300);
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// One application's clock readings.
 struct Sample {
@@ -147,34 +144,11 @@ async fn prepare(stack: &RouterStack, n: usize) -> anyhow::Result<Vec<(String, S
         .await;
         for token in batch {
             wait_until_loan_knows(stack, &token).await?;
-            let socket = subscribe(stack, &token).await?;
+            let socket = subscribe(stack, &token, WATCH).await?;
             borrowers.push((token, socket));
         }
     }
     Ok(borrowers)
-}
-
-/// A refused probe tells: tenor 0 is refused by its own rule only once loan knows the KYC.
-async fn wait_until_loan_knows(stack: &RouterStack, token: &str) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let probe = stack
-            .gql(
-                "mutation Probe($key: String!) { applyLoan(amount: 5000000, tenorMonths: 0, purpose: \"probe\", idempotencyKey: $key) { userErrors { code } } }",
-                json!({ "key": Uuid::new_v4().to_string() }),
-                Some(token),
-            )
-            .await;
-        let codes = probe["data"]["applyLoan"]["userErrors"].to_string();
-        if codes.contains("TENOR_TOO_SHORT") && !codes.contains("KYC_NOT_VERIFIED") {
-            return Ok(());
-        }
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "borrower never became eligible: {probe}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 async fn one_application(url: String, token: String, mut socket: Socket) -> anyhow::Result<Sample> {
@@ -202,23 +176,6 @@ async fn one_application(url: String, token: String, mut socket: Socket) -> anyh
             });
         }
     }
-}
-
-async fn subscribe(stack: &RouterStack, token: &str) -> anyhow::Result<Socket> {
-    let mut request = stack.router.ws_url().into_client_request()?;
-    request
-        .headers_mut()
-        .insert("sec-websocket-protocol", "graphql-transport-ws".parse()?);
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
-    for message in [
-        json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }),
-        json!({ "id": "1", "type": "subscribe", "payload": { "query": WATCH } }),
-    ] {
-        socket
-            .send(Message::Text(message.to_string().into()))
-            .await?;
-    }
-    Ok(socket)
 }
 
 async fn next_change(socket: &mut Socket) -> anyhow::Result<Value> {

@@ -16,7 +16,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use futures::{SinkExt as _, StreamExt as _};
+use futures::StreamExt as _;
 use rdkafka::producer::FutureRecord;
 use serde_json::{Value, json};
 use tenor_contracts::credit::{CreditDecision, CreditDecisionMadeV1, CreditDecisionSource};
@@ -24,9 +24,9 @@ use tenor_events::Envelope;
 use tenor_harness::journeys::{fresh_nik, verified_customer};
 use tenor_harness::{Account, RouterStack, set, yaml};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use uuid::Uuid;
 
+use crate::live::{Socket, subscribe, wait_until_loan_knows};
 use crate::stats::{ms, summarise};
 
 #[derive(clap::Args)]
@@ -45,9 +45,6 @@ pub struct Options {
 const APPLY: &str = "mutation ApplyLoan($key: String!) { applyLoan(amount: 5000000, tenorMonths: 6, purpose: \"Modal usaha\", idempotencyKey: $key) { loan { id } userErrors { code } } }";
 const WATCH: &str =
     "subscription Watch { loanStatusChanged { status loan { id user { fullname } } } }";
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 pub async fn run(options: Options) -> anyhow::Result<()> {
     let borrowers_needed = options.decisions + (options.rate as u64 * options.seconds) as usize;
@@ -117,25 +114,7 @@ async fn prepare(stack: &RouterStack, n: usize) -> anyhow::Result<Vec<Borrower>>
         borrowers.extend(batch);
     }
     for borrower in &borrowers {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let probe = stack
-                .gql(
-                    "mutation Probe($key: String!) { applyLoan(amount: 5000000, tenorMonths: 0, purpose: \"probe\", idempotencyKey: $key) { userErrors { code } } }",
-                    json!({ "key": Uuid::new_v4().to_string() }),
-                    Some(&borrower.token),
-                )
-                .await;
-            let codes = probe["data"]["applyLoan"]["userErrors"].to_string();
-            if codes.contains("TENOR_TOO_SHORT") && !codes.contains("KYC_NOT_VERIFIED") {
-                break;
-            }
-            anyhow::ensure!(
-                Instant::now() < deadline,
-                "borrower never became eligible: {probe}"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        wait_until_loan_knows(stack, &borrower.token).await?;
     }
     Ok(borrowers)
 }
@@ -148,7 +127,7 @@ async fn decision_latencies(
     let producer = tenor_events::kafka::producer(&tenor_events::testing::kafka_config())?;
     let mut samples = Vec::with_capacity(borrowers.len());
     for borrower in borrowers {
-        let mut socket = subscribe(stack, &borrower.token).await?;
+        let mut socket = subscribe(stack, &borrower.token, WATCH).await?;
         let applied = stack
             .gql(
                 APPLY,
@@ -191,23 +170,6 @@ async fn decision_latencies(
         samples.push(started.elapsed());
     }
     Ok(samples)
-}
-
-async fn subscribe(stack: &RouterStack, token: &str) -> anyhow::Result<Socket> {
-    let mut request = stack.router.ws_url().into_client_request()?;
-    request
-        .headers_mut()
-        .insert("sec-websocket-protocol", "graphql-transport-ws".parse()?);
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
-    for message in [
-        json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }),
-        json!({ "id": "1", "type": "subscribe", "payload": { "query": WATCH } }),
-    ] {
-        socket
-            .send(Message::Text(message.to_string().into()))
-            .await?;
-    }
-    Ok(socket)
 }
 
 async fn expect_status(socket: &mut Socket, status: &str) -> anyhow::Result<()> {

@@ -5,6 +5,7 @@
 
 mod auth;
 mod decision;
+mod live;
 mod loan;
 mod router;
 mod stats;

@@ -40,6 +40,14 @@ pub struct ClientInfo {
     pub request_id: Option<String>,
 }
 
+/// `Name__3` → `Name`; anything else as it is.
+fn without_fetch_suffix(forwarded: &str) -> &str {
+    match forwarded.rsplit_once("__") {
+        Some((name, node)) if !name.is_empty() && node.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => forwarded,
+    }
+}
+
 /// A domain rejection returned inside a mutation payload (`userErrors`), not as a GraphQL error:
 /// the mobile app shows `message` and branches on `code`.
 #[derive(Debug, Clone, PartialEq, Eq, SimpleObject)]
@@ -84,6 +92,9 @@ pub fn internal_error(error: impl Display) -> async_graphql::Error {
 pub trait CallerExt {
     fn caller(&self) -> &Caller;
     fn client_info(&self) -> ClientInfo;
+    /// The operation name the client used, for access logs: the router forwards it as
+    /// `<Name>__<fetch node id>`, and the log keeps `<Name>` (the mobile app's operation file).
+    fn client_operation_name(&self) -> Option<String>;
     /// The signed-in user, or `UNAUTHENTICATED`.
     fn principal(&self) -> Result<&Principal, async_graphql::Error>;
     /// The signed-in user holding `scope`, or `UNAUTHENTICATED`/`FORBIDDEN`.
@@ -97,6 +108,11 @@ impl CallerExt for Context<'_> {
 
     fn client_info(&self) -> ClientInfo {
         self.data_opt::<ClientInfo>().cloned().unwrap_or_default()
+    }
+
+    fn client_operation_name(&self) -> Option<String> {
+        let forwarded = self.query_env.operation_name.as_deref()?;
+        Some(without_fetch_suffix(forwarded).to_owned())
     }
 
     fn principal(&self) -> Result<&Principal, async_graphql::Error> {
@@ -282,5 +298,18 @@ fn client_info(headers: &HeaderMap, peer: Option<SocketAddr>) -> ClientInfo {
         ip: forwarded.or_else(|| peer.map(|p| p.ip().to_string())),
         user_agent: header("user-agent"),
         request_id: header("x-request-id"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_routers_fetch_suffix_is_dropped_and_nothing_else() {
+        assert_eq!(without_fetch_suffix("CustomerKyc__2"), "CustomerKyc");
+        assert_eq!(without_fetch_suffix("CustomerKyc"), "CustomerKyc");
+        assert_eq!(without_fetch_suffix("My__Query"), "My__Query");
+        assert_eq!(without_fetch_suffix("__3"), "__3");
     }
 }

@@ -28,6 +28,23 @@ pub async fn wait_for(mut condition: impl AsyncFnMut() -> bool) -> bool {
     false
 }
 
+/// Waits (up to 30 s) until the service at `base_url` answers `/ready` with success: its
+/// database, broker and consumers are up, so a test's first event or request is not lost.
+pub async fn wait_until_ready(base_url: &str) -> bool {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("an HTTP client");
+    let ready = format!("{base_url}/ready");
+    wait_for(async || {
+        http.get(&ready)
+            .send()
+            .await
+            .is_ok_and(|response| response.status().is_success())
+    })
+    .await
+}
+
 /// Panics unless each `(field, scope)` of `fields` names a line of `sdl` starting with `field`
 /// that requires exactly `scope`: the router enforces what the SDL declares, nothing more.
 pub fn assert_field_scopes(sdl: &str, fields: &[(&str, &str)]) {

@@ -17,6 +17,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use rand::RngCore;
 
+use crate::config::{CommaList, Env};
+
 /// 32 bytes of key material, written base64 in configuration. `Debug` never shows it.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Key32(pub [u8; 32]);
@@ -90,6 +92,42 @@ impl Vault {
             keys: HashMap::from([(current_id.clone(), current)]),
             current_id,
         }
+    }
+
+    /// The vault a service configures with `<PREFIX>_MASTER_KEY` (base64 of 32 bytes, required),
+    /// `<PREFIX>_MASTER_KEY_ID` (`default_id`; stored beside every ciphertext, so shorter than
+    /// 64 characters) and `<PREFIX>_PREVIOUS_MASTER_KEYS` (`id=base64,…`: retired keys, still
+    /// needed to open what they sealed). Problems are recorded on `env`, naming the variable.
+    pub fn from_env(env: &mut Env, prefix: &str, default_id: &str) -> Self {
+        let master: Key32 = env.required(&format!("{prefix}_MASTER_KEY"));
+        let id_var = format!("{prefix}_MASTER_KEY_ID");
+        let master_id: String = env.optional(&id_var, default_id.to_owned());
+        if master_id.is_empty() || master_id.len() >= 64 {
+            env.fail(&id_var, "must be 1 to 63 characters".into());
+        }
+        let mut vault = Vault::new(master_id, master);
+        let previous_var = format!("{prefix}_PREVIOUS_MASTER_KEYS");
+        let previous: CommaList = env.optional(&previous_var, CommaList::default());
+        for entry in previous.0 {
+            match entry
+                .split_once('=')
+                .and_then(|(id, key)| Some((id.trim().to_owned(), key.parse::<Key32>().ok()?)))
+            {
+                Some((id, key)) if !id.is_empty() && id.len() < 64 => {
+                    vault = vault.with_previous(id, key)
+                }
+                _ => env.fail(
+                    &previous_var,
+                    "each entry must be id=<base64 of 32 bytes>".into(),
+                ),
+            }
+        }
+        vault
+    }
+
+    /// The master key new data is sealed under (for checks that keys differ by purpose).
+    pub fn current_key(&self) -> &Key32 {
+        &self.keys[&self.current_id]
     }
 
     /// A retired master key, kept to open what it sealed.

@@ -128,24 +128,16 @@ pub async fn start_instance(config: CreditConfig, wiring: Wiring) -> Instance {
     let shutdown = CancellationToken::new();
     let loader_stats = wiring.loader_stats.clone();
     let task = tokio::spawn(crate::run_with(config, wiring, listener, shutdown.clone()));
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap();
-    for _ in 0..300 {
-        if let Ok(response) = http.get(format!("{base_url}/ready")).send().await
-            && response.status().is_success()
-        {
-            return Instance {
-                base_url,
-                loader_stats,
-                shutdown,
-                task: Some(task),
-            };
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        tenor_platform::testing::wait_until_ready(&base_url).await,
+        "the credit service did not become ready"
+    );
+    Instance {
+        base_url,
+        loader_stats,
+        shutdown,
+        task: Some(task),
     }
-    panic!("the credit service did not become ready");
 }
 
 /// A credit service on a fresh database, topics and issuer.

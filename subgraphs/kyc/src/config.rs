@@ -9,7 +9,7 @@ use tenor_contracts::topics;
 use tenor_events::RelayConfig;
 use tenor_events::kafka::KafkaConfig;
 use tenor_platform::auth::VerifierConfig;
-use tenor_platform::config::{CommaList, Env, HumanDuration};
+use tenor_platform::config::{Env, HumanDuration};
 use tenor_platform::db::DbConfig;
 
 use crate::crypto::{BlindIndex, Key32, UrlSigner, Vault};
@@ -71,25 +71,8 @@ impl KycConfig {
             );
         }
 
-        let master: Key32 = env.required("KYC_MASTER_KEY");
-        let master_id: String = env.optional("KYC_MASTER_KEY_ID", "primary".to_owned());
-        let mut vault = Vault::new(master_id, master.clone());
-        // Rotation: `id=base64,id=base64` of retired master keys, still needed to read old data.
-        let previous: CommaList = env.optional("KYC_PREVIOUS_MASTER_KEYS", CommaList::default());
-        for entry in previous.0 {
-            match entry
-                .split_once('=')
-                .and_then(|(id, key)| Some((id.trim().to_owned(), key.parse::<Key32>().ok()?)))
-            {
-                Some((id, key)) if !id.is_empty() && id.len() < 64 => {
-                    vault = vault.with_previous(id, key)
-                }
-                _ => env.fail(
-                    "KYC_PREVIOUS_MASTER_KEYS",
-                    "each entry must be id=<base64 of 32 bytes>".into(),
-                ),
-            }
-        }
+        let vault = Vault::from_env(env, "KYC", "primary");
+        let master = vault.current_key().clone();
         let blind_index_key: Key32 = env.required("KYC_BLIND_INDEX_KEY");
         let url_signing_key: Key32 = env.required("KYC_URL_SIGNING_KEY");
         // One key, one purpose: a leaked URL-signing key must not also unlock the blind index.

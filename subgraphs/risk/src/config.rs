@@ -9,10 +9,10 @@ use tenor_contracts::topics;
 use tenor_events::kafka::KafkaConfig;
 use tenor_events::{ConsumerConfig, MongoRelayConfig};
 use tenor_platform::auth::VerifierConfig;
-use tenor_platform::config::{CommaList, Env, HumanDuration};
+use tenor_platform::config::{Env, HumanDuration};
 use tenor_platform::loaders::LoaderStats;
 use tenor_platform::mongo::MongoConfig;
-use tenor_platform::vault::{Key32, Vault};
+use tenor_platform::vault::Vault;
 
 use crate::bureau::{FailureMode, SimulationSettings};
 use crate::domain::RiskRules;
@@ -111,32 +111,7 @@ fn duration(env: &mut Env, var: &str, default: Duration) -> Duration {
 }
 
 fn vault(env: &mut Env) -> Vault {
-    let master: Key32 = env.required("RISK_MASTER_KEY");
-    let master_id: String = env.optional("RISK_MASTER_KEY_ID", "risk-1".to_owned());
-    if master_id.len() >= 64 {
-        env.fail(
-            "RISK_MASTER_KEY_ID",
-            "must be shorter than 64 characters".into(),
-        );
-    }
-    let mut vault = Vault::new(master_id, master);
-    // Rotation: `id=base64,id=base64` of retired master keys, still needed to read old reports.
-    let previous: CommaList = env.optional("RISK_PREVIOUS_MASTER_KEYS", CommaList::default());
-    for entry in previous.0 {
-        match entry
-            .split_once('=')
-            .and_then(|(id, key)| Some((id.trim().to_owned(), key.parse::<Key32>().ok()?)))
-        {
-            Some((id, key)) if !id.is_empty() && id.len() < 64 => {
-                vault = vault.with_previous(id, key)
-            }
-            _ => env.fail(
-                "RISK_PREVIOUS_MASTER_KEYS",
-                "each entry must be id=<base64 of 32 bytes>".into(),
-            ),
-        }
-    }
-    vault
+    Vault::from_env(env, "RISK", "risk-1")
 }
 
 fn simulation(env: &mut Env) -> SimulationSettings {
@@ -226,6 +201,7 @@ fn rules(env: &mut Env) -> RiskRules {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tenor_platform::vault::Key32;
 
     fn base() -> Vec<(&'static str, String)> {
         vec![

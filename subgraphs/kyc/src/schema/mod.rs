@@ -74,23 +74,8 @@ fn service<'a>(ctx: &Context<'a>) -> &'a KycService {
 fn reader(ctx: &Context<'_>, actor: Uuid) -> Reader {
     Reader {
         actor,
-        operation_name: ctx
-            .query_env
-            .operation_name
-            .as_deref()
-            .map(client_operation_name),
+        operation_name: ctx.client_operation_name(),
         client: ctx.client_info(),
-    }
-}
-
-/// The router forwards the client's operation name as `<Name>__<fetch node id>`; the log keeps
-/// the name the client (and the mobile app's operation file) used.
-fn client_operation_name(forwarded: &str) -> String {
-    match forwarded.rsplit_once("__") {
-        Some((name, node)) if !name.is_empty() && node.bytes().all(|b| b.is_ascii_digit()) => {
-            name.to_owned()
-        }
-        _ => forwarded.to_owned(),
     }
 }
 
@@ -137,19 +122,6 @@ async fn access_log_page(
         },
         PiiAccessEntry::from,
     ))
-}
-
-#[cfg(test)]
-mod operation_name_tests {
-    use super::client_operation_name;
-
-    #[test]
-    fn the_routers_fetch_suffix_is_dropped_and_nothing_else() {
-        assert_eq!(client_operation_name("CustomerKyc__2"), "CustomerKyc");
-        assert_eq!(client_operation_name("CustomerKyc"), "CustomerKyc");
-        assert_eq!(client_operation_name("My__Query"), "My__Query");
-        assert_eq!(client_operation_name("__3"), "__3");
-    }
 }
 
 #[cfg(test)]

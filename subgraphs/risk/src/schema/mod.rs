@@ -18,6 +18,7 @@ use async_graphql::{
     Context, EmptyMutation, EmptySubscription, MergedObject, Schema, SchemaBuilder,
 };
 use tenor_platform::federation::subgraph_sdl;
+use tenor_platform::graphql::CallerExt;
 use tenor_platform::loaders::LoaderStats;
 use uuid::Uuid;
 
@@ -59,26 +60,10 @@ fn service<'a>(ctx: &Context<'a>) -> &'a RiskService {
 
 /// The caller as a reader of raw reports: who, in which named operation, from where.
 fn reader(ctx: &Context<'_>, actor: Uuid) -> Reader {
-    use tenor_platform::graphql::CallerExt;
     Reader {
         actor,
-        operation_name: ctx
-            .query_env
-            .operation_name
-            .as_deref()
-            .map(client_operation_name),
+        operation_name: ctx.client_operation_name(),
         client: ctx.client_info(),
-    }
-}
-
-/// The router forwards the client's operation name as `<Name>__<fetch node id>`; the log keeps
-/// the name the client used.
-fn client_operation_name(forwarded: &str) -> String {
-    match forwarded.rsplit_once("__") {
-        Some((name, node)) if !name.is_empty() && node.bytes().all(|b| b.is_ascii_digit()) => {
-            name.to_owned()
-        }
-        _ => forwarded.to_owned(),
     }
 }
 
@@ -99,11 +84,5 @@ mod tests {
         );
         assert!(sdl.contains("type Loan @key(fields: \"id\")"), "{sdl}");
         assert!(!sdl.contains("ciphertext"), "{sdl}");
-    }
-
-    #[test]
-    fn the_routers_fetch_suffix_is_dropped() {
-        assert_eq!(client_operation_name("RiskFile__2"), "RiskFile");
-        assert_eq!(client_operation_name("RiskFile"), "RiskFile");
     }
 }
