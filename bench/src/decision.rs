@@ -13,8 +13,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use futures::StreamExt as _;
-use serde_json::{Value, json};
+use serde_json::json;
 use tenor_contracts::credit::CreditDecisionMadeV1;
 use tenor_contracts::loan::{LoanStatus, LoanStatusChangedV1, LoanSubmittedV1};
 use tenor_contracts::risk::RiskEvaluatedV1;
@@ -22,10 +21,9 @@ use tenor_events::testing::{Received, read_until};
 use tenor_harness::deciders::bureau;
 use tenor_harness::journeys::{APPLY, eligible_customer};
 use tenor_harness::{RouterStack, set, yaml};
-use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
 
-use crate::live::{Socket, subscribe, wait_until_loan_knows};
+use crate::live::{Changes, status_changes, subscribe, wait_until_loan_knows};
 use crate::stats::{Summary, ms, summarise};
 
 #[derive(clap::Args)]
@@ -130,7 +128,7 @@ fn line(name: &str, s: &Summary) {
 
 /// Borrowers with verified KYC that loan knows about, a clean bureau file, and a live
 /// subscription each (opened before the clock starts, as a phone holds one).
-async fn prepare(stack: &RouterStack, n: usize) -> anyhow::Result<Vec<(String, Socket)>> {
+async fn prepare(stack: &RouterStack, n: usize) -> anyhow::Result<Vec<(String, Changes)>> {
     let deciders = stack.subgraphs.deciders.as_ref().expect("a deciding stack");
     let mut borrowers = Vec::with_capacity(n);
     for chunk in (0..n).collect::<Vec<_>>().chunks(8) {
@@ -145,13 +143,17 @@ async fn prepare(stack: &RouterStack, n: usize) -> anyhow::Result<Vec<(String, S
         for token in batch {
             wait_until_loan_knows(stack, &token).await?;
             let socket = subscribe(stack, &token, WATCH).await?;
-            borrowers.push((token, socket));
+            borrowers.push((token, status_changes(socket)));
         }
     }
     Ok(borrowers)
 }
 
-async fn one_application(url: String, token: String, mut socket: Socket) -> anyhow::Result<Sample> {
+async fn one_application(
+    url: String,
+    token: String,
+    mut changes: Changes,
+) -> anyhow::Result<Sample> {
     let response = tenor_harness::post_graphql(
         &url,
         APPLY,
@@ -165,30 +167,22 @@ async fn one_application(url: String, token: String, mut socket: Socket) -> anyh
         .ok_or_else(|| anyhow::anyhow!("applyLoan failed: {response}"))?
         .parse()?;
     loop {
-        let change = next_change(&mut socket).await?;
-        if change["status"] != "SUBMITTED" {
-            anyhow::ensure!(change["status"] == "APPROVED", "decided: {change}");
+        let change = tokio::time::timeout(Duration::from_secs(60), changes.recv())
+            .await
+            .map_err(|_| anyhow::anyhow!("no decision within 60 s"))?
+            .ok_or_else(|| anyhow::anyhow!("the subscription ended"))?;
+        if change.value["status"] != "SUBMITTED" {
+            anyhow::ensure!(
+                change.value["status"] == "APPROVED",
+                "decided: {}",
+                change.value
+            );
             return Ok(Sample {
                 loan,
                 applied,
-                pushed: Instant::now(),
-                pushed_at: Utc::now(),
+                pushed: change.at,
+                pushed_at: change.at_utc,
             });
-        }
-    }
-}
-
-async fn next_change(socket: &mut Socket) -> anyhow::Result<Value> {
-    loop {
-        let frame = tokio::time::timeout(Duration::from_secs(60), socket.next())
-            .await
-            .map_err(|_| anyhow::anyhow!("no decision within 60 s"))?;
-        let Some(Ok(Message::Text(text))) = frame else {
-            anyhow::bail!("the subscription ended: {frame:?}");
-        };
-        let message: Value = serde_json::from_str(&text)?;
-        if message["type"] == "next" {
-            return Ok(message["payload"]["data"]["loanStatusChanged"].clone());
         }
     }
 }

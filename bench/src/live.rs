@@ -3,8 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use futures::SinkExt as _;
-use serde_json::json;
+use chrono::{DateTime, Utc};
+use futures::{SinkExt as _, StreamExt as _};
+use serde_json::{Value, json};
 use tenor_harness::RouterStack;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
@@ -57,4 +58,37 @@ pub async fn subscribe(
             .await?;
     }
     Ok(socket)
+}
+
+/// One `loanStatusChanged` payload and when it arrived.
+pub struct Change {
+    pub value: Value,
+    pub at: Instant,
+    pub at_utc: DateTime<Utc>,
+}
+
+pub type Changes = tokio::sync::mpsc::UnboundedReceiver<Change>;
+
+/// Reads `socket` from now on in a task of its own, as a phone does — so the router's pings are
+/// answered while the benchmark prepares other borrowers (an unread socket is closed with 1002)
+/// — and hands over each status change with its arrival time. The channel ends with the socket.
+pub fn status_changes(mut socket: Socket) -> Changes {
+    let (sender, changes) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some(Ok(frame)) = socket.next().await {
+            let (at, at_utc) = (Instant::now(), Utc::now());
+            let Message::Text(text) = frame else { continue };
+            let Ok(message) = serde_json::from_str::<Value>(&text) else {
+                return;
+            };
+            if message["type"] != "next" {
+                continue;
+            }
+            let value = message["payload"]["data"]["loanStatusChanged"].clone();
+            if sender.send(Change { value, at, at_utc }).is_err() {
+                return;
+            }
+        }
+    });
+    changes
 }

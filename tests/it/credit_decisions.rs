@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tenor_contracts::credit::CreditDecisionMadeV1;
 use tenor_contracts::loan::LoanSubmittedV1;
+use tenor_contracts::risk::RiskEvaluatedV1;
 use tenor_events::Envelope;
 use tenor_events::testing::read_events;
 use tenor_harness::deciders::{BureauProfile, bureau};
@@ -274,7 +275,7 @@ async fn killed_deciders_decide_each_loan_exactly_once_after_restart() {
 }
 
 #[tokio::test]
-async fn a_redelivered_submission_makes_no_second_evaluation_decision_or_push() {
+async fn redelivered_submissions_and_answers_make_no_second_evaluation_decision_or_push() {
     let stack = RouterStack::start_deciding().await;
     let mut borrower = borrower(&stack, &bureau::clean()).await;
     let (loan, decided) = apply_and_watch(&stack, &mut borrower).await;
@@ -294,6 +295,19 @@ async fn a_redelivered_submission_makes_no_second_evaluation_decision_or_push() 
     let event: LoanSubmittedV1 = submitted.decode().unwrap();
     let copy = Envelope::new("/tenor/loan", loan.clone(), &event, None).unwrap();
     tenor_events::testing::publish(topic, &copy).await;
+    // And risk's answer again, both ways: credit has decided already and stays decided.
+    let risk_topic = &stack.subgraphs.topics.risk;
+    let evaluated = read_events(risk_topic, Duration::from_secs(10), |events| {
+        events.iter().any(|e| e.is::<RiskEvaluatedV1>())
+    })
+    .await
+    .into_iter()
+    .find(|e| e.is::<RiskEvaluatedV1>())
+    .unwrap();
+    tenor_events::testing::publish(risk_topic, &evaluated).await;
+    let answer: RiskEvaluatedV1 = evaluated.decode().unwrap();
+    let copy = Envelope::new("/tenor/risk", loan.clone(), &answer, None).unwrap();
+    tenor_events::testing::publish(risk_topic, &copy).await;
 
     assert!(
         pushed(&mut borrower, Duration::from_secs(3))
@@ -370,4 +384,63 @@ async fn the_raw_bureau_report_is_not_plaintext_in_the_data_files_or_the_logs() 
         !deciders(&stack).risk.log().contains(&reference),
         "the raw report is in risk's log"
     );
+}
+
+#[tokio::test]
+async fn a_human_review_of_an_automatic_rejection_is_decided_by_staff_and_pushed() {
+    let stack = RouterStack::start_deciding().await;
+    let mut borrower = borrower(&stack, &bureau::low_score()).await;
+    let (loan, decided) = apply_and_watch(&stack, &mut borrower).await;
+    assert_eq!(decided.unwrap()["status"], "REJECTED");
+
+    const REVIEW: &str = "mutation RequestHumanReview($input: RequestHumanReviewInput!) { requestHumanReview(input: $input) { review { loanId status } userErrors { code } } }";
+    let input = json!({ "input": { "loanId": loan, "note": "Saya sudah melunasi kartu kredit" } });
+
+    // Someone else cannot ask for it: their request looks like one for an unknown loan.
+    let (_, stranger) = eligible_customer(&stack).await;
+    let theirs = stack.gql(REVIEW, input.clone(), Some(&stranger)).await;
+    let theirs = theirs["data"]["requestHumanReview"].clone();
+    assert!(theirs["review"].is_null(), "{theirs}");
+    assert!(
+        theirs["userErrors"].to_string().contains("NOT_FOUND"),
+        "{theirs}"
+    );
+
+    let requested = stack
+        .gql(REVIEW, input.clone(), Some(&borrower.token))
+        .await;
+    let requested = &requested["data"]["requestHumanReview"];
+    assert_eq!(requested["userErrors"], json!([]), "{requested}");
+    assert_eq!(requested["review"]["status"], "REQUESTED", "{requested}");
+    let again = stack.gql(REVIEW, input, Some(&borrower.token)).await;
+    assert!(
+        again["data"]["requestHumanReview"]["userErrors"]
+            .to_string()
+            .contains("REVIEW_ALREADY_REQUESTED"),
+        "{again}"
+    );
+
+    let staff_account = stack.staff(&["credit:decide"]).await;
+    let staff = stack.router.login(&staff_account).await;
+    let mut queued = None;
+    eventually(async || {
+        queued = in_queue(&stack, &staff, &loan).await;
+        queued.is_some()
+    })
+    .await;
+    let payload = decide(&stack, &staff, &loan, "APPROVE").await;
+    assert_eq!(payload["userErrors"], json!([]), "{payload}");
+
+    let pushed = pushed(&mut borrower, Duration::from_secs(20))
+        .await
+        .expect("the review's decision is pushed");
+    assert_eq!(pushed["status"], "APPROVED", "{pushed}");
+    assert_eq!(pushed["previousStatus"], "REJECTED", "{pushed}");
+    let decisions = decisions_of(&stack, &loan, 2).await;
+    assert_eq!(decisions.len(), 2, "the automatic rejection and the review");
+    assert_eq!(
+        decisions[1].reviews_decision,
+        Some(decisions[0].decision_id)
+    );
+    assert_replay_matches(&stack).await;
 }

@@ -20,10 +20,23 @@ pub struct MongoConfig {
 }
 
 impl MongoConfig {
-    /// `MONGODB_URL` (required) and `<db_var>` (the database name, default given).
+    /// `MONGODB_URL` (required: `mongodb://…` or `mongodb+srv://…`) and `<db_var>` (the
+    /// database name, default given). A malformed URL stops the service at start like every
+    /// other bad setting, not at its first connection.
     pub fn from_env(env: &mut Env, db_var: &str, default_db: &str) -> Self {
+        let url: String = env.required("MONGODB_URL");
+        // Empty: `required` has already reported it missing.
+        let well_formed = ["mongodb://", "mongodb+srv://"]
+            .iter()
+            .any(|scheme| url.starts_with(scheme));
+        if !url.is_empty() && !well_formed {
+            env.fail(
+                "MONGODB_URL",
+                "must start with mongodb:// or mongodb+srv://".into(),
+            );
+        }
         Self {
-            url: env.required("MONGODB_URL"),
+            url,
             database: env.optional(db_var, default_db.to_owned()),
         }
     }

@@ -21,6 +21,7 @@ async fn good_case(world: &World, setting: &Setting, svc: Svc) -> Result<(), Str
         let filled = world.fill(template, svc, port, &mut Extra::default()).await;
         env.insert((*var).to_owned(), filled);
     }
+    extra.mongo_database = env.get("RISK_MONGODB_DATABASE").cloned();
     let host = if setting.var == "HOST" {
         value.as_str()
     } else {
@@ -45,7 +46,9 @@ async fn bad_case(world: &World, setting: &Setting, svc: Svc, bad: &str) -> Resu
         let filled = world.fill(template, svc, 0, &mut Extra::default()).await;
         env.insert((*var).to_owned(), filled);
     }
-    env.insert(setting.var.to_owned(), bad.to_owned());
+    // Filled too: a broken rule file is a directory made for the case.
+    let bad = world.fill(bad, svc, 0, &mut Extra::default()).await;
+    env.insert(setting.var.to_owned(), bad);
     let (mut child, stdout, stderr) = Running::spawn(svc, &env).await;
     let status = tokio::time::timeout(Duration::from_secs(15), child.wait()).await;
     let out = std::fs::read_to_string(&stdout).unwrap_or_default()
@@ -80,7 +83,7 @@ const CONCURRENCY: usize = 3;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn each_setting_starts_each_service_that_reads_it_and_takes_effect() {
     tenor_platform::telemetry::install_tls_provider();
-    let mut world = World::new().await;
+    let world = World::new().await;
     let cases: Vec<(&Setting, Svc)> = settings()
         .flat_map(|setting| setting.services.iter().map(move |svc| (setting, *svc)))
         .collect();
@@ -105,10 +108,7 @@ async fn each_setting_starts_each_service_that_reads_it_and_takes_effect() {
             eprintln!("start-up only: {} ({why})", setting.var);
         }
     }
-    if let Some(auth) = world.shared_auth.take() {
-        auth.stop().await;
-    }
-    let _ = std::fs::remove_dir_all(&world.dir);
+    world.clean_up().await;
     assert!(
         failures.is_empty(),
         "{} setting(s) failed:\n\n{}",

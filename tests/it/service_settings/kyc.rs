@@ -3,7 +3,8 @@
 
 use super::Svc::*;
 use super::{
-    FREE_TEXT, NOT_A_DURATION, NOT_A_KEY, NOT_A_NUMBER, Probe, Setting, UploadCheck, s, start_only,
+    NOT_A_DURATION, NOT_A_KEY, NOT_A_NUMBER, Probe, Setting, TOO_LONG_KEY_ID, UploadCheck, s,
+    start_only,
 };
 
 const KEYS: &str = "key material shows only in sealed data";
@@ -19,7 +20,13 @@ pub(super) static SETTINGS: &[Setting] = &[
         &["zqsecret"],
     ),
     start_only("KYC_MASTER_KEY", &[Kyc], "{key32}", KEYS, NOT_A_KEY),
-    start_only("KYC_MASTER_KEY_ID", &[Kyc], "2026-07", KEYS, FREE_TEXT),
+    start_only(
+        "KYC_MASTER_KEY_ID",
+        &[Kyc],
+        "2026-07",
+        KEYS,
+        TOO_LONG_KEY_ID,
+    ),
     start_only(
         "KYC_PREVIOUS_MASTER_KEYS",
         &[Kyc],

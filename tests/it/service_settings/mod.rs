@@ -8,19 +8,22 @@
 //! variable without an entry in [`settings`] fails this test. Router-only variables are covered
 //! by `router/tests`; `./dev`, test and docker-compose settings are not read by any service.
 //!
-//! Needs the stack (`./dev up`) and the service binaries of this build:
-//! `cargo build -p tenor-auth -p tenor-user -p tenor-kyc -p tenor-loan --bins`.
+//! Needs the stack (`./dev up`) and the service binaries of this build: `cargo build -p
+//! tenor-auth -p tenor-user -p tenor-kyc -p tenor-loan -p tenor-credit -p tenor-risk --bins`.
 //!
-//! The table of settings is split by who reads them ([`shared`], [`auth`], [`kyc`], [`loan`]);
+//! The table of settings is split by who reads them ([`shared`], [`auth`], [`kyc`], [`loan`],
+//! [`credit`], [`risk`]);
 //! [`documentation`] checks it against the README and `.env.example`; [`world`] and [`running`]
 //! start the services, [`probes`] observe the effects and [`cases`] runs every case.
 
 mod auth;
 mod cases;
+mod credit;
 mod documentation;
 mod kyc;
 mod loan;
 mod probes;
+mod risk;
 mod running;
 mod shared;
 mod world;
@@ -31,6 +34,8 @@ enum Svc {
     User,
     Kyc,
     Loan,
+    Credit,
+    Risk,
 }
 
 use Svc::*;
@@ -42,23 +47,25 @@ impl Svc {
             User => "user",
             Kyc => "kyc",
             Loan => "loan",
+            Credit => "credit",
+            Risk => "risk",
         }
     }
 
     fn from_name(name: &str) -> Option<Self> {
-        [Auth, User, Kyc, Loan]
-            .into_iter()
-            .find(|s| s.name() == name)
+        ALL.iter().copied().find(|s| s.name() == name)
     }
 }
 
-const ALL: &[Svc] = &[Auth, User, Kyc, Loan];
-/// The services with an outbox relay.
+const ALL: &[Svc] = &[Auth, User, Kyc, Loan, Credit, Risk];
+/// The services on PostgreSQL (a pool, migrations, the PostgreSQL outbox); risk is on MongoDB.
+const POSTGRES: &[Svc] = &[Auth, User, Kyc, Loan, Credit];
+/// The services with an outbox relay (PostgreSQL's or, for risk, MongoDB's).
 const PRODUCERS: &[Svc] = ALL;
 /// The services with a Kafka consumer runner (kyc only publishes).
-const CONSUMERS: &[Svc] = &[Auth, User, Loan];
+const CONSUMERS: &[Svc] = &[Auth, User, Loan, Credit, Risk];
 /// The services that verify tokens against auth's JWKS (auth itself signs them).
-const VERIFIERS: &[Svc] = &[User, Kyc, Loan];
+const VERIFIERS: &[Svc] = &[User, Kyc, Loan, Credit, Risk];
 
 /// Marker in every invalid value: the error output must never contain it (values may be
 /// secrets, so they are never echoed).
@@ -73,13 +80,18 @@ enum Probe {
     Port,
     /// The service answers on 127.0.0.2 and not on 127.0.0.1.
     Host,
-    /// The database given (fresh, empty) was migrated by the service.
+    /// The PostgreSQL database given (fresh, empty) was migrated by the service.
     Migrated,
+    /// The MongoDB database the service was given has risk's indexed collections (a MongoDB
+    /// service has no migrations: it creates its indexes at start).
+    MongoIndexed,
     /// stdout has log lines that are not JSON.
     PrettyLogs,
     /// stdout has DEBUG lines.
     DebugLogs,
-    /// A token from the shared auth service is accepted (user, kyc, loan).
+    /// A token from the shared auth service is accepted (every verifier; risk, whose every
+    /// field needs a staff scope, answers a verified customer `FORBIDDEN`, not
+    /// `UNAUTHENTICATED`).
     AcceptsSharedTokens,
     /// A token from the shared auth service (other `iss`/`aud`) is refused.
     RefusesSharedTokens,
@@ -133,7 +145,11 @@ struct Setting {
     /// database, `{topic:NAME}` a fresh Kafka topic, `{shared-auth-topic}`, `{jwks}` the shared
     /// auth's JWKS URL, `{brokers}`, `{redis-db:N}` the stack's Redis with database N,
     /// `{key32}` a random 32-byte key, `{pem:N}` a signing key file, `{dir:NAME}` a fresh
-    /// directory.
+    /// directory, `{mongo-url}` the stack's MongoDB with options, `{mongo-db}` a fresh MongoDB
+    /// database name, `{rules}` a directory with an extra credit rule set.
+    ///
+    /// Bad values are filled too: `{broken-rules:TEXT}` is a directory with a credit rule file
+    /// that does not parse, whose first line is the comment TEXT.
     good: &'static str,
     /// Other variables that go with the value (e.g. a second key needs the key list).
     with: &'static [(&'static str, &'static str)],
@@ -146,6 +162,9 @@ struct Setting {
 const NOT_A_NUMBER: &[&str] = &["zqsecret"];
 const NOT_A_DURATION: &[&str] = &["15 zqsecret"];
 const NOT_A_KEY: &[&str] = &["zqsecret"];
+/// 64 characters: one more than a master key id may have (`Vault::from_env`).
+const TOO_LONG_KEY_ID: &[&str] =
+    &["zqsecretzqsecretzqsecretzqsecretzqsecretzqsecretzqsecretzqsecret"];
 const FREE_TEXT: &[&str] = &[];
 
 const fn s(
@@ -184,6 +203,8 @@ fn settings() -> impl Iterator<Item = &'static Setting> {
         shared::TOPICS,
         kyc::SETTINGS,
         loan::SETTINGS,
+        credit::SETTINGS,
+        risk::SETTINGS,
     ]
     .into_iter()
     .flatten()

@@ -12,7 +12,7 @@ use super::running::{
     Running, claims, close, error_codes, eventually, header, http, register_and_login,
     seconds_between, user_error_codes,
 };
-use super::world::{Extra, World, redis_with_db};
+use super::world::{Extra, World, mongo_database, redis_with_db};
 use super::{Probe, UploadCheck};
 
 /// A query that needs a verified token, per service.
@@ -24,6 +24,12 @@ async fn authenticated_query(running: &Running, token: &str) -> Value {
         }
         Loan => "query($id: ID!) { loan(id: $id) { id } }",
         Auth => "{ mySessions(first: 1) { edges { node { id } } } }",
+        // An unknown loan: a userError, nothing stored.
+        Credit => {
+            "mutation($id: ID!) { requestHumanReview(input: { loanId: $id }) { review { loanId } userErrors { code } } }"
+        }
+        // Staff only (`risk:raw:read`): a verified customer is FORBIDDEN.
+        Risk => "query($id: ID!) { riskAccessLog(loanId: $id) { nodes { id } } }",
     };
     running
         .gql(
@@ -106,6 +112,24 @@ pub(super) async fn probe(
             })
             .await
         }
+        Probe::MongoIndexed => {
+            let name = extra.mongo_database.clone().unwrap();
+            let db = mongo_database(&name).await?;
+            let expected = ["raw_access_log", "risk_evaluations", "risk_requests"];
+            let mut seen = Vec::new();
+            eventually(
+                &format!("risk's collections in database {name}"),
+                async || {
+                    seen = db
+                        .list_collection_names()
+                        .await
+                        .map_err(|e| format!("listing collections: {e}"))?;
+                    Ok(expected.iter().all(|c| seen.iter().any(|s| s == c)))
+                },
+            )
+            .await
+            .map_err(|e| format!("{e}; collections: {seen:?}"))
+        }
         Probe::PrettyLogs => {
             eventually("a log line", async || {
                 Ok(!running.stdout().trim().is_empty())
@@ -127,7 +151,12 @@ pub(super) async fn probe(
         Probe::AcceptsSharedTokens => {
             let response = authenticated_query(running, shared_token).await;
             let codes = error_codes(&response);
-            if codes.is_empty() && !response["data"].is_null() {
+            let verified = match running.svc {
+                // The scope check comes after verification: FORBIDDEN means the token passed.
+                Risk => codes == ["FORBIDDEN"],
+                _ => codes.is_empty() && !response["data"].is_null(),
+            };
+            if verified {
                 Ok(())
             } else {
                 Err(format!("the shared auth's token was refused: {response}"))

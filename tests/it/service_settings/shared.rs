@@ -1,11 +1,11 @@
 //! Settings several services read: databases, Kafka, logging, the listening address, token
 //! verification, the outbox relay and consumers, and the topics each service publishes or
-//! consumes.
+//! consumes. MongoDB's settings are risk's ([`super::risk`]).
 
 use super::Svc::*;
 use super::{
-    ALL, CONSUMERS, FREE_TEXT, NOT_A_DURATION, NOT_A_NUMBER, PRODUCERS, Probe, Setting, VERIFIERS,
-    s, start_only,
+    ALL, CONSUMERS, FREE_TEXT, NOT_A_DURATION, NOT_A_NUMBER, POSTGRES, PRODUCERS, Probe, Setting,
+    VERIFIERS, s, start_only,
 };
 
 const POOL: &str = "pool size/wait are internal to the process";
@@ -17,6 +17,8 @@ const LEEWAY: &str = "tolerance on `exp` shows only with an expired token";
 const TOPIC_IN: &str = "consumed topic: the effect needs an event from another service";
 const TOPIC_OUT: &str =
     "published topic: the effect needs a business flow (KYC submission, loan application)";
+const DECISION_OUT: &str = "published topic: a decision needs a submitted loan and risk's answer (tests/it/credit_decisions.rs)";
+const EVALUATION_OUT: &str = "published topic: an evaluation needs a submitted loan and a bureau call (tests/it/credit_decisions.rs)";
 
 /// Read by every service or by every service of a kind.
 pub(super) static GENERAL: &[Setting] = &[
@@ -49,8 +51,15 @@ pub(super) static GENERAL: &[Setting] = &[
         Probe::Migrated,
         &["zqsecret"],
     ),
-    start_only("DB_MAX_CONNECTIONS", ALL, "4", POOL, NOT_A_NUMBER),
-    start_only("DB_ACQUIRE_TIMEOUT", ALL, "3s", POOL, NOT_A_DURATION),
+    s(
+        "CREDIT_DATABASE_URL",
+        &[Credit],
+        "{db}",
+        Probe::Migrated,
+        &["zqsecret"],
+    ),
+    start_only("DB_MAX_CONNECTIONS", POSTGRES, "4", POOL, NOT_A_NUMBER),
+    start_only("DB_ACQUIRE_TIMEOUT", POSTGRES, "3s", POOL, NOT_A_DURATION),
     // --- all services --------------------------------------------------------------------------
     start_only(
         "KAFKA_BROKERS",
@@ -147,14 +156,9 @@ pub(super) static GENERAL: &[Setting] = &[
         RELAY,
         NOT_A_DURATION,
     ),
-    start_only("OUTBOX_BATCH_SIZE", PRODUCERS, "100", RELAY, NOT_A_NUMBER),
-    start_only(
-        "OUTBOX_RETENTION",
-        PRODUCERS,
-        "3days",
-        RELAY,
-        NOT_A_DURATION,
-    ),
+    // Neither default: 500 rows (PostgreSQL), 100 documents (risk).
+    start_only("OUTBOX_BATCH_SIZE", PRODUCERS, "200", RELAY, NOT_A_NUMBER),
+    start_only("OUTBOX_RETENTION", POSTGRES, "3days", RELAY, NOT_A_DURATION),
     start_only(
         "CONSUMER_MAX_ATTEMPTS",
         CONSUMERS,
@@ -211,6 +215,13 @@ pub(super) static TOPICS: &[Setting] = &[
     ),
     start_only(
         "AUTH_EVENTS_TOPIC",
+        &[Credit],
+        "{topic:auth-credit}",
+        TOPIC_IN,
+        FREE_TEXT,
+    ),
+    start_only(
+        "AUTH_EVENTS_TOPIC",
         &[Loan],
         "{topic:auth-loan}",
         "loan's live consumer reads it from the latest offset: the effect needs a revocation during a subscription",
@@ -218,7 +229,7 @@ pub(super) static TOPICS: &[Setting] = &[
     ),
     start_only(
         "USER_EVENTS_TOPIC",
-        &[Auth, Loan],
+        &[Auth, Loan, Credit],
         "{topic:user-in}",
         TOPIC_IN,
         FREE_TEXT,
@@ -239,7 +250,7 @@ pub(super) static TOPICS: &[Setting] = &[
     ),
     start_only(
         "KYC_EVENTS_TOPIC",
-        &[Loan],
+        &[Loan, Credit],
         "{topic:kyc-in}",
         TOPIC_IN,
         FREE_TEXT,
@@ -252,10 +263,38 @@ pub(super) static TOPICS: &[Setting] = &[
         FREE_TEXT,
     ),
     start_only(
+        "LOAN_EVENTS_TOPIC",
+        &[Credit, Risk],
+        "{topic:loan-in}",
+        TOPIC_IN,
+        FREE_TEXT,
+    ),
+    start_only(
         "CREDIT_EVENTS_TOPIC",
         &[Loan],
         "{topic:credit-in}",
         TOPIC_IN,
+        FREE_TEXT,
+    ),
+    start_only(
+        "CREDIT_EVENTS_TOPIC",
+        &[Credit],
+        "{topic:credit-out}",
+        DECISION_OUT,
+        FREE_TEXT,
+    ),
+    start_only(
+        "RISK_EVENTS_TOPIC",
+        &[Credit],
+        "{topic:risk-in}",
+        TOPIC_IN,
+        FREE_TEXT,
+    ),
+    start_only(
+        "RISK_EVENTS_TOPIC",
+        &[Risk],
+        "{topic:risk-out}",
+        EVALUATION_OUT,
         FREE_TEXT,
     ),
 ];

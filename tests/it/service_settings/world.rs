@@ -2,15 +2,18 @@
 //! customer; and filling the placeholders of a setting's value.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use tenor_events::kafka::ensure_topics;
-use tenor_platform::testing::{TestDatabase, kafka_brokers, redis_url};
+use tenor_platform::testing::{TestDatabase, kafka_brokers, mongodb_url, redis_url};
 use uuid::Uuid;
 
+use super::POSTGRES;
 use super::Svc::{self, *};
+use super::documentation::repo_root;
 use super::running::{Running, register_and_login};
 
 /// What every start shares: databases, topics, keys, the shared auth and its customer.
@@ -22,6 +25,8 @@ pub(super) struct World {
     pems: Vec<PathBuf>,
     kyc_keys: [String; 3],
     topics: BTreeMap<&'static str, String>,
+    /// The MongoDB databases handed out (risk's, one per start), dropped by [`World::clean_up`].
+    mongo_databases: Mutex<Vec<String>>,
     pub(super) shared_auth: Option<Running>,
     pub(super) customer: Option<Customer>,
 }
@@ -56,6 +61,48 @@ async fn fresh_topic(name: &str, run: &str) -> String {
     topic
 }
 
+/// The topics every start gets (each service reads some), plus the shared auth's own.
+const TOPICS: &[&str] = &[
+    "auth",
+    "user",
+    "kyc",
+    "loan",
+    "credit",
+    "risk",
+    "shared-auth",
+];
+
+/// A directory holding one credit rule set: the shipped one under a new version, effective
+/// later (a valid operator addition).
+fn rules_dir(dir: &Path) -> PathBuf {
+    let rules = dir.join(format!("rules-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&rules).unwrap();
+    let shipped =
+        std::fs::read_to_string(repo_root().join("subgraphs/credit/rules/2026-12-01.toml"))
+            .unwrap();
+    let text = shipped
+        .replace("version = \"2026-12-01\"", "version = \"ops-settings\"")
+        .replace("2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z");
+    assert_ne!(
+        text, shipped,
+        "the shipped rule set changed its version line"
+    );
+    std::fs::write(rules.join("ops-settings.toml"), text).unwrap();
+    rules
+}
+
+/// A directory holding a credit rule file that does not parse; `first_line` is a comment.
+fn broken_rules_dir(dir: &Path, first_line: &str) -> PathBuf {
+    let rules = dir.join(format!("broken-rules-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        rules.join("broken.toml"),
+        format!("# {first_line}\nversion = "),
+    )
+    .unwrap();
+    rules
+}
+
 impl World {
     /// Keys, directories and topics only: enough to start services that must refuse to.
     pub(super) async fn bare() -> Self {
@@ -80,8 +127,8 @@ impl World {
         let mut databases = BTreeMap::new();
         let mut topics = BTreeMap::new();
         if !full {
-            for name in ["auth", "user", "kyc", "loan", "credit", "shared-auth"] {
-                topics.insert(name, format!("test.settings.{run}.{name}"));
+            for name in TOPICS {
+                topics.insert(*name, format!("test.settings.{run}.{name}"));
             }
             return Self {
                 run,
@@ -90,6 +137,7 @@ impl World {
                 pems,
                 kyc_keys: [random_key(), random_key(), random_key()],
                 topics,
+                mongo_databases: Mutex::default(),
                 shared_auth: None,
                 customer: None,
             };
@@ -110,8 +158,12 @@ impl World {
             Loan,
             tenor_events::testing::service_database("settings_loan", tenor_loan::MIGRATIONS).await,
         );
-        for name in ["auth", "user", "kyc", "loan", "credit", "shared-auth"] {
-            topics.insert(name, fresh_topic(name, &run).await);
+        // Credit's database starts empty: the tests crate does not link tenor-credit for its
+        // migrations, so the first credit start migrates it (under the migration lock, which
+        // makes concurrent starts wait for it).
+        databases.insert(Credit, TestDatabase::new("settings_credit", Vec::new).await);
+        for name in TOPICS {
+            topics.insert(*name, fresh_topic(name, &run).await);
         }
         let mut world = Self {
             run,
@@ -120,6 +172,7 @@ impl World {
             pems,
             kyc_keys: [random_key(), random_key(), random_key()],
             topics,
+            mongo_databases: Mutex::default(),
             shared_auth: None,
             customer: None,
         };
@@ -134,6 +187,31 @@ impl World {
         world.customer = Some(Customer { access_token });
         world.shared_auth = Some(auth);
         world
+    }
+
+    /// Stops the shared auth, drops the MongoDB databases handed out and removes the directory.
+    pub(super) async fn clean_up(mut self) {
+        if let Some(auth) = self.shared_auth.take() {
+            auth.stop().await;
+        }
+        let names = std::mem::take(&mut *self.mongo_databases.lock().unwrap());
+        for name in names {
+            if let Ok(db) = mongo_database(&name).await {
+                let _ = db.drop().await;
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+
+    /// A fresh MongoDB database name, remembered for [`World::clean_up`].
+    fn fresh_mongo_database(&self) -> String {
+        let name = format!(
+            "test_settings_{}_{}",
+            self.run,
+            &Uuid::new_v4().simple().to_string()[..8]
+        );
+        self.mongo_databases.lock().unwrap().push(name.clone());
+        name
     }
 
     fn jwks_url(&self) -> String {
@@ -152,18 +230,21 @@ impl World {
         };
         set("PORT", port.to_string());
         set("KAFKA_BROKERS", kafka_brokers());
-        set(
-            &format!("{}_DATABASE_URL", svc.name().to_uppercase()),
-            self.databases.get(&svc).map_or_else(
-                || "postgres://tenor:tenor@127.0.0.1:1/unused".to_owned(),
-                |db| db.url().to_owned(),
-            ),
-        );
+        if POSTGRES.contains(&svc) {
+            set(
+                &format!("{}_DATABASE_URL", svc.name().to_uppercase()),
+                self.databases.get(&svc).map_or_else(
+                    || "postgres://tenor:tenor@127.0.0.1:1/unused".to_owned(),
+                    |db| db.url().to_owned(),
+                ),
+            );
+        }
         set("AUTH_EVENTS_TOPIC", self.topics["auth"].clone());
         set("USER_EVENTS_TOPIC", self.topics["user"].clone());
         set("KYC_EVENTS_TOPIC", self.topics["kyc"].clone());
         set("LOAN_EVENTS_TOPIC", self.topics["loan"].clone());
         set("CREDIT_EVENTS_TOPIC", self.topics["credit"].clone());
+        set("RISK_EVENTS_TOPIC", self.topics["risk"].clone());
         if svc != Auth && self.shared_auth.is_some() {
             set("AUTH_JWKS_URL", self.jwks_url());
         }
@@ -186,7 +267,12 @@ impl World {
                 set("KYC_BLIND_INDEX_KEY", self.kyc_keys[1].clone());
                 set("KYC_URL_SIGNING_KEY", self.kyc_keys[2].clone());
             }
-            User | Loan => {}
+            Risk => {
+                set("MONGODB_URL", mongodb_url());
+                set("RISK_MONGODB_DATABASE", self.fresh_mongo_database());
+                set("RISK_MASTER_KEY", random_key());
+            }
+            User | Loan | Credit => {}
         }
         env
     }
@@ -211,6 +297,13 @@ impl World {
                     "jwks" => self.jwks_url(),
                     "brokers" => kafka_brokers(),
                     "key32" => random_key(),
+                    // A valid non-default spelling of the stack's URL.
+                    "mongo-url" => format!(
+                        "{}/?connectTimeoutMS=5000",
+                        mongodb_url().trim_end_matches('/')
+                    ),
+                    "mongo-db" => self.fresh_mongo_database(),
+                    "rules" => rules_dir(&self.dir).display().to_string(),
                     "shared-auth-topic" => self.topics["shared-auth"].clone(),
                     "db" => {
                         let db = TestDatabase::new("settings_empty", Vec::new).await;
@@ -224,6 +317,9 @@ impl World {
                 Some(("topic", name)) => {
                     fresh_topic(&format!("{name}-{}", svc.name()), &self.run).await
                 }
+                Some(("broken-rules", first_line)) => broken_rules_dir(&self.dir, first_line)
+                    .display()
+                    .to_string(),
                 Some(("redis-db", n)) => redis_with_db(n.parse().unwrap()),
                 Some(("pem", n)) => self.pems[n.parse::<usize>().unwrap() - 1]
                     .display()
@@ -246,10 +342,22 @@ impl World {
     }
 }
 
+/// The database `name` on the stack's MongoDB server.
+pub(super) async fn mongo_database(name: &str) -> Result<mongodb::Database, String> {
+    tenor_platform::mongo::database(&tenor_platform::mongo::MongoConfig {
+        url: mongodb_url(),
+        database: name.to_owned(),
+    })
+    .await
+    .map_err(|e| format!("MongoDB client: {e}"))
+}
+
 /// What filling a value created.
 #[derive(Default)]
 pub(super) struct Extra {
     pub(super) database: Option<TestDatabase>,
     pub(super) directory: Option<PathBuf>,
     pub(super) topic: Option<String>,
+    /// The MongoDB database the service was started with (risk).
+    pub(super) mongo_database: Option<String>,
 }
