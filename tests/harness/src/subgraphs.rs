@@ -236,14 +236,19 @@ impl Subgraphs {
         me
     }
 
-    /// Every service database of this stack, by service name (auth, user, kyc, loan).
-    pub fn database_urls(&self) -> [(&'static str, &str); 4] {
-        [
+    /// Every PostgreSQL service database of this stack, by service name (auth, user, kyc, loan,
+    /// and credit when the stack decides loans).
+    pub fn database_urls(&self) -> Vec<(&'static str, &str)> {
+        let mut urls = vec![
             ("auth", self._auth_db.url()),
             ("user", self._user_db.url()),
             ("kyc", self.kyc_db.url()),
             ("loan", self.loan_db.url()),
-        ]
+        ];
+        if let Some(deciders) = &self.deciders {
+            urls.push(("credit", deciders.credit_db.url()));
+        }
+        urls
     }
 
     /// The PEM file auth signs with (key id `k1`).

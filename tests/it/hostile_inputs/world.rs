@@ -20,6 +20,7 @@ pub(super) enum Who {
     UserAdmin,
     KycReviewer,
     LoanOperator,
+    CreditOfficer,
 }
 
 pub(super) struct World {
@@ -42,11 +43,16 @@ impl World {
             Who::UserAdmin => "user_admin",
             Who::KycReviewer => "kyc_reviewer",
             Who::LoanOperator => "loan_operator",
+            Who::CreditOfficer => "credit_officer",
         };
         Some(&self.tokens[key])
     }
 
     pub(super) fn url(&self, mutation: &str) -> String {
+        if let "recordManualScore" | "decideLoan" | "requestHumanReview" = mutation {
+            let credit = &self.stack.deciders.as_ref().expect("credit runs").credit;
+            return credit.graphql_url();
+        }
         let base = match mutation {
             "requestKycUpload" | "submitKyc" | "reviewKyc" => &self.stack.kyc_url,
             "applyLoan" | "cancelLoan" | "disburseLoan" | "payInstallment" => &self.stack.loan_url,
@@ -147,6 +153,19 @@ impl World {
                 json!({ "id": self.customer.user_id, "reason": "fraud review" }),
             ),
             "unblockUser" => (Who::UserAdmin, json!({ "id": self.customer.user_id })),
+            "recordManualScore" => (
+                Who::CreditOfficer,
+                json!({ "input": { "loanId": unknown, "score": 650, "reason": "payslips checked" } }),
+            ),
+            "decideLoan" => (
+                Who::CreditOfficer,
+                json!({ "input": { "loanId": unknown, "decision": "APPROVE",
+                    "reasonCode": "INCOME_VERIFIED", "note": "payslips checked" } }),
+            ),
+            "requestHumanReview" => (
+                Who::Customer,
+                json!({ "input": { "loanId": unknown, "note": "saya sudah melunasi" } }),
+            ),
             _ => return None,
         })
     }
@@ -182,7 +201,8 @@ async fn upload_pair(stack: &Subgraphs, token: &str) -> (String, String) {
 }
 
 pub(super) async fn setup() -> World {
-    let stack = Subgraphs::start().await;
+    // Credit and risk too: their mutations are walked like every other.
+    let stack = Subgraphs::start_deciding().await;
     let customer = stack.customer().await;
     let submitter = stack.customer().await;
     let mut tokens = BTreeMap::new();
@@ -193,6 +213,7 @@ pub(super) async fn setup() -> World {
         ("user_admin", "user:admin"),
         ("kyc_reviewer", "kyc:review"),
         ("loan_operator", "loan:operate"),
+        ("credit_officer", "credit:decide"),
     ] {
         let staff = stack.staff(&[scope]).await;
         tokens.insert(key, stack.token(&staff).await);

@@ -25,7 +25,9 @@ fn the_committed_manifest_parses_and_passes_its_checks() {
     assert_eq!(router().port, 4000);
     assert_eq!(router().name, "router");
     assert_eq!(m.services.last(), Some(router()), "the router starts last");
-    assert!(service("credit").planned && !service("loan").planned);
+    assert!(
+        service("notification").planned && !service("credit").planned && !service("risk").planned
+    );
     assert_eq!(service("kyc").database.as_deref(), Some("tenor_kyc"));
     assert_eq!(subgraphs().count(), m.services.len() - 1);
     for t in topics() {
