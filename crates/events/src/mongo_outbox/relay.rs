@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::TryStreamExt;
+use futures::{StreamExt as _, TryStreamExt as _};
 use mongodb::bson::{Bson, Document, doc};
 use mongodb::{Collection, Database, IndexModel};
 use rdkafka::producer::FutureProducer;
@@ -15,6 +15,9 @@ use tokio_util::sync::CancellationToken;
 use super::lease::{Held, Leases};
 use super::{OUTBOX_FIELD, PENDING_FIELD};
 use crate::outbox::{Outgoing, send_in_order};
+
+/// Documents published and marked at once within a round.
+const DOCUMENTS_IN_FLIGHT: usize = 32;
 
 #[derive(Debug, Clone)]
 pub struct MongoRelayConfig {
@@ -170,17 +173,24 @@ impl MongoOutboxRelay {
         mark: bool,
     ) -> Result<usize, MongoRelayError> {
         let documents = self.pending_documents(collection).await?;
-        for document in &documents {
-            if std::time::Instant::now() > held.renew_before {
-                break;
-            }
-            let (id, events) = stored_events(document);
-            self.publish(&events).await?;
-            if mark {
-                mark_published(collection, id, &events).await?;
-            }
-        }
-        Ok(documents.len())
+        let found = documents.len();
+        // Documents are independent aggregates: their events go out side by side (each
+        // document's own events still in order, acknowledged before that document is marked),
+        // so one round costs a few round trips, not a few per document.
+        futures::stream::iter(documents)
+            .take_while(|_| std::future::ready(std::time::Instant::now() <= held.renew_before))
+            .map(|document| async move {
+                let (id, events) = stored_events(&document);
+                self.publish(&events).await?;
+                if mark {
+                    mark_published(collection, id, &events).await?;
+                }
+                Ok::<(), MongoRelayError>(())
+            })
+            .buffer_unordered(DOCUMENTS_IN_FLIGHT)
+            .try_collect::<Vec<()>>()
+            .await?;
+        Ok(found)
     }
 
     async fn pending_documents(

@@ -1,5 +1,7 @@
-//! A submitted loan enters the work queue: one request document per loan, stored if absent,
-//! then the worker is woken. The bureau is never called here (see [`super::worker`]).
+//! A submitted loan enters the work queue: one request document per loan, stored if absent and
+//! already claimed by this process, then handed to the worker. The bureau is never called here
+//! (see [`super::worker`]); if this process dies before the worker is done, the request's claim
+//! runs out and any replica's poll takes it over.
 
 use tenor_contracts::loan::LoanSubmittedV1;
 
@@ -27,9 +29,13 @@ impl RiskService {
             deadline,
             traceparent,
         };
-        let inserted = requests::insert_if_absent(&self.requests(), &request, now()).await?;
-        if inserted {
-            self.work.notify_one();
+        let lease = self.settings.worker.claim_lease;
+        let claimed = requests::insert_if_absent(&self.requests(), &request, now(), lease).await?;
+        let inserted = claimed.is_some();
+        if let Some(claimed) = claimed {
+            // The worker's end lives as long as the service; if it is gone the lease still
+            // brings the request back.
+            let _ = self.handoff.send(claimed);
             tracing::info!("bureau check queued");
         } else {
             tracing::info!("bureau check already queued");

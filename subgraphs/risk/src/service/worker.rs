@@ -31,17 +31,48 @@ impl RiskService {
     pub async fn run_worker(self, bureau: Arc<dyn CreditBureau>, shutdown: CancellationToken) {
         let slots = Arc::new(Semaphore::new(self.settings.worker.concurrency));
         let mut running = JoinSet::new();
+        let mut handed = self.take_handed();
         loop {
             while running.try_join_next().is_some() {}
             self.start_due(&bureau, &slots, &mut running).await;
             tokio::select! {
                 () = shutdown.cancelled() => break,
+                Some(request) = handed.recv() => {
+                    let slot = tokio::select! {
+                        () = shutdown.cancelled() => break,
+                        slot = slots.clone().acquire_owned() => slot.expect("never closed"),
+                    };
+                    self.start(&bureau, request, slot, &mut running);
+                },
                 () = self.work.notified() => {},
                 Some(_) = running.join_next(), if !running.is_empty() => {},
                 () = tokio::time::sleep(self.settings.worker.poll) => {},
             }
         }
         running.shutdown().await;
+    }
+
+    /// Work on a claimed request in its own task, holding `slot`.
+    fn start(
+        &self,
+        bureau: &Arc<dyn CreditBureau>,
+        request: RiskRequest,
+        slot: tokio::sync::OwnedSemaphorePermit,
+        running: &mut JoinSet<()>,
+    ) {
+        let span = tracing::info_span!(
+            "bureau check",
+            loan_id = %request.loan_id,
+            attempt = request.attempts
+        );
+        let (service, bureau) = (self.clone(), bureau.clone());
+        running.spawn(
+            async move {
+                service.attempt(bureau.as_ref(), request).await;
+                drop(slot);
+            }
+            .instrument(span),
+        );
     }
 
     /// Claim due requests while there is a free slot, each handled in its own task.
@@ -64,19 +95,7 @@ impl RiskService {
                     return;
                 }
             };
-            let span = tracing::info_span!(
-                "bureau check",
-                loan_id = %request.loan_id,
-                attempt = request.attempts
-            );
-            let (service, bureau) = (self.clone(), bureau.clone());
-            running.spawn(
-                async move {
-                    service.attempt(bureau.as_ref(), request).await;
-                    drop(slot);
-                }
-                .instrument(span),
-            );
+            self.start(bureau, request, slot, running);
         }
     }
 

@@ -48,12 +48,15 @@ pub struct RiskRequest {
     pub traceparent: Option<String>,
 }
 
-/// Store `request` unless one exists for the loan; whether it was stored.
+/// Store `request` unless one exists for the loan, claimed by the caller for `lease` with its
+/// first attempt counted: the stored request, or `None` when the loan already had one.
 pub async fn insert_if_absent(
     requests: &Collection<Document>,
     request: &NewRequest,
     now: DateTime<Utc>,
-) -> Result<bool, StoreError> {
+    lease: std::time::Duration,
+) -> Result<Option<RiskRequest>, StoreError> {
+    let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
     let document = doc! {
         "_id": request.loan_id.to_string(),
         "user_id": request.user_id.to_string(),
@@ -62,16 +65,22 @@ pub async fn insert_if_absent(
         "submitted_at": bson_time(request.submitted_at),
         "deadline": bson_time(request.deadline),
         "state": PENDING,
-        "attempts": 0i64,
+        "attempts": 1i64,
         "next_attempt_at": bson_time(now),
-        "claimed_until": bson_time(DateTime::UNIX_EPOCH),
+        "claimed_until": bson_time(until),
         "last_error": null,
         "traceparent": request.traceparent.clone(),
         "created_at": bson_time(now),
     };
     match requests.insert_one(document).await {
-        Ok(_) => Ok(true),
-        Err(error) if is_duplicate_key(&error) => Ok(false),
+        Ok(_) => Ok(Some(RiskRequest {
+            loan_id: request.loan_id,
+            user_id: request.user_id,
+            deadline: request.deadline,
+            attempts: 1,
+            traceparent: request.traceparent.clone(),
+        })),
+        Err(error) if is_duplicate_key(&error) => Ok(None),
         Err(error) => Err(error.into()),
     }
 }
