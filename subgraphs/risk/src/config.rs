@@ -60,6 +60,10 @@ pub struct WorkerSettings {
     pub claim_lease: Duration,
     /// Bureau calls in flight at once per replica (`RISK_WORKER_CONCURRENCY`, 32).
     pub concurrency: usize,
+    /// Finished requests are deleted this long after they finished (`RISK_REQUEST_RETENTION`,
+    /// 7days). Kafka keeps `loan.events` for 7 days by default, so a redelivery inside that time
+    /// still finds its request; one after it costs a bureau call, never a second evaluation.
+    pub request_retention: Duration,
 }
 
 impl Default for WorkerSettings {
@@ -72,6 +76,7 @@ impl Default for WorkerSettings {
             poll: Duration::from_secs(1),
             claim_lease: Duration::from_secs(10),
             concurrency: 32,
+            request_retention: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }
@@ -140,7 +145,11 @@ fn worker(env: &mut Env) -> WorkerSettings {
         poll: duration(env, "RISK_WORKER_POLL", default.poll),
         claim_lease: duration(env, "RISK_CLAIM_LEASE", default.claim_lease),
         concurrency: env.optional("RISK_WORKER_CONCURRENCY", default.concurrency),
+        request_retention: duration(env, "RISK_REQUEST_RETENTION", default.request_retention),
     };
+    if settings.request_retention.is_zero() {
+        env.fail("RISK_REQUEST_RETENTION", "must be above zero".into());
+    }
     if settings.claim_lease <= settings.bureau_timeout {
         env.fail(
             "RISK_CLAIM_LEASE",

@@ -117,6 +117,10 @@ pub async fn run_with_bureau(
         "bureau worker",
         service.clone().run_worker(bureau, tasks.token()),
     );
+    tasks.spawn(
+        "request clean-up",
+        service.clone().forget_finished_requests(tasks.token()),
+    );
     start_consumer(
         &mut tasks,
         "loan consumer",

@@ -120,6 +120,13 @@ pub(super) static SETTINGS: &[Setting] = &[
         NOT_A_DURATION,
     ),
     start_only(
+        "RISK_REQUEST_RETENTION",
+        &[Risk],
+        "30days",
+        "deletes finished requests only after the retention (risk's evaluation_flow test)",
+        NOT_A_DURATION,
+    ),
+    start_only(
         "RISK_WORKER_CONCURRENCY",
         &[Risk],
         "8",

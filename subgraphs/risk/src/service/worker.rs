@@ -52,6 +52,26 @@ impl RiskService {
         running.shutdown().await;
     }
 
+    /// Delete finished requests older than `RISK_REQUEST_RETENTION`, now and then (every
+    /// replica may; deleting twice is harmless), until `shutdown`.
+    pub async fn forget_finished_requests(self, shutdown: CancellationToken) {
+        let retention = self.settings.worker.request_retention;
+        let every = retention.min(std::time::Duration::from_secs(3600));
+        loop {
+            let before =
+                now() - chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::MAX);
+            match requests::forget_done(&self.requests(), before).await {
+                Ok(0) => {}
+                Ok(forgotten) => tracing::info!(forgotten, "finished bureau requests deleted"),
+                Err(error) => tracing::warn!(%error, "deleting finished bureau requests failed"),
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(every) => {},
+            }
+        }
+    }
+
     /// Work on a claimed request in its own task, holding `slot`.
     fn start(
         &self,

@@ -1,11 +1,13 @@
 //! `risk_requests`: the work queue. One document per submitted loan (`_id` = loan id), inserted
 //! by the consumer if absent, claimed by a worker for a lease, rescheduled after a failed bureau
-//! call, and marked DONE once the loan's evaluation exists. Kept afterwards, so a redelivered
-//! `loan.submitted` finds it and changes nothing.
+//! call, and marked DONE once the loan's evaluation exists. Kept for `RISK_REQUEST_RETENTION`
+//! afterwards, so a redelivered `loan.submitted` finds it and changes nothing; once forgotten, a
+//! late redelivery costs one bureau call and the evaluation's unique index still keeps it to one
+//! evaluation and one event.
 //!
 //! ```text
 //! { _id, user_id, amount, tenor_months, submitted_at, deadline, state: PENDING|DONE,
-//!   attempts, next_attempt_at, claimed_until, last_error, traceparent, created_at }
+//!   attempts, next_attempt_at, claimed_until, last_error, traceparent, created_at, done_at }
 //! ```
 
 use chrono::{DateTime, Utc};
@@ -142,10 +144,21 @@ pub async fn mark_done(
     requests
         .update_one(
             doc! { "_id": loan_id.to_string() },
-            doc! { "$set": { "state": DONE, "claimed_until": bson_time(now) } },
+            doc! { "$set": { "state": DONE, "claimed_until": bson_time(now), "done_at": bson_time(now) } },
         )
         .await?;
     Ok(())
+}
+
+/// Delete the requests that finished before `before`; how many.
+pub async fn forget_done(
+    requests: &Collection<Document>,
+    before: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let deleted = requests
+        .delete_many(doc! { "state": DONE, "done_at": { "$lt": bson_time(before) } })
+        .await?;
+    Ok(deleted.deleted_count)
 }
 
 pub async fn ensure_indexes(db: &Database) -> mongodb::error::Result<()> {

@@ -131,3 +131,53 @@ async fn borrowers_without_a_sandbox_file_get_their_derived_file() {
         assert_eq!(evaluated.bureau, expected);
     }
 }
+
+#[tokio::test]
+async fn a_redelivery_after_its_request_was_forgotten_still_makes_one_evaluation() {
+    let service = TestService::start().await;
+    let user = Uuid::new_v4();
+    service.set_profile(user, &clean()).await;
+    let (loan, envelope) = service.submit_loan(user).await;
+    assert_eq!(
+        events_for(&service, loan, 1, Duration::from_secs(20))
+            .await
+            .len(),
+        1
+    );
+    let done = doc! { "_id": loan.to_string(), "state": "DONE" };
+    assert!(
+        tenor_platform::testing::wait_for(async || service
+            .count("risk_requests", done.clone())
+            .await
+            == 1)
+        .await
+    );
+
+    // What the clean-up does once RISK_REQUEST_RETENTION has passed: nothing finished before
+    // `now - retention` survives, and nothing unfinished is touched.
+    let requests = service.db.collection("risk_requests");
+    let pending = doc! { "_id": "not-finished", "state": "PENDING" };
+    requests.insert_one(pending.clone()).await.unwrap();
+    let later = chrono::Utc::now() + chrono::Duration::seconds(1);
+    let forgotten = tenor_risk::store::requests::forget_done(&requests, later)
+        .await
+        .unwrap();
+    assert_eq!(forgotten, 1);
+    assert_eq!(service.count("risk_requests", done.clone()).await, 0);
+    assert_eq!(service.count("risk_requests", pending).await, 1);
+
+    // The same loan.submitted arrives again (Kafka redelivered it): a new request, one more
+    // bureau call, but the evaluation's unique index keeps it to one evaluation, one event.
+    tenor_events::testing::publish(&service.loan_topic, &envelope).await;
+    assert!(
+        tenor_platform::testing::wait_for(async || service
+            .count("risk_requests", done.clone())
+            .await
+            == 1)
+        .await,
+        "the redelivered request was worked off"
+    );
+    assert_eq!(service.evaluation_documents(loan).await.len(), 1);
+    let events = events_for(&service, loan, 2, Duration::from_secs(3)).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+}
