@@ -207,38 +207,18 @@ pub async fn set_score(
     source: ScoreSource,
     score: i32,
 ) -> QueryResult<()> {
-    let target = credit_scores::table.find(id);
-    let now = Utc::now();
-    let updated = match source {
-        ScoreSource::Internal => {
-            diesel::update(target)
-                .set((
-                    credit_scores::internal_score.eq(score),
-                    credit_scores::updated_at.eq(now),
-                ))
-                .execute(conn)
-                .await
-        }
-        ScoreSource::External => {
-            diesel::update(target)
-                .set((
-                    credit_scores::external_score.eq(score),
-                    credit_scores::updated_at.eq(now),
-                ))
-                .execute(conn)
-                .await
-        }
-        ScoreSource::Manual => {
-            diesel::update(target)
-                .set((
-                    credit_scores::manual_score.eq(score),
-                    credit_scores::updated_at.eq(now),
-                ))
-                .execute(conn)
-                .await
-        }
-    };
-    updated.map(drop)
+    // One statement; the column is the one of `source` (diesel skips a `None` assignment).
+    let only = |column: ScoreSource| (source == column).then_some(score);
+    diesel::update(credit_scores::table.find(id))
+        .set((
+            only(ScoreSource::Internal).map(|s| credit_scores::internal_score.eq(s)),
+            only(ScoreSource::External).map(|s| credit_scores::external_score.eq(s)),
+            only(ScoreSource::Manual).map(|s| credit_scores::manual_score.eq(s)),
+            credit_scores::updated_at.eq(Utc::now()),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 pub async fn set_risk(
