@@ -120,11 +120,12 @@ async fn a_crash_between_the_insert_and_closing_the_request_duplicates_nothing()
     assert_eq!(documents[0].get_str("risk_level").unwrap(), "HIGH");
 }
 
-/// Answers after `delay`, counting calls.
-#[derive(Clone)]
+/// Answers after `delay`, counting calls and answers.
+#[derive(Clone, Default)]
 struct Slow {
     delay: Duration,
     calls: Arc<AtomicU32>,
+    answered: Arc<AtomicU32>,
 }
 
 #[async_trait]
@@ -135,6 +136,7 @@ impl CreditBureau for Slow {
     async fn report(&self, request: &BureauRequest) -> Result<BureauReport, BureauError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         tokio::time::sleep(self.delay).await;
+        self.answered.fetch_add(1, Ordering::SeqCst);
         Ok(BureauReport {
             facilities: clean().facilities,
             reported_score: Some(780),
@@ -144,7 +146,9 @@ impl CreditBureau for Slow {
 }
 
 /// Two replicas on one queue, the first so slow that its claim lapses and the second takes the
-/// request over: both call the bureau, the unique index keeps one evaluation.
+/// request over: both call the bureau, the unique index keeps one evaluation. (The slow
+/// replica may re-claim its own lapsed request too while its first call runs — the lease is
+/// far shorter than the call here — so only the quick replica's calls are counted exactly.)
 #[tokio::test]
 async fn two_workers_racing_for_one_loan_make_one_evaluation() {
     use tenor_platform::vault::{Key32, Vault};
@@ -171,30 +175,30 @@ async fn two_workers_racing_for_one_loan_make_one_evaluation() {
         )
     };
     let (first, second) = (replica(), replica());
-    let calls = Arc::new(AtomicU32::new(0));
+    // Long enough that the quick replica surely wins one of the lapsed claims first.
     let slow = Slow {
-        delay: Duration::from_millis(600),
-        calls: calls.clone(),
+        delay: Duration::from_millis(1500),
+        ..Slow::default()
     };
     let quick = Slow {
         delay: Duration::from_millis(1),
-        calls: calls.clone(),
+        ..Slow::default()
     };
 
     let shutdown = tokio_util::sync::CancellationToken::new();
     let envelope = submitted_envelope(Uuid::now_v7(), Uuid::new_v4());
     let submitted: tenor_contracts::loan::LoanSubmittedV1 = envelope.decode().unwrap();
     first.accept_submission(&submitted, None).await.unwrap();
-    let a = tokio::spawn(first.run_worker(Arc::new(slow), shutdown.clone()));
+    let a = tokio::spawn(first.run_worker(Arc::new(slow.clone()), shutdown.clone()));
     let called =
-        tenor_platform::testing::wait_for(async || calls.load(Ordering::SeqCst) == 1).await;
+        tenor_platform::testing::wait_for(async || slow.calls.load(Ordering::SeqCst) >= 1).await;
     assert!(called);
-    let b = tokio::spawn(second.run_worker(Arc::new(quick), shutdown.clone()));
+    let b = tokio::spawn(second.run_worker(Arc::new(quick.clone()), shutdown.clone()));
 
     let loan = submitted.loan_id.to_string();
     let evaluations = db.collection::<mongodb::bson::Document>("risk_evaluations");
     let done = tenor_platform::testing::wait_for(async || {
-        calls.load(Ordering::SeqCst) == 2
+        quick.answered.load(Ordering::SeqCst) == 1
             && evaluations
                 .count_documents(doc! { "loan_id": &loan })
                 .await
@@ -203,12 +207,16 @@ async fn two_workers_racing_for_one_loan_make_one_evaluation() {
     })
     .await;
     assert!(done, "the second replica took over");
-    // Let the slow replica finish its call and try its insert.
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Let the slow replica's first call answer and its insert be refused.
+    let slow_answered =
+        tenor_platform::testing::wait_for(async || slow.answered.load(Ordering::SeqCst) >= 1)
+            .await;
+    assert!(slow_answered);
+    tokio::time::sleep(Duration::from_millis(300)).await;
     shutdown.cancel();
     a.await.unwrap();
     b.await.unwrap();
-    assert_eq!(calls.load(Ordering::SeqCst), 2, "both called the bureau");
+    assert_eq!(quick.calls.load(Ordering::SeqCst), 1, "the quick replica called once");
     assert_eq!(
         evaluations
             .count_documents(doc! { "loan_id": &loan })
