@@ -1,7 +1,14 @@
-// Command tenor-ferretdb runs FerretDB v1 (a MongoDB wire-protocol server) with its SQLite
-// backend for the local stack. It wraps the embeddable package instead of building
-// cmd/ferretdb, whose module build panics at start without a generated version file.
-// Telemetry is disabled by the embeddable package itself.
+// Command tenor-ferretdb runs FerretDB v1 (a MongoDB wire-protocol server) with its PostgreSQL
+// backend for the local stack, storing every MongoDB database as a schema of one PostgreSQL
+// database. It wraps the embeddable package instead of building cmd/ferretdb, whose module
+// build panics at start without a generated version file. Telemetry is disabled by the
+// embeddable package itself.
+//
+// Why PostgreSQL and not the SQLite backend: FerretDB's SQLite backend pushes only `{_id: …}`
+// filters down to the store and scans the whole collection for any other query, so a poll such
+// as `{outbox_pending: true}` costs time in proportion to everything ever written (150 ms at a
+// thousand evaluations). The PostgreSQL backend pushes field filters down and uses the indexes
+// a service creates, as MongoDB does.
 package main
 
 import (
@@ -11,8 +18,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"strings"
 	"syscall"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -20,22 +25,13 @@ import (
 
 func main() {
 	listen := flag.String("listen-addr", "127.0.0.1:57017", "TCP address to listen on")
-	dataDir := flag.String("data-dir", "", "directory for the SQLite databases (required)")
+	postgresURL := flag.String("postgresql-url", "", "PostgreSQL database that stores the data (required)")
 	debug := flag.Bool("debug", false, "debug logging")
 	flag.Parse()
 
-	if *dataDir == "" {
-		fmt.Fprintln(os.Stderr, "tenor-ferretdb: --data-dir is required")
+	if *postgresURL == "" {
+		fmt.Fprintln(os.Stderr, "tenor-ferretdb: --postgresql-url is required")
 		os.Exit(2)
-	}
-	abs, err := filepath.Abs(*dataDir)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "tenor-ferretdb: %v\n", err)
-		os.Exit(2)
-	}
-	if err := os.MkdirAll(abs, 0o755); err != nil {
-		fmt.Fprintf(os.Stderr, "tenor-ferretdb: %v\n", err)
-		os.Exit(1)
 	}
 
 	level := slog.LevelInfo
@@ -44,14 +40,11 @@ func main() {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	// The SQLite URL names a directory and must end with a slash.
-	sqliteURL := "file:" + strings.TrimSuffix(abs, "/") + "/"
-
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
-		Logger:    logger,
-		Handler:   "sqlite",
-		SQLiteURL: sqliteURL,
+		Listener:      ferretdb.ListenerConfig{TCP: *listen},
+		Logger:        logger,
+		Handler:       "postgresql",
+		PostgreSQLURL: *postgresURL,
 	})
 	if err != nil {
 		logger.Error("start failed", "error", err)
@@ -61,7 +54,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	logger.Info("tenor-ferretdb listening", "addr", *listen, "sqlite", sqliteURL)
+	logger.Info("tenor-ferretdb listening", "addr", *listen, "backend", "postgresql")
 	if err := f.Run(ctx); err != nil {
 		logger.Error("run failed", "error", err)
 		os.Exit(1)

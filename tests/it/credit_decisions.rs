@@ -327,7 +327,7 @@ async fn redelivered_submissions_and_answers_make_no_second_evaluation_decision_
 }
 
 #[tokio::test]
-async fn the_raw_bureau_report_is_not_plaintext_in_the_data_files_or_the_logs() {
+async fn the_raw_bureau_report_is_not_plaintext_in_the_store_or_the_logs() {
     let stack = RouterStack::start_deciding().await;
     let mut borrower = borrower(&stack, &bureau::clean()).await;
     let (loan, decided) = apply_and_watch(&stack, &mut borrower).await;
@@ -352,38 +352,70 @@ async fn the_raw_bureau_report_is_not_plaintext_in_the_data_files_or_the_logs() 
     assert!(reference.starts_with("SLIK-"), "{raw}");
     assert!(evaluation["rawKeyId"].is_string(), "{read}");
 
-    // FerretDB keeps each database in `<name>.sqlite` (+ `-wal`): the loan id is stored as
-    // plain text there (the control: these are the right files and the write reached them),
-    // the report's reference is not.
-    let dir = std::env::var("TENOR_MONGO_DATA_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| tenor_harness::repo_root().join(".stack/ferretdb"));
-    let name = deciders(&stack).risk_db.name().to_owned();
-    let contains = |needle: &str| {
-        std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("{}: {e} (set TENOR_MONGO_DATA_DIR)", dir.display()))
-            .filter_map(Result::ok)
-            .filter(|f| f.file_name().to_string_lossy().starts_with(&name))
-            .any(|f| {
-                let bytes = std::fs::read(f.path()).unwrap_or_default();
-                bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
-            })
-    };
-    eventually(async || contains(&loan)).await;
+    // What risk stored, decoded: the loan id is there (the control: the right document), the
+    // report's reference is in no string and no binary field.
+    let stored = deciders(&stack)
+        .risk_db
+        .collection::<mongodb::bson::Document>("risk_evaluations")
+        .find_one(mongodb::bson::doc! { "loan_id": &loan })
+        .await
+        .unwrap()
+        .expect("the evaluation");
+    let texts = stored_texts(&mongodb::bson::Bson::Document(stored));
+    assert!(texts.iter().any(|t| t.contains(&loan)), "{texts:?}");
     assert!(
-        contains(&loan),
-        "no data file of {name} in {}",
-        dir.display()
+        !texts.iter().any(|t| t.contains(&reference)),
+        "the raw report is stored readable"
     );
+
+    // What the store under the local MongoDB-compatible server holds, as its operator sees it:
+    // FerretDB keeps each MongoDB database as a PostgreSQL schema of the same name, one table
+    // per collection, each document as JSON in `_jsonb`.
+    let store_url = std::env::var("TENOR_FERRETDB_STORE_URL")
+        .expect("TENOR_FERRETDB_STORE_URL (eval \"$(./dev env)\")");
+    let (store, connection) = tokio_postgres::connect(&store_url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let schema = deciders(&stack).risk_db.name().to_owned();
+    let tables = store
+        .query(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = $1",
+            &[&schema],
+        )
+        .await
+        .unwrap();
+    assert!(!tables.is_empty(), "no schema {schema} in the FerretDB store");
+    let mut rows = Vec::new();
+    for table in tables {
+        let table: String = table.get(0);
+        let query = format!("SELECT _jsonb::text FROM \"{schema}\".\"{table}\"");
+        for row in store.query(&query, &[]).await.unwrap() {
+            rows.push(row.get::<_, String>(0));
+        }
+    }
+    assert!(rows.iter().any(|r| r.contains(&loan)), "{rows:?}");
     assert!(
-        !contains(&reference),
-        "the raw report is readable in {}",
-        dir.display()
+        !rows.iter().any(|r| r.contains(&reference)),
+        "the raw report is readable in the FerretDB store"
     );
     assert!(
         !deciders(&stack).risk.log().contains(&reference),
         "the raw report is in risk's log"
     );
+}
+
+/// Every string of a stored value, and every binary field read as text (lossily): where a
+/// plaintext report would show.
+fn stored_texts(value: &mongodb::bson::Bson) -> Vec<String> {
+    use mongodb::bson::Bson;
+    match value {
+        Bson::String(s) => vec![s.clone()],
+        Bson::Binary(b) => vec![String::from_utf8_lossy(&b.bytes).into_owned()],
+        Bson::Document(d) => d.values().flat_map(stored_texts).collect(),
+        Bson::Array(a) => a.iter().flat_map(stored_texts).collect(),
+        _ => vec![],
+    }
 }
 
 #[tokio::test]

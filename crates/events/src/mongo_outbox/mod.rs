@@ -33,10 +33,10 @@
 //!
 //! Caveat (FerretDB v1, the local server): it applies an update by reading the document,
 //! changing it in the server and writing the whole document back by `_id`, without re-checking
-//! the filter; 50 concurrent `$push`es to one document kept between 7 and 19 elements. Two
-//! updates of one document at the same instant can therefore lose one of them — including a
-//! service's update (its change and its events) racing the relay's removal, and a conditional
-//! update is no compare-and-set there. MongoDB applies each update atomically and in isolation,
+//! the filter; 50 concurrent `$push`es to one document kept between 7 and 44 elements (SQLite
+//! and PostgreSQL backends alike). Two updates of one document at the same instant can
+//! therefore lose one of them — including a service's update (its change and its events)
+//! racing the relay's removal, and a conditional update is no compare-and-set there. MongoDB applies each update atomically and in isolation,
 //! which this design relies on; on FerretDB it holds only while one document is not updated
 //! from two places at once.
 
