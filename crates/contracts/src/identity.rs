@@ -1,4 +1,5 @@
-//! Events about people: registration and ended sessions (auth), profile/status changes (user).
+//! Events about people: registration, ended sessions and the security events a borrower must
+//! hear about (auth), profile/status changes (user).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -63,6 +64,10 @@ pub struct UserProfileUpdatedV1 {
     pub language: String,
     pub notification_channels: Vec<String>,
     pub marketing_consent: bool,
+    /// The borrower's Indonesian time zone: `WIB`, `WITA` or `WIT`. Added after the first
+    /// version: events written before it have none (read them as `WIB`, the profile default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -87,6 +92,69 @@ pub struct SessionRevokedV1 {
 
 impl DomainEvent for SessionRevokedV1 {
     const TYPE: &'static str = "auth.session.revoked.v1";
+}
+
+/// Published by auth on `auth.events` (subject and key = the user id) when an account's
+/// password changed, in the transaction that changes it (`changePassword`; auth has no other
+/// way to set a password). A refused change publishes nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PasswordChangedV1 {
+    pub user_id: Uuid,
+    pub changed_at: DateTime<Utc>,
+}
+
+impl DomainEvent for PasswordChangedV1 {
+    const TYPE: &'static str = "auth.password.changed.v1";
+}
+
+/// Published by auth on `auth.events` (subject and key = the user id) the first time an account
+/// signs in from a device id it never signed in from before (a login that names its device;
+/// logins without a device id cannot be told apart and publish nothing).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceRegisteredV1 {
+    pub user_id: Uuid,
+    /// The app's own id for the device (opaque).
+    pub device_id: String,
+    /// The name the app gave the device ("Pixel 7"); the device id when it gave none.
+    pub device_name: String,
+    pub registered_at: DateTime<Utc>,
+}
+
+impl DomainEvent for DeviceRegisteredV1 {
+    const TYPE: &'static str = "auth.device.registered.v1";
+}
+
+/// Published by auth on `auth.events` (subject and key = the user id) whenever a biometric key
+/// is bound to one of the account's devices (`registerBiometricDevice`, a re-enrolment with a
+/// new key included), in the transaction that stores the key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BiometricEnrolledV1 {
+    pub user_id: Uuid,
+    pub device_id: String,
+    pub device_name: String,
+    pub enrolled_at: DateTime<Utc>,
+}
+
+impl DomainEvent for BiometricEnrolledV1 {
+    const TYPE: &'static str = "auth.biometric.enrolled.v1";
+}
+
+/// Published by auth on `auth.events` (subject and key = the user id) once per action that ends
+/// all of an account's sessions at once, next to the per-session `auth.session.revoked.v1`
+/// events: `logoutAllSessions` (reason `LOGOUT_ALL`) and `changePassword`, which ends every
+/// other session (`PASSWORD_CHANGED`). Only when at least one session ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AllSessionsEndedV1 {
+    pub user_id: Uuid,
+    /// How many sessions this action ended.
+    pub sessions_ended: u32,
+    /// The same reason codes as `SessionRevokedV1::reason`.
+    pub reason: String,
+    pub ended_at: DateTime<Utc>,
+}
+
+impl DomainEvent for AllSessionsEndedV1 {
+    const TYPE: &'static str = "auth.sessions.ended.v1";
 }
 
 #[cfg(test)]
@@ -167,5 +235,141 @@ mod tests {
         assert_eq!(envelope.event_type(), "auth.session.revoked.v1");
         let back = Envelope::from_slice(&envelope.to_bytes()).unwrap();
         assert_eq!(back.decode::<SessionRevokedV1>().unwrap(), event);
+    }
+
+    fn at() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+    }
+
+    /// Pins the wire form and checks the envelope: type, subject = the user id, round trip.
+    fn assert_wire<E>(event: &E, user_id: Uuid, expected: serde_json::Value)
+    where
+        E: DomainEvent + Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+    {
+        assert_eq!(serde_json::to_value(event).unwrap(), expected);
+        let envelope = Envelope::new("/tenor/auth", user_id.to_string(), event, None).unwrap();
+        assert_eq!(envelope.event_type(), E::TYPE);
+        let back = Envelope::from_slice(&envelope.to_bytes()).unwrap();
+        assert_eq!(back.subject(), Some(user_id.to_string().as_str()));
+        assert_eq!(&back.decode::<E>().unwrap(), event);
+    }
+
+    #[test]
+    fn password_changed_has_stable_field_names() {
+        let event = PasswordChangedV1 {
+            user_id: Uuid::nil(),
+            changed_at: at(),
+        };
+        assert_eq!(PasswordChangedV1::TYPE, "auth.password.changed.v1");
+        assert_wire(
+            &event,
+            event.user_id,
+            serde_json::json!({
+                "user_id": "00000000-0000-0000-0000-000000000000",
+                "changed_at": "2027-01-15T08:00:00Z",
+            }),
+        );
+    }
+
+    #[test]
+    fn device_registered_has_stable_field_names() {
+        let event = DeviceRegisteredV1 {
+            user_id: Uuid::max(),
+            device_id: "android-1".into(),
+            device_name: "Pixel 7".into(),
+            registered_at: at(),
+        };
+        assert_eq!(DeviceRegisteredV1::TYPE, "auth.device.registered.v1");
+        assert_wire(
+            &event,
+            event.user_id,
+            serde_json::json!({
+                "user_id": "ffffffff-ffff-ffff-ffff-ffffffffffff",
+                "device_id": "android-1",
+                "device_name": "Pixel 7",
+                "registered_at": "2027-01-15T08:00:00Z",
+            }),
+        );
+    }
+
+    #[test]
+    fn biometric_enrolled_has_stable_field_names() {
+        let event = BiometricEnrolledV1 {
+            user_id: Uuid::nil(),
+            device_id: "android-1".into(),
+            device_name: "Pixel 7".into(),
+            enrolled_at: at(),
+        };
+        assert_eq!(BiometricEnrolledV1::TYPE, "auth.biometric.enrolled.v1");
+        assert_wire(
+            &event,
+            event.user_id,
+            serde_json::json!({
+                "user_id": "00000000-0000-0000-0000-000000000000",
+                "device_id": "android-1",
+                "device_name": "Pixel 7",
+                "enrolled_at": "2027-01-15T08:00:00Z",
+            }),
+        );
+    }
+
+    #[test]
+    fn all_sessions_ended_has_stable_field_names() {
+        let event = AllSessionsEndedV1 {
+            user_id: Uuid::nil(),
+            sessions_ended: 3,
+            reason: "LOGOUT_ALL".into(),
+            ended_at: at(),
+        };
+        assert_eq!(AllSessionsEndedV1::TYPE, "auth.sessions.ended.v1");
+        assert_wire(
+            &event,
+            event.user_id,
+            serde_json::json!({
+                "user_id": "00000000-0000-0000-0000-000000000000",
+                "sessions_ended": 3,
+                "reason": "LOGOUT_ALL",
+                "ended_at": "2027-01-15T08:00:00Z",
+            }),
+        );
+    }
+
+    #[test]
+    fn profile_updated_carries_the_time_zone_and_reads_older_events_without_it() {
+        let event = UserProfileUpdatedV1 {
+            user_id: Uuid::nil(),
+            fullname: "Siti Rahayu".into(),
+            language: "id".into(),
+            notification_channels: vec!["EMAIL".into()],
+            marketing_consent: false,
+            time_zone: Some("WITA".into()),
+            updated_at: at(),
+        };
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(json["time_zone"], "WITA");
+        let envelope = Envelope::new("/tenor/user", "x", &event, None).unwrap();
+        let back = Envelope::from_slice(&envelope.to_bytes()).unwrap();
+        assert_eq!(back.decode::<UserProfileUpdatedV1>().unwrap(), event);
+
+        // An event written before the field existed.
+        let older = serde_json::json!({
+            "user_id": "00000000-0000-0000-0000-000000000000",
+            "fullname": "Siti Rahayu",
+            "language": "id",
+            "notification_channels": ["EMAIL"],
+            "marketing_consent": false,
+            "updated_at": "2027-01-15T08:00:00Z",
+        });
+        let decoded: UserProfileUpdatedV1 = serde_json::from_value(older.clone()).unwrap();
+        assert_eq!(decoded.time_zone, None);
+        assert_eq!(
+            decoded,
+            UserProfileUpdatedV1 {
+                time_zone: None,
+                ..event
+            }
+        );
+        // …and `None` is written the old way, so older readers see what they always saw.
+        assert_eq!(serde_json::to_value(&decoded).unwrap(), older);
     }
 }

@@ -107,6 +107,8 @@ impl AuthService {
     }
 
     /// Change the password after checking the current one; every other session is logged out.
+    /// The change, `auth.password.changed` and (when other sessions ended) `auth.sessions.ended`
+    /// commit together; a refused change publishes nothing.
     #[tracing::instrument(skip_all, fields(%user_id))]
     pub async fn change_password(
         &self,
@@ -135,18 +137,19 @@ impl AuthService {
             });
         }
         let hash = password::hash_async(new).await;
+        let publisher = self.publisher();
         let ended = conn
             .transaction::<_, ServiceError, _>(async |conn| {
-                accounts::set_password(conn, user_id, &hash).await?;
-                self.revoke_sessions(
-                    conn,
-                    Revoke::AllOf {
-                        auth_id: user_id,
-                        except: session_id,
-                    },
-                    RevokeReason::PasswordChanged,
-                )
-                .await
+                let changed_at = accounts::set_password(conn, user_id, &hash).await?;
+                publish::password_changed(conn, &publisher, user_id, changed_at).await?;
+                let reason = RevokeReason::PasswordChanged;
+                let which = Revoke::AllOf {
+                    auth_id: user_id,
+                    except: session_id,
+                };
+                let ended = self.revoke_sessions(conn, which, reason).await?;
+                publish::all_sessions_ended(conn, &publisher, user_id, &ended, reason).await?;
+                Ok(ended)
             })
             .await?;
         self.revoked(&ended).await;

@@ -13,6 +13,7 @@ use crate::domain::biometric;
 use crate::domain::device::{device_name, valid_device_id};
 use crate::domain::refusal::AuthRefusal;
 use crate::domain::session::{AuthMethod, RevokeReason};
+use crate::events::publish;
 use crate::store::accounts;
 use crate::store::devices::{self, Device};
 use crate::store::sessions::Revoke;
@@ -25,7 +26,8 @@ pub struct Challenge {
 
 impl AuthService {
     /// Bind a device key to the signed-in user. A device re-registered by the same user gets
-    /// its new key; a device registered to someone else is refused.
+    /// its new key; a device registered to someone else is refused. Every key bound is
+    /// announced (`auth.biometric.enrolled`) in the same transaction.
     #[tracing::instrument(skip_all, fields(%user_id, device_id))]
     pub async fn register_device(
         &self,
@@ -46,6 +48,7 @@ impl AuthService {
             return refuse(AuthRefusal::BiometricKeyInvalid);
         };
         let mut conn = self.conn().await?;
+        let publisher = self.publisher();
         conn.transaction::<Outcome<Device>, ServiceError, _>(async |conn| {
             if let Some(existing) = devices::active(conn, device_id).await? {
                 if existing.auth_id != user_id {
@@ -55,6 +58,7 @@ impl AuthService {
             }
             let device = devices::register(conn, user_id, device_id, &name, &der).await?;
             accounts::set_biometric_enabled(conn, user_id, true).await?;
+            publish::biometric_enrolled(conn, &publisher, &device).await?;
             Ok(Ok(device))
         })
         .await?

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use diesel_async::AsyncPgConnection;
+use tenor_contracts::identity::DeviceRegisteredV1;
 use tenor_events::Publisher;
 use tenor_platform::db::{PgConn, PgPool};
 use tenor_platform::refusal::ServiceError;
@@ -29,6 +30,7 @@ use crate::domain::throttle::ThrottlePolicy;
 use crate::domain::tokens::{AccessTokenSigner, new_refresh_token};
 use crate::events::publish;
 use crate::store::accounts::Account;
+use crate::store::known_devices;
 use crate::store::revocations::RevocationCache;
 use crate::store::sessions::{NewSession, add_refresh_token, create as create_session};
 
@@ -98,16 +100,18 @@ impl AuthService {
         }
     }
 
-    /// Open a session with its first refresh token (inside the caller's transaction).
+    /// Open a session with its first refresh token (inside the caller's transaction). The
+    /// account's first session on a device announces the device (`auth.device.registered`).
     pub async fn open_session(
         &self,
         conn: &mut AsyncPgConnection,
         account: &Account,
         origin: &SessionOrigin<'_>,
-    ) -> diesel::QueryResult<PendingTokens> {
+    ) -> Result<PendingTokens, ServiceError> {
         let session_id = Uuid::now_v7();
-        let session_expires_at = Utc::now()
-            + chrono::Duration::from_std(self.tokens.session_ttl).expect("session TTL fits");
+        let now = Utc::now();
+        let session_expires_at =
+            now + chrono::Duration::from_std(self.tokens.session_ttl).expect("session TTL fits");
         create_session(
             conn,
             NewSession {
@@ -122,6 +126,17 @@ impl AuthService {
             },
         )
         .await?;
+        if let Some(device_id) = origin.device_id
+            && known_devices::remember(conn, account.auth_id, device_id).await?
+        {
+            let event = DeviceRegisteredV1 {
+                user_id: account.auth_id,
+                device_id: device_id.to_owned(),
+                device_name: origin.device_name.unwrap_or(device_id).to_owned(),
+                registered_at: now,
+            };
+            publish::device_registered(conn, &self.publisher(), &event).await?;
+        }
         let (refresh_token, hash) = new_refresh_token();
         add_refresh_token(conn, session_id, &hash, None).await?;
         Ok(PendingTokens {

@@ -19,6 +19,7 @@ use crate::domain::account::AccountStatus;
 use crate::domain::refusal::AuthRefusal;
 use crate::domain::session::RevokeReason;
 use crate::domain::tokens::{hash_refresh_token, new_refresh_token};
+use crate::events::publish;
 use crate::store::accounts;
 use crate::store::sessions::{self, Revoke, Revoked, Session};
 
@@ -102,20 +103,27 @@ impl AuthService {
         Ok(ended == 1)
     }
 
-    /// End every session of the user; how many ended.
+    /// End every session of the user; how many ended. Besides one `auth.session.revoked` per
+    /// session, the action is announced once (`auth.sessions.ended`, with the count) so the
+    /// borrower can be told.
     #[tracing::instrument(skip_all, fields(%user_id))]
     pub async fn logout_all(&self, user_id: Uuid) -> Outcome<usize> {
         let mut conn = self.conn().await?;
-        Ok(self
-            .revoke_committed(
-                &mut conn,
-                Revoke::AllOf {
+        let publisher = self.publisher();
+        let reason = RevokeReason::LogoutAll;
+        let ended = conn
+            .transaction::<_, ServiceError, _>(async |conn| {
+                let which = Revoke::AllOf {
                     auth_id: user_id,
                     except: None,
-                },
-                RevokeReason::LogoutAll,
-            )
-            .await?)
+                };
+                let ended = self.revoke_sessions(conn, which, reason).await?;
+                publish::all_sessions_ended(conn, &publisher, user_id, &ended, reason).await?;
+                Ok(ended)
+            })
+            .await?;
+        self.revoked(&ended).await;
+        Ok(ended.len())
     }
 
     /// The user's live sessions, newest first, after `after`.

@@ -142,20 +142,22 @@ pub async fn record_success(conn: &mut AsyncPgConnection, auth_id: Uuid) -> Quer
         .map(|_| ())
 }
 
+/// Store a new password hash; returns when it changed.
 pub async fn set_password(
     conn: &mut AsyncPgConnection,
     auth_id: Uuid,
     hash: &str,
-) -> QueryResult<()> {
+) -> QueryResult<DateTime<Utc>> {
+    let now = Utc::now();
     diesel::update(users_auth::table.find(auth_id))
         .set((
             users_auth::password_hash.eq(hash),
-            users_auth::password_changed_at.eq(Utc::now()),
-            users_auth::updated_at.eq(Utc::now()),
+            users_auth::password_changed_at.eq(now),
+            users_auth::updated_at.eq(now),
         ))
         .execute(conn)
         .await
-        .map(|_| ())
+        .map(|_| now)
 }
 
 pub async fn set_biometric_enabled(

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod devices;
+pub mod known_devices;
 pub mod revocations;
 pub mod schema;
 pub mod sessions;

@@ -79,6 +79,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    known_devices (auth_id, device_id) {
+        auth_id -> Uuid,
+        device_id -> Text,
+        first_seen_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(auth_sessions -> users_auth (auth_id));
 diesel::joinable!(refresh_tokens -> auth_sessions (session_id));
 diesel::allow_tables_to_appear_in_same_query!(users_auth, auth_sessions, refresh_tokens);

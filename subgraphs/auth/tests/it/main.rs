@@ -13,5 +13,6 @@ mod operator_commands;
 mod registration_rules;
 mod schema_file;
 mod secrets_stay_out_of_logs;
+mod security_events;
 mod session_revocation;
 mod token_lifecycle;

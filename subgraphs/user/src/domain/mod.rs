@@ -22,7 +22,7 @@ pub use input::{
     BLOCK_REASON_MAX_CHARS, BLOCK_REASON_MIN_CHARS, FULLNAME_MAX_CHARS, normalise_block_reason,
     normalise_fullname,
 };
-pub use preferences::{Language, NotificationChannel, Preferences};
+pub use preferences::{IndonesianTimeZone, Language, NotificationChannel, Preferences};
 pub use profile::Profile;
 pub use refusal::{Rejection, UserRefusal};
 pub use status::{AccountKind, AccountStatus};

@@ -1,4 +1,5 @@
-//! How the user wants to be reached: language, notification channels, marketing consent.
+//! How the user wants to be reached: language, time zone, notification channels, marketing
+//! consent.
 
 use chrono::{DateTime, Utc};
 
@@ -10,6 +11,23 @@ tenor_platform::text_enum! {
         #[default]
         Id = "id",
         En = "en",
+    }
+}
+
+tenor_platform::text_enum! {
+    /// The Indonesian time zone the user lives in: messages that must arrive in the daytime
+    /// (reminders, collection) are timed in it, and times are shown in it.
+    #[derive(Default)]
+    pub enum IndonesianTimeZone {
+        /// Waktu Indonesia Barat, UTC+7 (Sumatra, Java, West and Central Kalimantan): the
+        /// default for a new account.
+        #[default]
+        Wib = "WIB",
+        /// Waktu Indonesia Tengah, UTC+8 (Bali, Nusa Tenggara, South, East and North
+        /// Kalimantan, Sulawesi).
+        Wita = "WITA",
+        /// Waktu Indonesia Timur, UTC+9 (Maluku, Papua).
+        Wit = "WIT",
     }
 }
 
@@ -35,6 +53,7 @@ impl NotificationChannel {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Preferences {
     pub language: Language,
+    pub time_zone: IndonesianTimeZone,
     /// Sorted, without duplicates, never empty.
     pub notification_channels: Vec<NotificationChannel>,
     pub marketing_consent: bool,

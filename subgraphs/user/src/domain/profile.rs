@@ -39,7 +39,9 @@ pub(super) mod fixtures {
     use uuid::Uuid;
 
     use super::Profile;
-    use crate::domain::{AccountKind, AccountStatus, Language, NotificationChannel, Preferences};
+    use crate::domain::{
+        AccountKind, AccountStatus, IndonesianTimeZone, Language, NotificationChannel, Preferences,
+    };
 
     pub fn profile() -> Profile {
         let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
@@ -53,6 +55,7 @@ pub(super) mod fixtures {
             kyc_id: None,
             preferences: Preferences {
                 language: Language::Id,
+                time_zone: IndonesianTimeZone::Wib,
                 notification_channels: vec![NotificationChannel::Email, NotificationChannel::Push],
                 marketing_consent: false,
                 marketing_consent_at: None,

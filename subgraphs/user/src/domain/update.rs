@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::input::normalise_fullname;
-use super::preferences::{Language, NotificationChannel};
+use super::preferences::{IndonesianTimeZone, Language, NotificationChannel};
 use super::profile::Profile;
 use super::refusal::Rejection;
 use super::status::AccountStatus;
@@ -13,6 +13,7 @@ use super::status::AccountStatus;
 pub struct ProfileUpdate {
     pub fullname: Option<String>,
     pub language: Option<Language>,
+    pub time_zone: Option<IndonesianTimeZone>,
     pub notification_channels: Option<Vec<NotificationChannel>>,
     pub marketing_consent: Option<bool>,
 }
@@ -42,6 +43,9 @@ impl Profile {
         }
         if let Some(language) = update.language {
             next.preferences.language = language;
+        }
+        if let Some(time_zone) = update.time_zone {
+            next.preferences.time_zone = time_zone;
         }
         if let Some(mut channels) = update.notification_channels {
             channels.sort();
@@ -140,11 +144,42 @@ mod tests {
     }
 
     #[test]
+    fn the_time_zone_changes_alone_and_the_same_zone_is_no_change() {
+        let p = profile();
+        assert_eq!(p.preferences.time_zone, IndonesianTimeZone::Wib);
+        let to_wita = ProfileUpdate {
+            time_zone: Some(IndonesianTimeZone::Wita),
+            ..Default::default()
+        };
+        let next = p.updated(to_wita.clone(), now()).unwrap().unwrap();
+        assert_eq!(next.preferences.time_zone, IndonesianTimeZone::Wita);
+        assert_eq!(next.preferences.language, p.preferences.language);
+        assert_eq!(next.updated_at, now());
+        assert_eq!(next.updated(to_wita, now()), Ok(None));
+    }
+
+    #[test]
+    fn a_refused_update_leaves_the_time_zone_alone() {
+        let rejections = profile()
+            .updated(
+                ProfileUpdate {
+                    time_zone: Some(IndonesianTimeZone::Wit),
+                    notification_channels: Some(vec![]),
+                    ..Default::default()
+                },
+                now(),
+            )
+            .unwrap_err();
+        assert_eq!(rejections, vec![Rejection::NoChannel]);
+    }
+
+    #[test]
     fn an_update_that_changes_nothing_is_none() {
         let p = profile();
         let same = ProfileUpdate {
             fullname: Some(" Siti  Rahayu".into()),
             language: Some(Language::Id),
+            time_zone: Some(IndonesianTimeZone::Wib),
             marketing_consent: Some(false),
             ..Default::default()
         };

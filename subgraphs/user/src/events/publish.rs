@@ -42,6 +42,7 @@ impl Publisher {
                 .map(|c| c.as_db().to_owned())
                 .collect(),
             marketing_consent: prefs.marketing_consent,
+            time_zone: Some(prefs.time_zone.as_db().to_owned()),
             updated_at: profile.updated_at,
         };
         self.outbox.publish(conn, profile.id, &event).await

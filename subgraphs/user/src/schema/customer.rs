@@ -42,6 +42,7 @@ impl CustomerMutation {
         let update = ProfileUpdate {
             fullname: input.fullname,
             language: input.language.map(Into::into),
+            time_zone: input.time_zone.map(Into::into),
             notification_channels: input
                 .notification_channels
                 .map(|channels| channels.into_iter().map(Into::into).collect()),

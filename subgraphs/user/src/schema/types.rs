@@ -51,6 +51,7 @@ impl User {
         let prefs = &self.0.preferences;
         UserPreferences {
             language: prefs.language.into(),
+            time_zone: prefs.time_zone.into(),
             notification_channels: prefs
                 .notification_channels
                 .iter()
@@ -86,6 +87,8 @@ impl User {
 #[derive(SimpleObject)]
 struct UserPreferences {
     language: LanguageGql,
+    /// Where reminders are timed and times are shown; WIB unless the user chose another.
+    time_zone: IndonesianTimeZoneGql,
     notification_channels: Vec<NotificationChannelGql>,
     marketing_consent: bool,
     /// When marketing consent was given; null while there is none.
@@ -104,6 +107,21 @@ pub(super) enum LanguageGql {
     Id,
     /// English.
     En,
+}
+
+/// Indonesia's three time zones.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(
+    name = "IndonesianTimeZone",
+    remote = "crate::domain::IndonesianTimeZone"
+)]
+pub(super) enum IndonesianTimeZoneGql {
+    /// Waktu Indonesia Barat, UTC+7 (Sumatra, Java, West and Central Kalimantan).
+    Wib,
+    /// Waktu Indonesia Tengah, UTC+8 (Bali, Nusa Tenggara, the rest of Kalimantan, Sulawesi).
+    Wita,
+    /// Waktu Indonesia Timur, UTC+9 (Maluku, Papua).
+    Wit,
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -152,6 +170,7 @@ pub(super) struct UpdateProfileInput {
     /// 1–100 characters; surrounding and repeated spaces are removed.
     pub(super) fullname: Option<String>,
     pub(super) language: Option<LanguageGql>,
+    pub(super) time_zone: Option<IndonesianTimeZoneGql>,
     /// At least one. SMS and WhatsApp need a phone number on the account.
     pub(super) notification_channels: Option<Vec<NotificationChannelGql>>,
     pub(super) marketing_consent: Option<bool>,

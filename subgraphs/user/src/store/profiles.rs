@@ -12,7 +12,8 @@ use uuid::Uuid;
 
 use super::schema::user_profile::{self, dsl as p};
 use crate::domain::{
-    AccountKind, AccountStatus, Block, Language, NotificationChannel, Preferences, Profile,
+    AccountKind, AccountStatus, Block, IndonesianTimeZone, Language, NotificationChannel,
+    Preferences, Profile,
 };
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
@@ -31,6 +32,7 @@ pub(super) struct Row {
     notification_channels: Vec<NotificationChannel>,
     marketing_consent: bool,
     marketing_consent_at: Option<DateTime<Utc>>,
+    time_zone: IndonesianTimeZone,
     block_reason: Option<String>,
     blocked_at: Option<DateTime<Utc>>,
     blocked_by: Option<Uuid>,
@@ -60,6 +62,7 @@ impl From<Row> for Profile {
             kyc_id: row.kyc_id,
             preferences: Preferences {
                 language: row.language,
+                time_zone: row.time_zone,
                 notification_channels: row.notification_channels,
                 marketing_consent: row.marketing_consent,
                 marketing_consent_at: row.marketing_consent_at,
@@ -88,6 +91,7 @@ impl From<&Profile> for Row {
             notification_channels: preferences.notification_channels.clone(),
             marketing_consent: preferences.marketing_consent,
             marketing_consent_at: preferences.marketing_consent_at,
+            time_zone: preferences.time_zone,
             block_reason: block.map(|b| b.reason.clone()),
             blocked_at: block.map(|b| b.at),
             blocked_by: block.and_then(|b| b.by),

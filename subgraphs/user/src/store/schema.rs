@@ -13,6 +13,7 @@ diesel::table! {
         notification_channels -> Array<Text>,
         marketing_consent -> Bool,
         marketing_consent_at -> Nullable<Timestamptz>,
+        time_zone -> Text,
         block_reason -> Nullable<Text>,
         blocked_at -> Nullable<Timestamptz>,
         blocked_by -> Nullable<Uuid>,

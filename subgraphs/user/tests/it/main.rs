@@ -6,3 +6,4 @@ mod back_office;
 mod not_yours;
 mod profile;
 mod request_trace;
+mod time_zone;

@@ -252,6 +252,7 @@ async fn update_profile_changes_the_profile_and_publishes_it() {
             language: "en".into(),
             notification_channels: vec!["EMAIL".into(), "PUSH".into()],
             marketing_consent: true,
+            time_zone: Some("WIB".into()),
             updated_at: stored.updated_at,
         }
     );
