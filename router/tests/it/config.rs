@@ -70,6 +70,36 @@ fn a_bad_value_is_named_by_its_variable_and_never_echoed() {
     assert!(from_env_problems(&raw, &|_| None).is_empty());
 }
 
+/// A local HTTP server answering every request with `body` (JSON), for as long as the test runs.
+async fn serve_forever(body: &'static str) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request).await;
+            let response = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(response.as_bytes()).await;
+        }
+    });
+    url
+}
+
+/// The `<NAME>` of `ROUTER_SUBGRAPH_<NAME>_URL`: every subgraph of `services.toml`.
+const SUBGRAPH_NAMES: [&str; 7] = [
+    "AUTH",
+    "USER",
+    "KYC",
+    "LOAN",
+    "CREDIT",
+    "RISK",
+    "NOTIFICATION",
+];
+
 /// The variables README's configuration table lists as the router's (`used by` = router).
 fn documented_router_variables() -> Vec<String> {
     let readme = std::fs::read_to_string(common::repo_root().join("README.md")).unwrap();
@@ -145,7 +175,25 @@ async fn every_documented_router_variable_takes_effect() {
         "REDIS_URL",
         "PORT",
         "LOG_FORMAT",
+        "ROUTER_SUBGRAPH_AUTH_URL",
+        "ROUTER_SUBGRAPH_USER_URL",
+        "ROUTER_SUBGRAPH_KYC_URL",
+        "ROUTER_SUBGRAPH_LOAN_URL",
+        "ROUTER_SUBGRAPH_CREDIT_URL",
+        "ROUTER_SUBGRAPH_RISK_URL",
+        "ROUTER_SUBGRAPH_NOTIFICATION_URL",
+        "AUTH_JWKS_URL",
     ];
+    let documented: Vec<String> = documented
+        .into_iter()
+        .flat_map(|name| match name.split_once("<NAME>") {
+            Some((head, tail)) => SUBGRAPH_NAMES
+                .iter()
+                .map(|n| format!("{head}{n}{tail}"))
+                .collect(),
+            None => vec![name],
+        })
+        .collect();
     for name in &documented {
         assert!(
             covered.contains(&name.as_str()),
@@ -310,6 +358,65 @@ async fn every_documented_router_variable_takes_effect() {
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
     drop(router);
+
+    // ROUTER_SUBGRAPH_<NAME>_URL and AUTH_JWKS_URL, read by the committed config's `from_env`
+    // placeholders: defaults that lead nowhere, the real addresses only from the environment.
+    // A signed-in `me` (user's subgraph, the token checked against auth's keys) answers only
+    // when both were taken from the environment.
+    let customer = subgraphs.customer().await;
+    let token = subgraphs.token(&customer).await;
+    let mut config = subgraphs.router_config(free_port());
+    let user_url = config["override_subgraph_urls"]["subgraphs"]["user"]["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let jwks_url = config["jwt"]["jwks_providers"][0]["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The router does not start without a key set, so the JWKS default is one without keys.
+    let no_keys = serve_forever("{\"keys\":[]}").await;
+    set(
+        &mut config,
+        "override_subgraph_urls.subgraphs.user.url",
+        yaml(json!({ "from_env": "ROUTER_SUBGRAPH_USER_URL", "default": "http://127.0.0.1:1/graphql" })),
+    );
+    config["jwt"]["jwks_providers"][0]["url"] =
+        yaml(json!({ "from_env": "AUTH_JWKS_URL", "default": no_keys }));
+    let me = async |router: &Router| {
+        let response: Value = reqwest::Client::new()
+            .post(router.graphql_url())
+            .bearer_auth(&token)
+            .json(&json!({ "query": "{ me { id } }" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        response["data"]["me"]["id"].as_str().map(str::to_owned)
+    };
+    let router = Router::start_with_env(&config, &[]).await;
+    assert_eq!(me(&router).await, None, "the defaults lead nowhere");
+    drop(router);
+    let router = Router::start_with_env(
+        &config,
+        &[
+            ("ROUTER_SUBGRAPH_USER_URL", &user_url),
+            ("AUTH_JWKS_URL", &jwks_url),
+        ],
+    )
+    .await;
+    assert_eq!(me(&router).await, Some(customer.user_id.to_string()));
+    drop(router);
+    // The committed config reads one variable per subgraph of the supergraph.
+    let committed = std::fs::read_to_string(config_path()).unwrap();
+    for name in SUBGRAPH_NAMES {
+        assert!(
+            committed.contains(&format!("from_env: ROUTER_SUBGRAPH_{name}_URL")),
+            "{name}"
+        );
+    }
 
     // PORT overrides the configured port; LOG_FORMAT=pretty turns JSON lines into text.
     let port = free_port();

@@ -23,6 +23,12 @@ const NOT_SERVICE_VARIABLES: &[&str] = &[
     "CARGO_TARGET_DIR",
     // Tests' superuser URL (per-test databases), not a service setting.
     "TENOR_PG_ADMIN_URL",
+    // docker-compose's own settings: the image to run, the published router port, the auth
+    // signing key file mounted as a compose secret and its key id.
+    "TENOR_IMAGE",
+    "TENOR_ROUTER_PORT",
+    "TENOR_AUTH_SIGNING_KEY_FILE",
+    "TENOR_AUTH_SIGNING_KEY_ID",
     // docker-compose.yml
     "TENOR_PG_USER",
     "TENOR_PG_PASSWORD",
