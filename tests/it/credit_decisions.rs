@@ -385,7 +385,10 @@ async fn the_raw_bureau_report_is_not_plaintext_in_the_store_or_the_logs() {
         )
         .await
         .unwrap();
-    assert!(!tables.is_empty(), "no schema {schema} in the FerretDB store");
+    assert!(
+        !tables.is_empty(),
+        "no schema {schema} in the FerretDB store"
+    );
     let mut rows = Vec::new();
     for table in tables {
         let table: String = table.get(0);

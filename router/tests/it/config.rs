@@ -379,7 +379,9 @@ async fn every_documented_router_variable_takes_effect() {
     set(
         &mut config,
         "override_subgraph_urls.subgraphs.user.url",
-        yaml(json!({ "from_env": "ROUTER_SUBGRAPH_USER_URL", "default": "http://127.0.0.1:1/graphql" })),
+        yaml(
+            json!({ "from_env": "ROUTER_SUBGRAPH_USER_URL", "default": "http://127.0.0.1:1/graphql" }),
+        ),
     );
     config["jwt"]["jwks_providers"][0]["url"] =
         yaml(json!({ "from_env": "AUTH_JWKS_URL", "default": no_keys }));

@@ -26,8 +26,10 @@ fn the_committed_manifest_parses_and_passes_its_checks() {
     assert_eq!(router().name, "router");
     assert_eq!(m.services.last(), Some(router()), "the router starts last");
     assert!(
-        service("notification").planned && !service("credit").planned && !service("risk").planned
+        manifest().services.iter().all(|s| !s.planned),
+        "every service exists (notification was the last planned one)"
     );
+    assert_eq!(service("notification").port, 4007);
     assert_eq!(service("kyc").database.as_deref(), Some("tenor_kyc"));
     assert_eq!(subgraphs().count(), m.services.len() - 1);
     for t in topics() {

@@ -209,14 +209,17 @@ async fn two_workers_racing_for_one_loan_make_one_evaluation() {
     assert!(done, "the second replica took over");
     // Let the slow replica's first call answer and its insert be refused.
     let slow_answered =
-        tenor_platform::testing::wait_for(async || slow.answered.load(Ordering::SeqCst) >= 1)
-            .await;
+        tenor_platform::testing::wait_for(async || slow.answered.load(Ordering::SeqCst) >= 1).await;
     assert!(slow_answered);
     tokio::time::sleep(Duration::from_millis(300)).await;
     shutdown.cancel();
     a.await.unwrap();
     b.await.unwrap();
-    assert_eq!(quick.calls.load(Ordering::SeqCst), 1, "the quick replica called once");
+    assert_eq!(
+        quick.calls.load(Ordering::SeqCst),
+        1,
+        "the quick replica called once"
+    );
     assert_eq!(
         evaluations
             .count_documents(doc! { "loan_id": &loan })

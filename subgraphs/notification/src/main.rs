@@ -1,0 +1,7 @@
+//! `tenor-notification`: the notification subgraph. `tenor-notification print-schema` prints its
+//! federation SDL; otherwise it serves until SIGTERM (the shared runner owns start-up and
+//! shutdown).
+
+fn main() -> anyhow::Result<()> {
+    tenor_platform::runner::main::<tenor_notification::NotificationSubgraph>()
+}

@@ -1,0 +1,82 @@
+//! The contacts projection: where to reach a borrower and how they want to be reached, from
+//! `user.registered.v1`, `user.profile.updated.v1` and `user.status.changed.v1`. Each event
+//! writes its part only if it is newer than what the part holds (see [`crate::store::contacts`]).
+
+use mongodb::bson::doc;
+use tenor_contracts::identity::{UserProfileUpdatedV1, UserRegisteredV1, UserStatusChangedV1};
+
+use super::NotificationService;
+use crate::domain::{ChannelKind, IndonesianZone, Language};
+use crate::store::contacts::{self, Part};
+use crate::store::{Contact, StoreError, serde_name};
+
+impl NotificationService {
+    #[tracing::instrument(skip_all, fields(user_id = %event.user_id))]
+    pub async fn registered(&self, event: &UserRegisteredV1) -> Result<bool, StoreError> {
+        let fields = doc! {
+            "email": &event.email,
+            "phone_number": event.phone_number.clone(),
+            "registered_fullname": &event.fullname,
+        };
+        let contacts = self.contacts();
+        contacts::apply(
+            &contacts,
+            event.user_id,
+            Part::Registration,
+            event.registered_at,
+            fields,
+        )
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %event.user_id))]
+    pub async fn profile_updated(&self, event: &UserProfileUpdatedV1) -> Result<bool, StoreError> {
+        // Unknown channel names (a newer user service) are dropped, not stored.
+        let channels: Vec<&str> = event
+            .notification_channels
+            .iter()
+            .filter_map(|name| ChannelKind::parse(&name.to_ascii_lowercase()))
+            .map(ChannelKind::as_str)
+            .collect();
+        let zone = event
+            .time_zone
+            .as_deref()
+            .and_then(IndonesianZone::parse)
+            .unwrap_or_default();
+        let fields = doc! {
+            "fullname": &event.fullname,
+            "language": Language::from_profile(&event.language).as_str(),
+            "channels": channels,
+            "marketing_consent": event.marketing_consent,
+            "time_zone": zone.as_str(),
+        };
+        let contacts = self.contacts();
+        contacts::apply(
+            &contacts,
+            event.user_id,
+            Part::Profile,
+            event.updated_at,
+            fields,
+        )
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %event.user_id))]
+    pub async fn status_changed(&self, event: &UserStatusChangedV1) -> Result<bool, StoreError> {
+        let fields = doc! { "status": serde_name(&event.status) };
+        let contacts = self.contacts();
+        contacts::apply(
+            &contacts,
+            event.user_id,
+            Part::Status,
+            event.changed_at,
+            fields,
+        )
+        .await
+    }
+
+    /// The borrower's contact as projected so far (`None`: no user event seen yet).
+    pub async fn contact(&self, user: uuid::Uuid) -> Result<Option<Contact>, StoreError> {
+        contacts::find(&self.contacts(), user).await
+    }
+}

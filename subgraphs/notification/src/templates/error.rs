@@ -1,0 +1,102 @@
+//! Why a template was refused or could not be rendered, in words a back-office user can act on:
+//! every message names the part (title or body), the line when there is one, and the variable.
+
+use tenor_platform::refusal::Refusal;
+
+/// A template problem. The stable [`code`](TemplateError::code) is what the back office
+/// branches on; the message is safe to show (it quotes template text, never borrower data).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    #[error("unknown event type `{event_type}`: no notification is sent for it")]
+    UnknownEvent { event_type: String },
+    #[error("`{event_type}` is not sent by {channel} (it goes to {allowed})")]
+    ChannelNotUsed {
+        event_type: String,
+        channel: &'static str,
+        allowed: String,
+    },
+    #[error("{at}: unknown variable `{variable}`; `{event_type}` offers {known}")]
+    UnknownVariable {
+        /// `title` or `body`, with the line: `body, line 3`.
+        at: String,
+        part: &'static str,
+        variable: String,
+        event_type: String,
+        known: String,
+    },
+    #[error("{at}: syntax error: {detail}")]
+    Syntax {
+        at: String,
+        part: &'static str,
+        detail: String,
+    },
+    #[error("{at}: cannot render: {detail}")]
+    RenderFailed {
+        at: String,
+        part: &'static str,
+        detail: String,
+    },
+    #[error("{part} is {length} characters once rendered; {channel} allows at most {limit}")]
+    TooLong {
+        part: &'static str,
+        channel: &'static str,
+        length: usize,
+        limit: usize,
+    },
+    #[error("{part} is empty")]
+    Empty { part: &'static str },
+    #[error("`{key}` has no version {version}")]
+    UnknownVersion { key: String, version: u32 },
+}
+
+impl TemplateError {
+    /// Stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::UnknownEvent { .. } => "UNKNOWN_EVENT",
+            Self::ChannelNotUsed { .. } => "CHANNEL_NOT_USED",
+            Self::UnknownVariable { .. } => "UNKNOWN_VARIABLE",
+            Self::Syntax { .. } => "TEMPLATE_SYNTAX",
+            Self::RenderFailed { .. } => "RENDER_FAILED",
+            Self::TooLong { .. } => "TOO_LONG",
+            Self::Empty { .. } => "EMPTY",
+            Self::UnknownVersion { .. } => "UNKNOWN_VERSION",
+        }
+    }
+
+    /// The input field at fault: `title`, `body`, `eventType`, `channel` or `version`.
+    pub fn field(&self) -> &'static str {
+        match self {
+            Self::UnknownEvent { .. } => "eventType",
+            Self::ChannelNotUsed { .. } => "channel",
+            Self::UnknownVariable { part, .. }
+            | Self::Syntax { part, .. }
+            | Self::RenderFailed { part, .. }
+            | Self::TooLong { part, .. }
+            | Self::Empty { part } => part,
+            Self::UnknownVersion { .. } => "version",
+        }
+    }
+}
+
+impl Refusal for TemplateError {
+    fn code(&self) -> &'static str {
+        TemplateError::code(self)
+    }
+
+    fn field(&self) -> Option<&str> {
+        Some(TemplateError::field(self))
+    }
+
+    fn message(&self) -> String {
+        self.to_string()
+    }
+}
+
+/// `body, line 3`, or just `body` when the engine could not say where.
+pub(super) fn at(part: &str, line: Option<usize>) -> String {
+    match line {
+        Some(line) => format!("{part}, line {line}"),
+        None => part.to_owned(),
+    }
+}
