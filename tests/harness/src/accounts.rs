@@ -16,11 +16,24 @@ pub struct Account {
     pub user_id: Uuid,
     pub identifier: String,
     pub password: String,
+    /// The mobile number on the account (E.164), when it has one: SMS goes there.
+    pub phone: Option<String>,
 }
 
 impl Subgraphs {
     /// A customer account (registered through auth; the user profile follows via Kafka).
     pub async fn customer(&self) -> Account {
+        self.customer_with(None).await
+    }
+
+    /// A customer with a mobile number of its own on the account (SMS needs one).
+    pub async fn customer_with_phone(&self) -> Account {
+        let n = Uuid::new_v4().as_u128();
+        self.customer_with(Some(format!("+62812{:08}", n % 100_000_000)))
+            .await
+    }
+
+    async fn customer_with(&self, phone: Option<String>) -> Account {
         let n = Uuid::new_v4().as_u128();
         let email = format!("cust{}@example.id", n % 1_000_000_000_000);
         let user_id = Uuid::now_v7();
@@ -31,7 +44,7 @@ impl Subgraphs {
                 &mut conn,
                 user_id,
                 &email,
-                None,
+                phone.as_deref(),
                 "Siti Rahayu",
                 &hash,
                 AccountKind::Customer,
@@ -43,6 +56,7 @@ impl Subgraphs {
             user_id,
             identifier: email,
             password: PASSWORD.to_owned(),
+            phone,
         }
     }
 
@@ -70,6 +84,7 @@ impl Subgraphs {
             user_id,
             identifier: email,
             password: PASSWORD.to_owned(),
+            phone: None,
         }
     }
 

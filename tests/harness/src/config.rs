@@ -64,6 +64,7 @@ impl Subgraphs {
                 "loan": { "url": format!("{}/graphql", self.loan_url) },
                 "credit": { "url": self.deciders.as_ref().map_or_else(nowhere, |d| d.credit.graphql_url()) },
                 "risk": { "url": self.deciders.as_ref().map_or_else(nowhere, |d| d.risk.graphql_url()) },
+                "notification": { "url": self.notification.as_ref().map_or_else(nowhere, |n| n.process.graphql_url()) },
             })),
         );
         let jwks = config["jwt"]["jwks_providers"][0].clone();

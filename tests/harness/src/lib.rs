@@ -8,12 +8,14 @@
 //! so the relative paths in it keep working.
 //!
 //! Also used by the system tests (`tests/it`). Layout: [`Subgraphs`] and their accounts
-//! (`subgraphs.rs`, `accounts.rs`), the router's config (`config.rs`) and process
+//! (`subgraphs.rs`, `accounts.rs`; credit and risk in [`deciders`], notification in
+//! [`notification`]), the router's config (`config.rs`) and process
 //! (`router.rs`), HTTP helpers (`client.rs`), where the repository and its binaries are
 //! (`workspace.rs`), the WebSocket client ([`ws`]) and shared journeys ([`journeys`]).
 
 pub mod deciders;
 pub mod journeys;
+pub mod notification;
 pub mod ws;
 
 mod accounts;
@@ -28,6 +30,7 @@ pub use accounts::{Account, LOGIN, PASSWORD};
 pub use client::{error_codes, eventually, post_graphql};
 pub use config::{committed_config, free_port, set, yaml};
 pub use deciders::Deciders;
+pub use notification::Notifications;
 pub use process::ServiceProcess;
 pub use router::{Router, RouterStack};
 pub use subgraphs::{Subgraphs, Topics};

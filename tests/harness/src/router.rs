@@ -203,6 +203,10 @@ impl RouterStack {
         self.subgraphs.customer().await
     }
 
+    pub async fn customer_with_phone(&self) -> Account {
+        self.subgraphs.customer_with_phone().await
+    }
+
     pub async fn staff(&self, scopes: &[&str]) -> Account {
         self.subgraphs.staff(scopes).await
     }

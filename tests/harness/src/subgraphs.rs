@@ -1,6 +1,7 @@
 //! The subgraphs (auth, user, kyc, loan) in-process against the stack's PostgreSQL and Kafka,
 //! each stack with its own databases, topics, signing key and object folder; with
-//! [`Subgraphs::start_deciding`] also credit and risk, as processes ([`Deciders`]).
+//! [`Subgraphs::start_deciding`] also credit and risk ([`Deciders`]) and notification
+//! ([`Notifications`]), as processes.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use uuid::Uuid;
 
 use crate::client::{wait_until_ready, wait_until_up};
 use crate::deciders::Deciders;
+use crate::notification::Notifications;
 
 /// auth + user in-process, wired through Kafka as in production.
 pub struct Subgraphs {
@@ -30,6 +32,8 @@ pub struct Subgraphs {
     pub loan_db: TestDatabase,
     /// Credit and risk, when this stack decides loans itself ([`Subgraphs::start_deciding`]).
     pub deciders: Option<Deciders>,
+    /// Notification, which tells borrowers about the decisions (with [`Subgraphs::start_deciding`]).
+    pub notification: Option<Notifications>,
     _auth_db: TestDatabase,
     _user_db: TestDatabase,
     key_file: PathBuf,
@@ -47,6 +51,7 @@ pub struct Topics {
     /// [`Deciders`]).
     pub credit: String,
     pub risk: String,
+    pub notification: String,
 }
 
 impl Subgraphs {
@@ -55,7 +60,8 @@ impl Subgraphs {
         Self::start_with(false).await
     }
 
-    /// Also credit and risk (as processes): every submitted loan gets decided, as in production.
+    /// Also credit and risk (as processes): every submitted loan gets decided, as in production;
+    /// and notification (a process too), which tells the borrower.
     pub async fn start_deciding() -> Self {
         Self::start_with(true).await
     }
@@ -77,6 +83,7 @@ impl Subgraphs {
         let loan_topic = format!("test.{run}.loan.events");
         let credit_topic = format!("test.{run}.credit.events");
         let risk_topic = format!("test.{run}.risk.events");
+        let notification_topic = format!("test.{run}.notification.events");
         // Every topic of services.toml under this run's prefix; one partition each keeps
         // topic creation quick for the many stacks a test run starts.
         let topics: Vec<String> = manifest::topics()
@@ -206,10 +213,19 @@ impl Subgraphs {
             loan: loan_topic,
             credit: credit_topic,
             risk: risk_topic,
+            notification: notification_topic,
         };
-        let deciders = match deciding {
-            true => Some(Deciders::start(&run, &topics, &auth_url).await),
-            false => None,
+        // Side by side: notification's start (its consumer groups joining) adds no wait to
+        // that of credit and risk.
+        let (deciders, notification) = match deciding {
+            true => {
+                let (deciders, notification) = tokio::join!(
+                    Deciders::start(&run, &topics, &auth_url),
+                    Notifications::start(&run, &topics, &auth_url),
+                );
+                (Some(deciders), Some(notification))
+            }
+            false => (None, None),
         };
         let me = Self {
             auth_url,
@@ -221,6 +237,7 @@ impl Subgraphs {
             topics,
             kyc_db,
             deciders,
+            notification,
             loan_db,
             _auth_db: auth_db,
             _user_db: user_db,

@@ -2,17 +2,18 @@
 //! hold it back, which channels carry it, which variables its templates may use and sample data
 //! to render them with.
 //!
-//! Samples of the loan and KYC events are the real contract structs serialised, so a renamed
-//! contract field breaks [`check`](super::check) of every template that uses it, here, instead of
-//! a borrower's message. The security events' samples are JSON literals with the field names
-//! agreed with auth (their structs land in `tenor_contracts::identity` in parallel); replace them
-//! by the structs once those exist.
+//! Every sample is the real contract struct serialised (loan, KYC and auth's security events),
+//! so a renamed contract field breaks [`check`](super::check) of every template that uses it,
+//! here, instead of a borrower's message.
 
 use std::sync::LazyLock;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
+use tenor_contracts::identity::{
+    AllSessionsEndedV1, BiometricEnrolledV1, DeviceRegisteredV1, PasswordChangedV1,
+};
 use tenor_contracts::kyc::{
     DocumentType, KycDecisionSource, KycExpiredV1, KycRejectedV1, KycVerifiedV1,
 };
@@ -385,10 +386,10 @@ fn kyc_expired() -> EventEntry {
 }
 
 fn password_changed() -> EventEntry {
-    let data = json!({
-        "user_id": sample_id(2),
-        "changed_at": "2027-01-15T13:42:00Z",
-    });
+    let data = PasswordChangedV1 {
+        user_id: sample_id(2),
+        changed_at: sample_time("2027-01-15T13:42:00Z"),
+    };
     event(
         "auth.password.changed.v1",
         Category::Security,
@@ -405,12 +406,12 @@ fn password_changed() -> EventEntry {
 }
 
 fn device_registered() -> EventEntry {
-    let data = json!({
-        "user_id": sample_id(2),
-        "device_id": sample_id(5),
-        "device_name": "Samsung Galaxy A54",
-        "registered_at": "2027-01-15T13:42:00Z",
-    });
+    let data = DeviceRegisteredV1 {
+        user_id: sample_id(2),
+        device_id: sample_id(5).to_string(),
+        device_name: "Samsung Galaxy A54".into(),
+        registered_at: sample_time("2027-01-15T13:42:00Z"),
+    };
     event(
         "auth.device.registered.v1",
         Category::Security,
@@ -426,12 +427,12 @@ fn device_registered() -> EventEntry {
 }
 
 fn biometric_enrolled() -> EventEntry {
-    let data = json!({
-        "user_id": sample_id(2),
-        "device_id": sample_id(5),
-        "device_name": "Samsung Galaxy A54",
-        "enrolled_at": "2027-01-15T13:42:00Z",
-    });
+    let data = BiometricEnrolledV1 {
+        user_id: sample_id(2),
+        device_id: sample_id(5).to_string(),
+        device_name: "Samsung Galaxy A54".into(),
+        enrolled_at: sample_time("2027-01-15T13:42:00Z"),
+    };
     event(
         "auth.biometric.enrolled.v1",
         Category::Security,
@@ -450,12 +451,12 @@ fn biometric_enrolled() -> EventEntry {
 }
 
 fn sessions_ended() -> EventEntry {
-    let data = json!({
-        "user_id": sample_id(2),
-        "sessions_ended": 3,
-        "reason": "LOGOUT_ALL",
-        "ended_at": "2027-01-15T13:42:00Z",
-    });
+    let data = AllSessionsEndedV1 {
+        user_id: sample_id(2),
+        sessions_ended: 3,
+        reason: "LOGOUT_ALL".into(),
+        ended_at: sample_time("2027-01-15T13:42:00Z"),
+    };
     event(
         "auth.sessions.ended.v1",
         Category::Security,
