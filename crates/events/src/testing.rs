@@ -1,12 +1,13 @@
 //! Kafka helpers for tests (feature `test-support`): fresh topics per test, publishing raw
 //! bytes or envelopes, and reading a topic back from the beginning.
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::{Headers, Message};
-use rdkafka::producer::FutureRecord;
+use rdkafka::producer::{FutureProducer, FutureRecord};
 use tenor_platform::testing::kafka_brokers;
 use uuid::Uuid;
 
@@ -32,8 +33,7 @@ pub async fn fresh_topic(name: &str, partitions: i32) -> String {
 
 /// Publish raw bytes (what a buggy or foreign producer might send).
 pub async fn publish_raw(topic: &str, key: &str, payload: &[u8]) {
-    producer(&kafka_config())
-        .expect("producer")
+    TEST_PRODUCER
         .send(
             FutureRecord::to(topic).key(key).payload(payload),
             Duration::from_secs(10),
@@ -42,6 +42,13 @@ pub async fn publish_raw(topic: &str, key: &str, payload: &[u8]) {
         .map_err(|(e, _)| e)
         .expect("publishing");
 }
+
+/// One producer for every test publish in the process: a new producer first fetches the
+/// cluster's metadata and connects, about half a second that a test (or a latency benchmark
+/// timing from "published") would otherwise pay on every event. librdkafka runs it on its own
+/// threads, so it serves every test's runtime.
+static TEST_PRODUCER: LazyLock<FutureProducer> =
+    LazyLock::new(|| producer(&kafka_config()).expect("producer"));
 
 /// Publish an event keyed by its subject, as the outbox relay would.
 pub async fn publish(topic: &str, envelope: &Envelope) {

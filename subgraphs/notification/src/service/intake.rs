@@ -123,18 +123,26 @@ impl NotificationService {
             now
         };
         let link = policy::link(entry.event_type, data);
-        let mut rendered: HashMap<ChannelKind, Result<Rendered, String>> = HashMap::new();
-        for &channel in entry.channels {
-            let text = self
-                .render(entry.event_type, channel, &cx, &variables)
-                .await?;
-            rendered.insert(channel, text);
-        }
+        // Each channel's text side by side: one event costs a few round trips to the store, not
+        // a few per channel (the consumer takes events one at a time).
+        let rendered: HashMap<ChannelKind, Result<Rendered, String>> =
+            futures::future::try_join_all(entry.channels.iter().map(|&channel| {
+                let (cx, variables) = (&cx, &variables);
+                async move {
+                    let text = self
+                        .render(entry.event_type, channel, cx, variables)
+                        .await?;
+                    Ok::<_, anyhow::Error>((channel, text))
+                }
+            }))
+            .await?
+            .into_iter()
+            .collect();
 
         let routes = policy::routes(entry.channels, contact, entry.transactional, |kind| {
             self.channels.get(kind).is_some()
         });
-        let mut created = 0;
+        let mut deliveries = Vec::new();
         for (channel, route) in routes {
             let text = rendered
                 .get(&channel)
@@ -183,15 +191,24 @@ impl NotificationService {
                     notification.content = text.body;
                 }
             }
-            if notifications::insert_if_absent(&self.notifications(), &notification).await? {
-                created += 1;
-                metrics::counter!(
-                    "notification_created_total",
-                    "channel" => channel.as_str(),
-                    "status" => crate::store::serde_name(&notification.status)
-                )
-                .increment(1);
-            }
+            deliveries.push(notification);
+        }
+        let collection = self.notifications();
+        let inserted = futures::future::try_join_all(
+            deliveries
+                .iter()
+                .map(|n| notifications::insert_if_absent(&collection, n)),
+        )
+        .await?;
+        let mut created = 0;
+        for (notification, _) in deliveries.iter().zip(inserted).filter(|(_, new)| *new) {
+            created += 1;
+            metrics::counter!(
+                "notification_created_total",
+                "channel" => notification.channel.as_str(),
+                "status" => crate::store::serde_name(&notification.status)
+            )
+            .increment(1);
         }
 
         let inbox_text = inbox_text(entry, &rendered);
