@@ -35,11 +35,25 @@ impl MongoConfig {
                 "must start with mongodb:// or mongodb+srv://".into(),
             );
         }
-        Self {
-            url,
-            database: env.optional(db_var, default_db.to_owned()),
+        let database: String = env.optional(db_var, default_db.to_owned());
+        if !is_database_name(&database) {
+            env.fail(
+                db_var,
+                "must be a MongoDB database name: 1–63 letters, digits, `_` or `-`".into(),
+            );
         }
+        Self { url, database }
     }
+}
+
+/// MongoDB refuses `/\. "$` and NUL in a database name and caps it at 64 bytes; FerretDB maps
+/// the name to a PostgreSQL schema (63). Tenor's names are plain words, so the check is the
+/// plain subset, and a typo stops the service at start instead of at its first index.
+fn is_database_name(name: &str) -> bool {
+    (1..=63).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 pub async fn database(config: &MongoConfig) -> mongodb::error::Result<mongodb::Database> {
@@ -60,4 +74,20 @@ pub fn readiness(db: mongodb::Database) -> Arc<dyn ReadinessCheck> {
                 .map_err(|e| e.kind.to_string())
         }
     })
+}
+
+#[cfg(test)]
+mod database_name_tests {
+    use super::is_database_name;
+
+    #[test]
+    fn plain_names_pass_and_path_like_or_long_ones_do_not() {
+        for good in ["tenor_risk", "tenor-notification", "test_risk_0a1b", "A1"] {
+            assert!(is_database_name(good), "{good}");
+        }
+        let long = "a".repeat(64);
+        for bad in ["", "zq/secret", "a.b", "a b", "a$b", "tenor\\x", &long] {
+            assert!(!is_database_name(bad), "{bad}");
+        }
+    }
 }

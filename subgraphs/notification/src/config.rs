@@ -181,6 +181,12 @@ fn delivery(env: &mut Env) -> DeliverySettings {
             "must be at least 1s".into(),
         );
     }
+    if settings.send_timeout.is_zero() {
+        env.fail(
+            "NOTIFICATION_SEND_TIMEOUT",
+            "must be above zero (every provider call would time out)".into(),
+        );
+    }
     if settings.claim_lease <= settings.send_timeout {
         env.fail(
             "NOTIFICATION_CLAIM_LEASE",

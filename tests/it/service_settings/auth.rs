@@ -26,6 +26,7 @@ pub(super) static SETTINGS: &[Setting] = &[
         with: &[],
         probe: Probe::SigningKeys { kid: "k1", keys: 2 },
         bad: &["zqsecret", "k1=/nonexistent/zqsecret.pem"],
+        bad_alone: false,
     },
     Setting {
         var: "AUTH_ACTIVE_SIGNING_KEY",
@@ -34,6 +35,7 @@ pub(super) static SETTINGS: &[Setting] = &[
         with: &[("AUTH_SIGNING_KEYS", "k1={pem:1},k2={pem:2}")],
         probe: Probe::SigningKeys { kid: "k2", keys: 2 },
         bad: &["zqsecret"],
+        bad_alone: false,
     },
     s(
         "AUTH_ACCESS_TOKEN_TTL",

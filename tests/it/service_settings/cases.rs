@@ -21,7 +21,9 @@ async fn good_case(world: &World, setting: &Setting, svc: Svc) -> Result<(), Str
         let filled = world.fill(template, svc, port, &mut Extra::default()).await;
         env.insert((*var).to_owned(), filled);
     }
-    extra.mongo_database = env.get("RISK_MONGODB_DATABASE").cloned();
+    extra.mongo_database = ["RISK_MONGODB_DATABASE", "NOTIFICATION_MONGODB_DATABASE"]
+        .into_iter()
+        .find_map(|var| env.get(var).cloned());
     let host = if setting.var == "HOST" {
         value.as_str()
     } else {
@@ -42,7 +44,12 @@ async fn bad_case(world: &World, setting: &Setting, svc: Svc, bad: &str) -> Resu
         setting.var
     );
     let mut env = world.base_env(svc, free_port());
-    for (var, template) in setting.with {
+    let with = if setting.bad_alone {
+        &[][..]
+    } else {
+        setting.with
+    };
+    for (var, template) in with {
         let filled = world.fill(template, svc, 0, &mut Extra::default()).await;
         env.insert((*var).to_owned(), filled);
     }

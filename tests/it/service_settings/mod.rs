@@ -9,10 +9,11 @@
 //! by `router/tests`; `./dev`, test and docker-compose settings are not read by any service.
 //!
 //! Needs the stack (`./dev up`) and the service binaries of this build: `cargo build -p
-//! tenor-auth -p tenor-user -p tenor-kyc -p tenor-loan -p tenor-credit -p tenor-risk --bins`.
+//! tenor-auth -p tenor-user -p tenor-kyc -p tenor-loan -p tenor-credit -p tenor-risk -p
+//! tenor-notification --bins`.
 //!
 //! The table of settings is split by who reads them ([`shared`], [`auth`], [`kyc`], [`loan`],
-//! [`credit`], [`risk`]);
+//! [`credit`], [`risk`], [`notification`]);
 //! [`documentation`] checks it against the README and `.env.example`; [`world`] and [`running`]
 //! start the services, [`probes`] observe the effects and [`cases`] runs every case.
 
@@ -22,6 +23,7 @@ mod credit;
 mod documentation;
 mod kyc;
 mod loan;
+mod notification;
 mod probes;
 mod risk;
 mod running;
@@ -36,6 +38,7 @@ enum Svc {
     Loan,
     Credit,
     Risk,
+    Notification,
 }
 
 use Svc::*;
@@ -49,6 +52,7 @@ impl Svc {
             Loan => "loan",
             Credit => "credit",
             Risk => "risk",
+            Notification => "notification",
         }
     }
 
@@ -57,15 +61,16 @@ impl Svc {
     }
 }
 
-const ALL: &[Svc] = &[Auth, User, Kyc, Loan, Credit, Risk];
-/// The services on PostgreSQL (a pool, migrations, the PostgreSQL outbox); risk is on MongoDB.
+const ALL: &[Svc] = &[Auth, User, Kyc, Loan, Credit, Risk, Notification];
+/// The services on PostgreSQL (a pool, migrations, the PostgreSQL outbox); risk and
+/// notification are on MongoDB.
 const POSTGRES: &[Svc] = &[Auth, User, Kyc, Loan, Credit];
-/// The services with an outbox relay (PostgreSQL's or, for risk, MongoDB's).
+/// The services with an outbox relay (PostgreSQL's or, for risk and notification, MongoDB's).
 const PRODUCERS: &[Svc] = ALL;
 /// The services with a Kafka consumer runner (kyc only publishes).
-const CONSUMERS: &[Svc] = &[Auth, User, Loan, Credit, Risk];
+const CONSUMERS: &[Svc] = &[Auth, User, Loan, Credit, Risk, Notification];
 /// The services that verify tokens against auth's JWKS (auth itself signs them).
-const VERIFIERS: &[Svc] = &[User, Kyc, Loan, Credit, Risk];
+const VERIFIERS: &[Svc] = &[User, Kyc, Loan, Credit, Risk, Notification];
 
 /// Marker in every invalid value: the error output must never contain it (values may be
 /// secrets, so they are never echoed).
@@ -82,8 +87,8 @@ enum Probe {
     Host,
     /// The PostgreSQL database given (fresh, empty) was migrated by the service.
     Migrated,
-    /// The MongoDB database the service was given has risk's indexed collections (a MongoDB
-    /// service has no migrations: it creates its indexes at start).
+    /// The MongoDB database the service was given has the service's indexed collections (a
+    /// MongoDB service has no migrations: it creates its indexes at start).
     MongoIndexed,
     /// stdout has log lines that are not JSON.
     PrettyLogs,
@@ -91,7 +96,7 @@ enum Probe {
     DebugLogs,
     /// A token from the shared auth service is accepted (every verifier; risk, whose every
     /// field needs a staff scope, answers a verified customer `FORBIDDEN`, not
-    /// `UNAUTHENTICATED`).
+    /// `UNAUTHENTICATED`; notification counts the customer's unread inbox items).
     AcceptsSharedTokens,
     /// A token from the shared auth service (other `iss`/`aud`) is refused.
     RefusesSharedTokens,
@@ -146,10 +151,13 @@ struct Setting {
     /// auth's JWKS URL, `{brokers}`, `{redis-db:N}` the stack's Redis with database N,
     /// `{key32}` a random 32-byte key, `{pem:N}` a signing key file, `{dir:NAME}` a fresh
     /// directory, `{mongo-url}` the stack's MongoDB with options, `{mongo-db}` a fresh MongoDB
-    /// database name, `{rules}` a directory with an extra credit rule set.
+    /// database name, `{rules}` a directory with an extra credit rule set, `{holidays}` a file
+    /// with an extra holiday for notification, `{smtp}` the stack's Mailpit SMTP address
+    /// (host:port).
     ///
     /// Bad values are filled too: `{broken-rules:TEXT}` is a directory with a credit rule file
-    /// that does not parse, whose first line is the comment TEXT.
+    /// that does not parse, whose first line is the comment TEXT; `{broken-holidays:TEXT}` a
+    /// holiday file that does not parse at TEXT.
     good: &'static str,
     /// Other variables that go with the value (e.g. a second key needs the key list).
     with: &'static [(&'static str, &'static str)],
@@ -157,6 +165,9 @@ struct Setting {
     /// Invalid values (each must contain [`MARK`]); empty for free text (names, topics,
     /// scopes), where any value is accepted.
     bad: &'static [&'static str],
+    /// The invalid values are tried without the `with` variables: what is wrong with them is
+    /// the companion's absence (an API key without its provider's URL).
+    bad_alone: bool,
 }
 
 const NOT_A_NUMBER: &[&str] = &["zqsecret"];
@@ -181,6 +192,7 @@ const fn s(
         with: &[],
         probe,
         bad,
+        bad_alone: false,
     }
 }
 
@@ -205,6 +217,7 @@ fn settings() -> impl Iterator<Item = &'static Setting> {
         loan::SETTINGS,
         credit::SETTINGS,
         risk::SETTINGS,
+        notification::SETTINGS,
     ]
     .into_iter()
     .flatten()

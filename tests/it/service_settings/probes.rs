@@ -30,6 +30,8 @@ async fn authenticated_query(running: &Running, token: &str) -> Value {
         }
         // Staff only (`risk:raw:read`): a verified customer is FORBIDDEN.
         Risk => "query($id: ID!) { riskAccessLog(loanId: $id) { nodes { id } } }",
+        // The customer's own inbox (empty): only a verified caller gets a count.
+        Notification => "{ unreadNotificationCount }",
     };
     running
         .gql(
@@ -115,10 +117,13 @@ pub(super) async fn probe(
         Probe::MongoIndexed => {
             let name = extra.mongo_database.clone().unwrap();
             let db = mongo_database(&name).await?;
-            let expected = ["raw_access_log", "risk_evaluations", "risk_requests"];
+            let expected: &[&str] = match running.svc {
+                Notification => &["notifications", "notification_inbox", "templates"],
+                _ => &["raw_access_log", "risk_evaluations", "risk_requests"],
+            };
             let mut seen = Vec::new();
             eventually(
-                &format!("risk's collections in database {name}"),
+                &format!("{}'s collections in database {name}", running.svc.name()),
                 async || {
                     seen = db
                         .list_collection_names()

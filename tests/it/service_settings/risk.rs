@@ -25,6 +25,7 @@ const fn new_rules(var: &'static str, good: &'static str) -> Setting {
         with: NEW_RULES,
         probe: Probe::StartOnly(RULES),
         bad: NOT_A_NUMBER,
+        bad_alone: false,
     }
 }
 
@@ -53,6 +54,7 @@ pub(super) static SETTINGS: &[Setting] = &[
         with: &[],
         probe: Probe::StartOnly(KEYS),
         bad: TOO_LONG_KEY_ID,
+        bad_alone: false,
     },
     Setting {
         var: "RISK_PREVIOUS_MASTER_KEYS",
@@ -61,6 +63,7 @@ pub(super) static SETTINGS: &[Setting] = &[
         with: &[],
         probe: Probe::StartOnly(KEYS),
         bad: &["zqsecret", "risk-0=zqsecret"],
+        bad_alone: false,
     },
     start_only(
         "RISK_BUREAU_FAILURES",

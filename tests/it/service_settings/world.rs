@@ -25,7 +25,7 @@ pub(super) struct World {
     pems: Vec<PathBuf>,
     kyc_keys: [String; 3],
     topics: BTreeMap<&'static str, String>,
-    /// The MongoDB databases handed out (risk's, one per start), dropped by [`World::clean_up`].
+    /// The MongoDB databases handed out (risk's and notification's, one per start), dropped by [`World::clean_up`].
     mongo_databases: Mutex<Vec<String>>,
     pub(super) shared_auth: Option<Running>,
     pub(super) customer: Option<Customer>,
@@ -69,6 +69,7 @@ const TOPICS: &[&str] = &[
     "loan",
     "credit",
     "risk",
+    "notification",
     "shared-auth",
 ];
 
@@ -89,6 +90,40 @@ fn rules_dir(dir: &Path) -> PathBuf {
     );
     std::fs::write(rules.join("ops-settings.toml"), text).unwrap();
     rules
+}
+
+/// A notification holiday file adding one day the compiled-in lists do not have.
+fn holidays_file(dir: &Path) -> PathBuf {
+    let file = dir.join(format!("holidays-{}.toml", Uuid::new_v4().simple()));
+    std::fs::write(
+        &file,
+        "[[holiday]]\ndate = 2028-01-01\nname = \"Tahun Baru 2028 Masehi\"\n",
+    )
+    .unwrap();
+    file
+}
+
+/// A notification holiday file that does not parse where `text` stands (an unquoted name), so
+/// a parser message quoting the line would show it.
+fn broken_holidays_file(dir: &Path, text: &str) -> PathBuf {
+    let file = dir.join(format!("broken-holidays-{}.toml", Uuid::new_v4().simple()));
+    std::fs::write(
+        &file,
+        format!("[[holiday]]\ndate = 2028-01-01\nname = {text}\n"),
+    )
+    .unwrap();
+    file
+}
+
+/// The stack's Mailpit SMTP address, host:port (`./dev env` exports `NOTIFICATION_SMTP_URL`).
+fn mailpit_smtp() -> String {
+    std::env::var("NOTIFICATION_SMTP_URL")
+        .ok()
+        .and_then(|url| url.strip_prefix("smtp://").map(str::to_owned))
+        .map_or_else(
+            || "127.0.0.1:51025".to_owned(),
+            |rest| rest.trim_end_matches('/').to_owned(),
+        )
 }
 
 /// A directory holding a credit rule file that does not parse; `first_line` is a comment.
@@ -245,6 +280,10 @@ impl World {
         set("LOAN_EVENTS_TOPIC", self.topics["loan"].clone());
         set("CREDIT_EVENTS_TOPIC", self.topics["credit"].clone());
         set("RISK_EVENTS_TOPIC", self.topics["risk"].clone());
+        set(
+            "NOTIFICATION_EVENTS_TOPIC",
+            self.topics["notification"].clone(),
+        );
         if svc != Auth && self.shared_auth.is_some() {
             set("AUTH_JWKS_URL", self.jwks_url());
         }
@@ -271,6 +310,15 @@ impl World {
                 set("MONGODB_URL", mongodb_url());
                 set("RISK_MONGODB_DATABASE", self.fresh_mongo_database());
                 set("RISK_MASTER_KEY", random_key());
+            }
+            Notification => {
+                set("MONGODB_URL", mongodb_url());
+                set("NOTIFICATION_MONGODB_DATABASE", self.fresh_mongo_database());
+                set("REDIS_URL", redis_url());
+                set(
+                    "NOTIFICATION_SMTP_URL",
+                    format!("smtp://{}", mailpit_smtp()),
+                );
             }
             User | Loan | Credit => {}
         }
@@ -304,6 +352,8 @@ impl World {
                     ),
                     "mongo-db" => self.fresh_mongo_database(),
                     "rules" => rules_dir(&self.dir).display().to_string(),
+                    "holidays" => holidays_file(&self.dir).display().to_string(),
+                    "smtp" => mailpit_smtp(),
                     "shared-auth-topic" => self.topics["shared-auth"].clone(),
                     "db" => {
                         let db = TestDatabase::new("settings_empty", Vec::new).await;
@@ -320,6 +370,9 @@ impl World {
                 Some(("broken-rules", first_line)) => broken_rules_dir(&self.dir, first_line)
                     .display()
                     .to_string(),
+                Some(("broken-holidays", text)) => {
+                    broken_holidays_file(&self.dir, text).display().to_string()
+                }
                 Some(("redis-db", n)) => redis_with_db(n.parse().unwrap()),
                 Some(("pem", n)) => self.pems[n.parse::<usize>().unwrap() - 1]
                     .display()
@@ -358,6 +411,6 @@ pub(super) struct Extra {
     pub(super) database: Option<TestDatabase>,
     pub(super) directory: Option<PathBuf>,
     pub(super) topic: Option<String>,
-    /// The MongoDB database the service was started with (risk).
+    /// The MongoDB database the service was started with (risk, notification).
     pub(super) mongo_database: Option<String>,
 }

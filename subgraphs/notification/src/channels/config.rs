@@ -90,12 +90,20 @@ impl ChannelsConfig {
                 HumanDuration(DEFAULT_PROVIDER_TIMEOUT),
             )
             .into();
+        refuse_zero(env, "NOTIFICATION_PROVIDER_TIMEOUT", provider_timeout);
         Self {
             email: email_from_env(env),
             sms: provider_from_env(env, "SMS", "sms-http", provider_timeout),
             whatsapp: provider_from_env(env, "WHATSAPP", "whatsapp-http", provider_timeout),
             push: provider_from_env(env, "PUSH", "fcm", provider_timeout),
         }
+    }
+}
+
+/// A zero timeout would fail every call at once: a setting mistake, refused at start.
+fn refuse_zero(env: &mut Env, var: &str, timeout: Duration) {
+    if timeout.is_zero() {
+        env.fail(var, "must be above zero (every call would time out)".into());
     }
 }
 
@@ -113,6 +121,7 @@ fn email_from_env(env: &mut Env) -> Option<EmailConfig> {
             HumanDuration(DEFAULT_SMTP_TIMEOUT),
         )
         .into();
+    refuse_zero(env, "NOTIFICATION_SMTP_TIMEOUT", timeout);
     let smtp_url: Secret = env.maybe("NOTIFICATION_SMTP_URL")?;
     if let Err(problem) = check_smtp_url(smtp_url.expose()) {
         env.fail("NOTIFICATION_SMTP_URL", problem.into());

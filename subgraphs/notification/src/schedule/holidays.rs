@@ -35,7 +35,9 @@ pub struct Holidays {
     days: BTreeMap<NaiveDate, String>,
 }
 
-/// A holiday file that cannot be used; the message names the file and the problem.
+/// A holiday file that cannot be used; the message names the file and the problem (without
+/// quoting the file). [`HolidaysError::problem`] is the same without the path, for a setting's
+/// error, which must not echo the setting's value.
 #[derive(Debug, thiserror::Error)]
 pub enum HolidaysError {
     #[error("{path}: cannot read it: {source}")]
@@ -45,6 +47,24 @@ pub enum HolidaysError {
     },
     #[error("{path}: {problem}")]
     Malformed { path: PathBuf, problem: String },
+}
+
+/// `message` with every double-quoted part (the parser quotes the file's values) replaced by `…`.
+fn unquoted(message: &str) -> String {
+    message
+        .split('"')
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 1 { "…" } else { part })
+        .collect()
+}
+
+impl HolidaysError {
+    pub fn problem(&self) -> String {
+        match self {
+            Self::Read { source, .. } => format!("cannot be read ({})", source.kind()),
+            Self::Malformed { problem, .. } => problem.clone(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -96,17 +116,24 @@ impl Holidays {
             path: path.to_owned(),
             problem,
         };
-        let file: HolidayFile = toml::from_str(text).map_err(|e| malformed(e.to_string()))?;
+        // Problems name a line or an entry's position, never the file's text: a configuration
+        // error is logged, and the file is not ours to print.
+        let file: HolidayFile = toml::from_str(text).map_err(|e| {
+            let line = e.span().map_or(0, |span| {
+                text[..span.start.min(text.len())].matches('\n').count() + 1
+            });
+            malformed(format!("line {line}: {}", unquoted(e.message().trim())))
+        })?;
         let mut parsed = Vec::with_capacity(file.holiday.len());
-        for holiday in file.holiday {
+        for (position, holiday) in file.holiday.into_iter().enumerate() {
+            let entry = position + 1;
             let day = calendar_day(&holiday.date).ok_or_else(|| {
                 malformed(format!(
-                    "holiday \"{}\": date {} must be a plain date such as 2026-08-17",
-                    holiday.name, holiday.date
+                    "holiday {entry}: the date must be a plain date such as 2026-08-17"
                 ))
             })?;
             if holiday.name.trim().is_empty() {
-                return Err(malformed(format!("holiday on {day} has no name")));
+                return Err(malformed(format!("holiday {entry} has no name")));
             }
             parsed.push((day, holiday.name));
         }
@@ -207,9 +234,17 @@ mod tests {
                 "unknown field",
             ),
         ] {
-            let error = holidays.add_toml(path, text).unwrap_err().to_string();
-            assert!(error.contains(expected), "{text}: {error}");
-            assert!(error.starts_with("/etc/tenor/holidays.toml: "), "{error}");
+            let error = holidays.add_toml(path, text).unwrap_err();
+            let (full, problem) = (error.to_string(), error.problem());
+            assert!(full.contains(expected), "{text}: {full}");
+            assert!(full.starts_with("/etc/tenor/holidays.toml: "), "{full}");
+            assert!(!problem.contains("/etc/tenor"), "{problem}");
+            assert!(
+                !problem.contains("\"x\"")
+                    && !problem.contains("2026-01-02")
+                    && !problem.contains("2026-02-30"),
+                "{problem}"
+            );
         }
         assert!(holidays.is_empty());
         holidays

@@ -87,7 +87,7 @@ impl QuietHours {
         let holidays = match file {
             None => Holidays::national(),
             Some(path) => Holidays::national_and_file(&path).unwrap_or_else(|error| {
-                env.fail("NOTIFICATION_HOLIDAYS_FILE", error.to_string());
+                env.fail("NOTIFICATION_HOLIDAYS_FILE", error.problem());
                 Holidays::national()
             }),
         };
