@@ -66,7 +66,13 @@ async fn upload(stack: &RouterStack, token: &str, kind: &str, bytes: Vec<u8>) ->
 /// end to end; returns the account and its access token. The verdict follows asynchronously.
 pub async fn verified_customer(stack: &RouterStack, nik: &str) -> (Account, String) {
     let customer = stack.customer().await;
-    let token = stack.router.login(&customer).await;
+    let token = submit_kyc(stack, &customer, nik).await;
+    (customer, token)
+}
+
+/// `customer` logs in and submits a KTP (`nik`) the simulated vendor will verify; the token.
+async fn submit_kyc(stack: &RouterStack, customer: &Account, nik: &str) -> String {
+    let token = stack.router.login(customer).await;
     let (document, selfie) = matching_images();
     let document = upload(stack, &token, "DOCUMENT_FRONT", document).await;
     let selfie = upload(stack, &token, "SELFIE", selfie).await;
@@ -83,13 +89,21 @@ pub async fn verified_customer(stack: &RouterStack, nik: &str) -> (Account, Stri
         "{submitted}"
     );
     assert_eq!(submitted["data"]["submitKyc"]["kyc"]["status"], "PENDING");
-    (customer, token)
+    token
 }
 
 /// A customer with verified KYC whose verification has reached the loan subgraph (through
 /// Kafka): waits on what the app shows (`me.kyc.status`), then on loan accepting an application.
 pub async fn eligible_customer(stack: &RouterStack) -> (Account, String) {
-    let (customer, token) = verified_customer(stack, &fresh_nik()).await;
+    let customer = stack.customer().await;
+    let token = make_eligible(stack, &customer).await;
+    (customer, token)
+}
+
+/// Like [`eligible_customer`] for an account made by the test (e.g. one with a phone number):
+/// its access token once its KYC is verified.
+pub async fn make_eligible(stack: &RouterStack, customer: &Account) -> String {
+    let token = submit_kyc(stack, customer, &fresh_nik()).await;
     eventually(async || {
         let me = stack
             .gql(
@@ -101,7 +115,7 @@ pub async fn eligible_customer(stack: &RouterStack) -> (Account, String) {
         me["data"]["me"]["kyc"]["status"] == "VERIFIED"
     })
     .await;
-    (customer, token)
+    token
 }
 
 /// The mobile app's application (Rp 5.000.000 over 6 months unless said otherwise).

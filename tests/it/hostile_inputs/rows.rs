@@ -1,8 +1,12 @@
-//! "Changes nothing": a checksum of every row of every service database, taken once every
-//! event of the setup has settled.
+//! "Changes nothing": a checksum of every row of every service database — and of every
+//! document of notification's MongoDB collections (templates and their heads, inbox items,
+//! notifications, contacts) — taken once every event of the setup has settled.
 
 use std::collections::BTreeMap;
+use std::hash::{DefaultHasher, Hash as _, Hasher as _};
 use std::time::Duration;
+
+use mongodb::bson::{Document, doc};
 
 use serde_json::json;
 use tenor_harness::{eventually, post_graphql};
@@ -18,12 +22,26 @@ const UNCHECKED_TABLES: &[&str] = &[
     "login_attempts",
 ];
 
-/// Every row of every table (but [`UNCHECKED_TABLES`]) of every service database, as one
-/// checksum per table.
+/// Every row of every table (but [`UNCHECKED_TABLES`]) of every service database, and every
+/// document of notification's state collections, as one checksum per table or collection.
 pub(super) async fn snapshot(
+    world: &World,
     clients: &[(&'static str, tokio_postgres::Client)],
 ) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
+    let notification = world
+        .stack
+        .notification
+        .as_ref()
+        .expect("notification runs");
+    for (collection, documents) in notification.snapshot().await {
+        let mut hasher = DefaultHasher::new();
+        documents.hash(&mut hasher);
+        out.insert(
+            collection,
+            format!("{}:{:x}", documents.len(), hasher.finish()),
+        );
+    }
     for (service, client) in clients {
         let tables = client
             .query(
@@ -99,4 +117,22 @@ pub(super) async fn settle(world: &World, clients: &[(&'static str, tokio_postgr
     .await;
     // Consumers commit after the relay publishes: give them a moment to finish.
     tokio::time::sleep(Duration::from_secs(2)).await;
+
+    // Notification has told the customer of their KYC verdict, and sent all it had to send.
+    let notification = world
+        .stack
+        .notification
+        .as_ref()
+        .expect("notification runs");
+    let inbox = notification
+        .db
+        .collection::<Document>(tenor_harness::notification::INBOX);
+    eventually(async || {
+        inbox
+            .count_documents(doc! { "user_id": &user, "event_type": "kyc.verified.v1" })
+            .await
+            .is_ok_and(|n| n == 1)
+    })
+    .await;
+    notification.settle().await;
 }

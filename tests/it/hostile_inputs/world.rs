@@ -21,6 +21,7 @@ pub(super) enum Who {
     KycReviewer,
     LoanOperator,
     CreditOfficer,
+    NotificationAdmin,
 }
 
 pub(super) struct World {
@@ -44,6 +45,7 @@ impl World {
             Who::KycReviewer => "kyc_reviewer",
             Who::LoanOperator => "loan_operator",
             Who::CreditOfficer => "credit_officer",
+            Who::NotificationAdmin => "notification_admin",
         };
         Some(&self.tokens[key])
     }
@@ -52,6 +54,15 @@ impl World {
         if let "recordManualScore" | "decideLoan" | "requestHumanReview" = mutation {
             let credit = &self.stack.deciders.as_ref().expect("credit runs").credit;
             return credit.graphql_url();
+        }
+        if let "markNotificationRead"
+        | "markAllNotificationsRead"
+        | "createNotificationTemplateVersion"
+        | "previewNotificationTemplate"
+        | "activateNotificationTemplateVersion" = mutation
+        {
+            let notification = self.stack.notification.as_ref().expect("notification runs");
+            return notification.process.graphql_url();
         }
         let base = match mutation {
             "requestKycUpload" | "submitKyc" | "reviewKyc" => &self.stack.kyc_url,
@@ -166,9 +177,39 @@ impl World {
                 Who::Customer,
                 json!({ "input": { "loanId": unknown, "note": "saya sudah melunasi" } }),
             ),
+            "markNotificationRead" => (Who::Customer, json!({ "input": { "id": unknown } })),
+            // A valid new version of a template that exists, so that only the value under test
+            // is wrong; previewing the same with a time zone.
+            "createNotificationTemplateVersion" => (
+                Who::NotificationAdmin,
+                json!({ "input": template_version() }),
+            ),
+            "previewNotificationTemplate" => {
+                let mut input = template_version();
+                input["timeZone"] = json!("WITA");
+                (Who::NotificationAdmin, json!({ "input": input }))
+            }
+            // The version seeded at start-up: activating it again would be valid.
+            "activateNotificationTemplateVersion" => (
+                Who::NotificationAdmin,
+                json!({ "input": { "eventType": "loan.approved.v1", "channel": "SMS",
+                    "language": "ID", "version": 1 } }),
+            ),
             _ => return None,
         })
     }
+}
+
+/// A template version notification accepts: a known event, channel and language, a title and a
+/// body using the event's variables.
+fn template_version() -> Value {
+    json!({
+        "eventType": "loan.approved.v1",
+        "channel": "SMS",
+        "language": "ID",
+        "title": "Pinjaman disetujui",
+        "body": "Halo {{ name }}, pinjaman {{ amount | rupiah }} Anda disetujui.",
+    })
 }
 
 /// A document and selfie the simulated vendor verifies, uploaded for `token`: the upload ids.
@@ -201,7 +242,7 @@ async fn upload_pair(stack: &Subgraphs, token: &str) -> (String, String) {
 }
 
 pub(super) async fn setup() -> World {
-    // Credit and risk too: their mutations are walked like every other.
+    // Credit, risk and notification too: their mutations are walked like every other.
     let stack = Subgraphs::start_deciding().await;
     let customer = stack.customer().await;
     let submitter = stack.customer().await;
@@ -214,6 +255,7 @@ pub(super) async fn setup() -> World {
         ("kyc_reviewer", "kyc:review"),
         ("loan_operator", "loan:operate"),
         ("credit_officer", "credit:decide"),
+        ("notification_admin", "notification:admin"),
     ] {
         let staff = stack.staff(&[scope]).await;
         tokens.insert(key, stack.token(&staff).await);

@@ -13,6 +13,7 @@ use super::{
     length_limits,
 };
 use crate::domain::{ChannelKind, IndonesianZone};
+use tenor_platform::text::{Lines, check_characters};
 
 /// Functions minijinja offers by default that a template may call; `range` (unbounded loops)
 /// and `debug` (dumps every variable) are removed.
@@ -65,6 +66,19 @@ pub fn check(source: &TemplateSource) -> Result<(), TemplateError> {
         language: key.language,
         zone: IndonesianZone::Wib,
     });
+    // The platform's text policy first: a title is one line, a body may span lines; neither
+    // may hold control, bidi, invisible or unpaired combining characters (they would reach
+    // every borrower's phone, and NUL is refused by the store itself).
+    for (part, text, lines) in [
+        ("title", &source.title, Lines::Single),
+        ("body", &source.body, Lines::Multi),
+    ] {
+        check_characters(text, part, lines).map_err(|refusal| TemplateError::Text {
+            part,
+            code: refusal.code(),
+            message: refusal.message(),
+        })?;
+    }
     for (part, text) in [("title", &source.title), ("body", &source.body)] {
         if text.trim().is_empty() {
             return Err(TemplateError::Empty { part });
@@ -312,6 +326,33 @@ mod tests {
         assert!(error.to_string().starts_with("body, line 2"), "{error}");
         let unclosed = source("loan.paid.v1", ChannelKind::Sms, "{{ name", "x");
         assert_eq!(check(&unclosed).unwrap_err().field(), "title");
+    }
+
+    #[test]
+    fn text_the_platform_refuses_is_refused_in_either_part() {
+        for (title, body, field) in [
+            ("Lunas\u{0}", "Halo {{ name }}", "title"),
+            ("Lunas \u{202E}dlrow", "Halo {{ name }}", "title"),
+            ("Lunas\nbaris dua", "Halo {{ name }}", "title"),
+            ("Lunas", "\u{FEFF}Halo {{ name }}", "body"),
+            ("Lunas", "Halo \u{301}{{ name }}", "body"),
+        ] {
+            let error = check(&source("loan.paid.v1", ChannelKind::Sms, title, body)).unwrap_err();
+            assert_eq!(
+                error.code(),
+                "TEXT_INVALID_CHARACTERS",
+                "{title:?} {body:?}"
+            );
+            assert_eq!(error.field(), field);
+        }
+        // A body spans lines; tabs and newlines are text, not controls.
+        let fine = source(
+            "loan.paid.v1",
+            ChannelKind::Sms,
+            "Lunas",
+            "Halo {{ name }},\n\tterima kasih",
+        );
+        check(&fine).unwrap();
     }
 
     #[test]

@@ -47,6 +47,13 @@ pub enum TemplateError {
     Empty { part: &'static str },
     #[error("`{key}` has no version {version}")]
     UnknownVersion { key: String, version: u32 },
+    /// Refused by the platform's text policy (`tenor_platform::text`).
+    #[error("{message}")]
+    Text {
+        part: &'static str,
+        code: &'static str,
+        message: String,
+    },
 }
 
 impl TemplateError {
@@ -61,6 +68,7 @@ impl TemplateError {
             Self::TooLong { .. } => "TOO_LONG",
             Self::Empty { .. } => "EMPTY",
             Self::UnknownVersion { .. } => "UNKNOWN_VERSION",
+            Self::Text { code, .. } => code,
         }
     }
 
@@ -73,7 +81,8 @@ impl TemplateError {
             | Self::Syntax { part, .. }
             | Self::RenderFailed { part, .. }
             | Self::TooLong { part, .. }
-            | Self::Empty { part } => part,
+            | Self::Empty { part }
+            | Self::Text { part, .. } => part,
             Self::UnknownVersion { .. } => "version",
         }
     }

@@ -251,6 +251,13 @@ pub async fn activate(
     version: u32,
     by: &str,
 ) -> Outcome<TemplateHead, TemplateError> {
+    // An event type we do not send has no versions: answered before any query (a hostile key
+    // never reaches the store).
+    if super::entry(&key.event_type).is_none() {
+        return Err(Failure::refused(TemplateError::UnknownEvent {
+            event_type: key.event_type.clone(),
+        }));
+    }
     let Some(stored) = find_version(db, key, version).await? else {
         return Err(Failure::refused(TemplateError::UnknownVersion {
             key: key.to_string(),
