@@ -7,6 +7,7 @@ mod auth;
 mod decision;
 mod live;
 mod loan;
+mod notification;
 mod router;
 mod stats;
 
@@ -33,6 +34,9 @@ enum Bench {
     /// applyLoan response → decision pushed on the subscription, with credit and risk deciding,
     /// at a fixed rate of applications; each hop's latency beside it.
     Decision(decision::Options),
+    /// A `loan.approved.v1` event acknowledged by Kafka → the email accepted by SMTP and the
+    /// inbox item pushed on `notificationReceived`, at a fixed rate, with intake beside them.
+    Notification(notification::Options),
 }
 
 #[tokio::main]
@@ -43,5 +47,6 @@ async fn main() -> anyhow::Result<()> {
         Bench::Router(options) => router::run(options).await,
         Bench::Loan(options) => loan::run(options).await,
         Bench::Decision(options) => decision::run(options).await,
+        Bench::Notification(options) => notification::run(options).await,
     }
 }

@@ -5,7 +5,6 @@ mod crash;
 mod delivery_flow;
 mod event_sources;
 mod inbox;
-mod latency;
 mod live;
 mod projection;
 mod quiet_hours;
