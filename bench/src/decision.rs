@@ -34,6 +34,10 @@ pub struct Options {
     /// Length of the fixed-rate phase.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// Leave notification out of the stack (by default it runs, telling every borrower by email
+    /// and inbox as in production, and takes its share of the machine).
+    #[arg(long)]
+    without_notification: bool,
 }
 
 const WATCH: &str = "subscription Watch { loanStatusChanged { status loan { id } } }";
@@ -54,16 +58,33 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         "decision benchmark — applyLoan at {}/s for {} s, credit and risk deciding; preparing {n} borrowers…",
         options.rate, options.seconds
     );
-    let stack = RouterStack::start_deciding_with(|config| {
-        // Every borrower comes from this one machine: lift the per-IP budget, keep the plugin.
+    // Every borrower comes from this one machine: lift the per-IP budget, keep the plugin.
+    let adjust = |config: &mut tenor_harness::Yaml| {
         set(
             config,
             "plugins.rate_limit.config.per_ip",
             yaml(json!({ "capacity": 1_000_000, "refill_per_second": 1_000_000.0 })),
         );
-    })
-    .await;
+    };
+    let stack = if options.without_notification {
+        RouterStack::start_deciding_without_notification_with(adjust).await
+    } else {
+        RouterStack::start_deciding_with(adjust).await
+    };
+    println!(
+        "  notification {}",
+        if options.without_notification {
+            "left out (--without-notification)"
+        } else {
+            "running (emails and inbox items for every decision)"
+        }
+    );
     let borrowers = prepare(&stack, n).await?;
+    // Preparing told every borrower their KYC result: let notification deliver that backlog
+    // first, so the clock measures the steady state, not a queue left over from the set-up.
+    if let Some(notification) = &stack.subgraphs.notification {
+        notification.settle().await;
+    }
 
     let started = Instant::now();
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(options.rate)));

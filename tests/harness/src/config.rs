@@ -3,7 +3,7 @@
 //! YAML helpers tests and benchmarks use to adjust it further.
 
 use serde_json::{Value, json};
-use serde_yaml::Value as Yaml;
+pub use serde_yaml::Value as Yaml;
 use tenor_platform::testing::redis_url;
 
 use crate::{Subgraphs, repo_root};

@@ -188,6 +188,16 @@ impl RouterStack {
         Self::in_front_of(Subgraphs::start_deciding().await, adjust).await
     }
 
+    /// Like [`RouterStack::start_deciding_with`] without notification (see
+    /// [`Subgraphs::start_deciding_without_notification`]).
+    pub async fn start_deciding_without_notification_with(adjust: impl FnOnce(&mut Yaml)) -> Self {
+        Self::in_front_of(
+            Subgraphs::start_deciding_without_notification().await,
+            adjust,
+        )
+        .await
+    }
+
     async fn in_front_of(subgraphs: Subgraphs, adjust: impl FnOnce(&mut Yaml)) -> Self {
         let mut config = subgraphs.router_config(free_port());
         adjust(&mut config);

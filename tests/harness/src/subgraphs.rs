@@ -57,16 +57,22 @@ pub struct Topics {
 impl Subgraphs {
     /// auth, user, kyc and loan; loans stay SUBMITTED until a test publishes a decision.
     pub async fn start() -> Self {
-        Self::start_with(false).await
+        Self::start_with(false, false).await
     }
 
     /// Also credit and risk (as processes): every submitted loan gets decided, as in production;
     /// and notification (a process too), which tells the borrower.
     pub async fn start_deciding() -> Self {
-        Self::start_with(true).await
+        Self::start_with(true, true).await
     }
 
-    async fn start_with(deciding: bool) -> Self {
+    /// Credit and risk without notification: the decision path alone, for a benchmark that
+    /// wants to tell its cost apart from notification's share of the machine.
+    pub async fn start_deciding_without_notification() -> Self {
+        Self::start_with(true, false).await
+    }
+
+    async fn start_with(deciding: bool, telling: bool) -> Self {
         tenor_platform::telemetry::install_tls_provider();
         let auth_db =
             tenor_events::testing::service_database("router_auth", tenor_auth::MIGRATIONS).await;
@@ -217,15 +223,16 @@ impl Subgraphs {
         };
         // Side by side: notification's start (its consumer groups joining) adds no wait to
         // that of credit and risk.
-        let (deciders, notification) = match deciding {
-            true => {
+        let (deciders, notification) = match (deciding, telling) {
+            (true, true) => {
                 let (deciders, notification) = tokio::join!(
                     Deciders::start(&run, &topics, &auth_url),
                     Notifications::start(&run, &topics, &auth_url),
                 );
                 (Some(deciders), Some(notification))
             }
-            false => (None, None),
+            (true, false) => (Some(Deciders::start(&run, &topics, &auth_url).await), None),
+            (false, _) => (None, None),
         };
         let me = Self {
             auth_url,
