@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tenor_contracts::topics;
-use tenor_events::RelayConfig;
 use tenor_events::kafka::KafkaConfig;
+use tenor_events::{ConsumerConfig, RelayConfig};
 use tenor_platform::auth::VerifierConfig;
 use tenor_platform::config::{Env, HumanDuration};
 use tenor_platform::db::DbConfig;
@@ -22,6 +22,9 @@ pub struct KycConfig {
     pub kafka: KafkaConfig,
     /// Where this service publishes (`KYC_EVENTS_TOPIC`, default `kyc.events`).
     pub kyc_events_topic: String,
+    /// What it reacts to (`USER_EVENTS_TOPIC`, default `user.events`): a deleted account.
+    pub user_events_topic: String,
+    pub consumer: ConsumerConfig,
     pub verifier: VerifierConfig,
     pub relay: RelayConfig,
     /// Base of the signed upload/download URLs handed to clients (`KYC_PUBLIC_URL`).
@@ -52,6 +55,13 @@ impl KycConfig {
         let db = DbConfig::from_env(env, "KYC_DATABASE_URL");
         let kafka = KafkaConfig::from_env(env, "tenor-kyc");
         let kyc_events_topic = env.optional("KYC_EVENTS_TOPIC", topics::KYC.to_owned());
+        let user_events_topic: String = env.optional("USER_EVENTS_TOPIC", topics::USER.to_owned());
+        let consumer = ConsumerConfig::from_env(
+            env,
+            kafka.clone(),
+            crate::events::CONSUMER_GROUP,
+            &[&user_events_topic],
+        );
         // This service on this machine, at its port in services.toml.
         let local = format!(
             "http://127.0.0.1:{}",
@@ -118,6 +128,8 @@ impl KycConfig {
             db,
             kafka,
             kyc_events_topic,
+            user_events_topic,
+            consumer,
             verifier: VerifierConfig::from_env(env),
             relay: RelayConfig::from_env(env),
             public_url: public_url.trim_end_matches('/').to_owned(),

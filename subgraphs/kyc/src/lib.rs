@@ -29,7 +29,7 @@ pub use vendor as verification;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use tenor_events::start_outbox_relay;
+use tenor_events::{PgInbox, start_consumer, start_outbox_relay};
 use tenor_platform::auth::TokenVerifier;
 use tenor_platform::db;
 use tenor_platform::graphql::graphql_router;
@@ -41,7 +41,7 @@ use tokio_util::sync::CancellationToken;
 pub use config::KycConfig;
 pub use schema::sdl;
 
-use crate::events::Publisher;
+use crate::events::{AccountEvents, CONSUMER_GROUP, Publisher};
 use crate::service::{KycService, Settings};
 use crate::storage::ObjectVault;
 use crate::vendor::{KycVerifier, SimulatedKycVendor};
@@ -69,8 +69,8 @@ pub async fn run(
     run_with_vendor(config, Arc::new(SimulatedKycVendor), listener, shutdown).await
 }
 
-/// Run the service with `vendor`: migrations, the outbox relay, the verification worker, the
-/// expiry job, GraphQL, the signed upload/download routes, and `/health`, `/ready`, `/metrics`.
+/// Run the service with `vendor`: migrations, the outbox relay, the deleted-account consumer,
+/// the verification worker, the expiry job, GraphQL, the signed upload/download routes, and `/health`, `/ready`, `/metrics`.
 pub async fn run_with_vendor(
     config: KycConfig,
     vendor: Arc<dyn KycVerifier>,
@@ -87,6 +87,17 @@ pub async fn run_with_vendor(
     let mut tasks = Tasks::new(&shutdown);
     let readiness =
         start_outbox_relay(&mut tasks, &pool, &config.db, &config.kafka, &config.relay)?;
+    let account_events = PgInbox::new(
+        pool.clone(),
+        CONSUMER_GROUP,
+        AccountEvents::new(objects.clone()),
+    );
+    start_consumer(
+        &mut tasks,
+        "account consumer",
+        &config.consumer,
+        Arc::new(account_events),
+    )?;
     tasks.spawn(
         "verification worker",
         service

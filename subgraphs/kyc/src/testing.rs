@@ -39,6 +39,8 @@ pub struct TestService {
     pub db: TestDatabase,
     pub issuer: TestIssuer,
     pub topic: String,
+    /// The `user.events` this service consumes (a deleted account erases its KYC data).
+    pub user_topic: String,
     pub objects_dir: PathBuf,
     pub base_url: String,
     /// GraphQL as the router would send it (`/graphql` of this service).
@@ -64,7 +66,8 @@ impl TestService {
         let issuer = TestIssuer::start().await;
         let run = Uuid::new_v4().simple();
         let topic = format!("test.{run}.kyc.events");
-        ensure_topics(&kafka_brokers(), &[(&topic, 1)])
+        let user_topic = format!("test.{run}.user.events");
+        ensure_topics(&kafka_brokers(), &[(&topic, 1), (&user_topic, 1)])
             .await
             .expect("creating the test topic (is the stack up? `./dev up`)");
         let objects_dir = std::env::temp_dir().join(format!("tenor-kyc-test-{run}"));
@@ -77,6 +80,7 @@ impl TestService {
             db,
             issuer,
             topic,
+            user_topic,
             objects_dir,
             base_url: String::new(),
             // Pointed at the real port by `launch`, once the listener is bound.
@@ -103,6 +107,13 @@ impl TestService {
             ("KYC_DATABASE_URL".into(), self.db.url().to_owned()),
             ("KAFKA_BROKERS".into(), kafka_brokers()),
             ("KYC_EVENTS_TOPIC".into(), self.topic.clone()),
+            ("USER_EVENTS_TOPIC".into(), self.user_topic.clone()),
+            // Its own consumer group per test: parallel tests must not rebalance one group.
+            (
+                "CONSUMER_GROUP_PREFIX".into(),
+                format!("test-{}-", self.user_topic),
+            ),
+            ("CONSUMER_INITIAL_BACKOFF".into(), "50ms".into()),
             (
                 "KYC_OBJECT_STORE_URL".into(),
                 format!("file://{}", self.objects_dir.display()),
@@ -305,6 +316,11 @@ impl TestService {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         panic!("KYC of {user} never reached {status}: {last}");
+    }
+
+    /// Publish `envelope` on the user topic, as user's outbox relay does.
+    pub async fn publish_user_event(&self, envelope: &Envelope) {
+        tenor_events::testing::publish(&self.user_topic, envelope).await;
     }
 
     /// Events on the KYC topic, read from the beginning until `done` or a timeout.

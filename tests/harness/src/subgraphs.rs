@@ -163,6 +163,9 @@ impl Subgraphs {
             ("KYC_DATABASE_URL".to_owned(), kyc_db.url().to_owned()),
             ("KAFKA_BROKERS".to_owned(), kafka_brokers()),
             ("KYC_EVENTS_TOPIC".to_owned(), kyc_topic.clone()),
+            // A deleted account's KYC data is erased on user's status event.
+            ("USER_EVENTS_TOPIC".to_owned(), user_topic.clone()),
+            ("CONSUMER_GROUP_PREFIX".to_owned(), format!("test-{run}-")),
             (
                 "KYC_OBJECT_STORE_URL".to_owned(),
                 format!("file://{}", kyc_objects.display()),

@@ -40,9 +40,11 @@ fn queried<T>(outcome: Outcome<T>) -> async_graphql::Result<T> {
     }
 }
 
+#[derive(Default)]
 pub struct Query;
 
-#[Object]
+// Merged into the root `Query` with the data export's entity (`super::export`).
+#[Object(name = "CustomerQuery")]
 impl Query {
     /// The caller's live sessions, newest first.
     #[graphql(directive = authenticated::apply())]

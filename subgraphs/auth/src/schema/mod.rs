@@ -4,20 +4,26 @@
 //! [`types`].
 
 pub mod customer;
+mod export;
 pub mod types;
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptySubscription, Schema};
+use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
 
 use crate::service::AuthService;
 
-pub use customer::{Mutation, Query};
+pub use customer::Mutation;
+
+// The app's queries, then the data export's entity; no doc comment (it would become an SDL
+// description).
+#[derive(MergedObject, Default)]
+pub struct Query(customer::Query, export::ExportQuery);
 
 pub type AuthSchema = Schema<Query, Mutation, EmptySubscription>;
 
 pub fn build(service: Arc<AuthService>) -> AuthSchema {
-    Schema::build(Query, Mutation, EmptySubscription)
+    Schema::build(Query::default(), Mutation, EmptySubscription)
         .data(service)
         .enable_federation()
         .limit_depth(12)
@@ -26,7 +32,7 @@ pub fn build(service: Arc<AuthService>) -> AuthSchema {
 
 /// The federation SDL of this subgraph (`schema/subgraphs/auth.graphql`).
 pub fn sdl() -> String {
-    let schema = Schema::build(Query, Mutation, EmptySubscription)
+    let schema = Schema::build(Query::default(), Mutation, EmptySubscription)
         .enable_federation()
         .finish();
     tenor_platform::federation::subgraph_sdl(&schema)

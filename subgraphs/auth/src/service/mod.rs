@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod devices;
+pub mod export;
 pub mod login;
 pub mod revocation;
 pub mod sessions;

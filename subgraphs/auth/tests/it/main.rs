@@ -7,6 +7,7 @@
 //! checks more, never less.
 
 mod biometric_login;
+mod data_subject;
 mod login_protection;
 mod not_yours;
 mod operator_commands;

@@ -8,6 +8,7 @@
 mod back_office;
 mod customer;
 mod entities;
+mod export;
 pub mod loaders;
 mod types;
 
@@ -24,7 +25,11 @@ pub const CREDIT_DECIDE: &str = "credit:decide";
 pub const RISK_READ: &str = "risk:read";
 
 #[derive(MergedObject, Default)]
-pub struct Query(back_office::BackOfficeQuery, entities::Entities);
+pub struct Query(
+    back_office::BackOfficeQuery,
+    entities::Entities,
+    export::ExportQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(back_office::BackOfficeMutation, customer::CustomerMutation);

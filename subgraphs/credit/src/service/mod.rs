@@ -5,6 +5,7 @@
 //! request for a human review) and [`reads`]. Every use case returns an [`Outcome`].
 
 pub mod deciding;
+pub mod export;
 pub mod external;
 pub mod intake;
 pub mod reads;

@@ -11,6 +11,7 @@
 
 mod back_office;
 mod customer;
+mod export;
 mod loaders;
 mod types;
 
@@ -40,7 +41,11 @@ pub const KYC_PII_READ: &str = "kyc:pii:read";
 
 // No doc comments on the roots: they would become descriptions in the served SDL.
 #[derive(MergedObject, Default)]
-pub struct Query(customer::CustomerQuery, back_office::BackOfficeQuery);
+pub struct Query(
+    customer::CustomerQuery,
+    back_office::BackOfficeQuery,
+    export::ExportQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(customer::CustomerMutation, back_office::BackOfficeMutation);

@@ -177,6 +177,10 @@ impl Kyc {
     #[graphql(requires_scopes = "kyc:pii:read")]
     async fn document_number(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         let principal = ctx.require_scope(KYC_PII_READ)?;
+        // Erased with the account: nothing left to read, nothing to log.
+        if self.0.erased_at.is_some() {
+            return Ok(None);
+        }
         let number = service(ctx)
             .read_document_number(&reader(ctx, principal.user_id), &self.0)
             .await
@@ -213,6 +217,9 @@ impl Kyc {
 impl Kyc {
     async fn image_url(&self, ctx: &Context<'_>, image: Image) -> Result<Option<String>> {
         let principal = ctx.require_scope(KYC_REVIEW)?;
+        if self.0.erased_at.is_some() {
+            return Ok(None);
+        }
         let url = service(ctx)
             .image_url(&reader(ctx, principal.user_id), &self.0, image)
             .await

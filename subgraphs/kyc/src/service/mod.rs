@@ -9,7 +9,9 @@
 //! operation cannot refuse.
 
 mod decision;
+pub mod erasure;
 pub mod expiry;
+pub mod export;
 pub mod intake;
 pub mod pii;
 pub mod reads;

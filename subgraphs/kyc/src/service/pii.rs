@@ -127,6 +127,11 @@ impl KycService {
         else {
             return refuse(DownloadRefusal::NotFound);
         };
+        // The images of a deleted account are gone from the store; a link handed out before
+        // the erasure answers like one for an unknown submission.
+        if submission.erased_at.is_some() {
+            return refuse(DownloadRefusal::NotFound);
+        }
         let reader = Reader {
             actor,
             operation_name: Some("download".to_owned()),

@@ -124,6 +124,7 @@ impl KycService {
                     submitted_at: at,
                     created_at: at,
                     updated_at: at,
+                    erased_at: None,
                 };
                 store::insert_submission(conn, &submission).await?;
                 store::mark_upload_used(conn, document.id, at).await?;

@@ -4,6 +4,7 @@
 
 pub mod access_log;
 pub mod claims;
+pub mod erasure;
 pub mod reviews;
 pub mod schema;
 pub mod submissions;

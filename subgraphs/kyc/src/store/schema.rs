@@ -43,6 +43,7 @@ diesel::table! {
         submitted_at -> Timestamptz,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        erased_at -> Nullable<Timestamptz>,
     }
 }
 

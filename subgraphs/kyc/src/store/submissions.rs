@@ -37,6 +37,8 @@ pub struct Submission {
     pub submitted_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When the owner's account was deleted and this submission's PII erased.
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 impl Submission {
@@ -196,6 +198,20 @@ pub async fn lock_due_for_expiry(
         .select(Submission::as_select())
         .for_update()
         .skip_locked()
+        .load(conn)
+        .await
+}
+
+/// Every submission of `user`, oldest first (the owner's data export).
+pub async fn all_for_user(
+    conn: &mut AsyncPgConnection,
+    user: Uuid,
+) -> QueryResult<Vec<Submission>> {
+    use user_kyc::dsl as k;
+    user_kyc::table
+        .filter(k::user_id.eq(user))
+        .order((k::submitted_at, k::id))
+        .select(Submission::as_select())
         .load(conn)
         .await
 }

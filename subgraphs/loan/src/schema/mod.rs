@@ -10,6 +10,7 @@
 mod back_office;
 mod customer;
 mod entities;
+mod export;
 pub mod loaders;
 mod subscriptions;
 mod types;
@@ -38,6 +39,7 @@ pub struct Query(
     customer::CustomerQuery,
     back_office::BackOfficeQuery,
     entities::Entities,
+    export::ExportQuery,
 );
 
 #[derive(MergedObject, Default)]

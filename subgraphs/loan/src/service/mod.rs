@@ -8,6 +8,7 @@ pub mod applications;
 pub mod daily;
 pub mod decisions;
 pub mod disbursement;
+pub mod export;
 pub mod money_movement;
 pub mod reads;
 pub mod repayment;

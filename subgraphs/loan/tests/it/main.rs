@@ -6,6 +6,7 @@
 
 mod applications;
 mod atomicity;
+mod data_subject;
 mod human_review;
 mod lifecycle;
 mod live;

@@ -7,6 +7,7 @@
 
 mod back_office;
 mod customer;
+mod export;
 mod subscriptions;
 mod types;
 
@@ -20,7 +21,11 @@ pub const NOTIFICATION_ADMIN: &str = "notification:admin";
 
 // No doc comments on the roots: they would become descriptions in the served SDL.
 #[derive(MergedObject, Default)]
-pub struct Query(customer::CustomerQuery, back_office::BackOfficeQuery);
+pub struct Query(
+    customer::CustomerQuery,
+    back_office::BackOfficeQuery,
+    export::ExportQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(customer::CustomerMutation, back_office::BackOfficeMutation);

@@ -3,11 +3,14 @@
 //! writes its part only if it is newer than what the part holds (see [`crate::store::contacts`]).
 
 use mongodb::bson::doc;
-use tenor_contracts::identity::{UserProfileUpdatedV1, UserRegisteredV1, UserStatusChangedV1};
+use tenor_contracts::identity::{
+    AccountStatus, UserProfileUpdatedV1, UserRegisteredV1, UserStatusChangedV1,
+};
 
 use super::NotificationService;
 use crate::domain::{ChannelKind, IndonesianZone, Language};
 use crate::store::contacts::{self, Part};
+use crate::store::erasure;
 use crate::store::{Contact, StoreError, serde_name};
 
 impl NotificationService {
@@ -65,14 +68,22 @@ impl NotificationService {
     pub async fn status_changed(&self, event: &UserStatusChangedV1) -> Result<bool, StoreError> {
         let fields = doc! { "status": serde_name(&event.status) };
         let contacts = self.contacts();
-        contacts::apply(
+        let applied = contacts::apply(
             &contacts,
             event.user_id,
             Part::Status,
             event.changed_at,
             fields,
         )
-        .await
+        .await?;
+        // A deleted account's personal data goes (docs/conventions.md § Data-subject
+        // requests); each step is idempotent, so a redelivery repeats it harmlessly.
+        if event.status == AccountStatus::Deleted {
+            erasure::erase_contact(&contacts, event.user_id, event.changed_at).await?;
+            erasure::erase_messages(&self.notifications(), event.user_id).await?;
+            erasure::erase_inbox(&self.inbox(), event.user_id).await?;
+        }
+        Ok(applied)
     }
 
     /// The borrower's contact as projected so far (`None`: no user event seen yet).

@@ -6,6 +6,7 @@
 pub mod back_office;
 pub mod contacts;
 pub mod delivery;
+pub mod export;
 pub mod inbox;
 pub mod intake;
 pub mod policy;

@@ -13,6 +13,7 @@
 
 pub mod cache;
 pub mod contacts;
+pub mod erasure;
 pub mod inbox;
 pub mod notifications;
 

@@ -2,6 +2,7 @@
 mod back_office;
 mod channels;
 mod crash;
+mod data_subject;
 mod delivery_flow;
 mod event_sources;
 mod inbox;

@@ -9,6 +9,7 @@
 
 mod back_office;
 mod entities;
+mod export;
 mod loaders;
 mod types;
 
@@ -32,7 +33,11 @@ pub const RISK_RAW_READ: &str = "risk:raw:read";
 
 // No doc comments on the root: it would become a description in the served SDL.
 #[derive(MergedObject, Default)]
-pub struct Query(entities::Entities, back_office::BackOfficeQuery);
+pub struct Query(
+    entities::Entities,
+    back_office::BackOfficeQuery,
+    export::ExportQuery,
+);
 
 pub type RiskSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 

@@ -4,6 +4,7 @@
 //! logged ([`raw_access`]).
 
 pub mod evaluation;
+pub mod export;
 pub mod intake;
 pub mod raw_access;
 pub mod reads;

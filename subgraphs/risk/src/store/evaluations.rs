@@ -121,6 +121,20 @@ pub async fn for_loans(
     documents.iter().map(parse).collect()
 }
 
+/// Every evaluation of one borrower (the owner's data export).
+pub async fn for_user(
+    evaluations: &Collection<Document>,
+    user: Uuid,
+) -> Result<Vec<Evaluation>, StoreError> {
+    let documents: Vec<Document> = evaluations
+        .find(doc! { "user_id": user.to_string() })
+        .projection(doc! { "outbox": 0 })
+        .await?
+        .try_collect()
+        .await?;
+    documents.iter().map(parse).collect()
+}
+
 pub async fn by_id(
     evaluations: &Collection<Document>,
     id: Uuid,

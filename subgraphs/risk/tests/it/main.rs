@@ -4,6 +4,7 @@
 
 mod at_rest;
 mod crash;
+mod data_subject;
 mod evaluation_flow;
 mod failures;
 mod graphql;

@@ -11,6 +11,7 @@
 mod back_office;
 mod customer;
 mod entities;
+mod export;
 pub mod loaders;
 mod types;
 
@@ -21,6 +22,7 @@ use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use crate::service::UserService;
 use loaders::LoaderStats;
 
+pub use export::ACCOUNT_DELETED;
 pub use types::User;
 
 /// The back-office scope for reading any profile and blocking accounts.
@@ -35,6 +37,7 @@ pub struct Query(
     customer::CustomerQuery,
     back_office::BackOfficeQuery,
     entities::UserEntity,
+    export::ExportQuery,
 );
 
 #[derive(MergedObject, Default)]

@@ -3,6 +3,7 @@
 //! gets its own database, topics and consumer group, so they run in parallel in this process.
 
 mod back_office;
+mod data_subject;
 mod not_yours;
 mod profile;
 mod request_trace;

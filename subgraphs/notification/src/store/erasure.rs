@@ -1,0 +1,67 @@
+//! A deleted account's personal data leaves the notification store (docs/conventions.md
+//! § Data-subject requests): the contact projection loses the email address, phone number and
+//! names, and every finished message and inbox item loses its address and rendered text (which
+//! greet the borrower by name). What stays is the record that a message of a given type went
+//! on a given channel at a given time, with its status and attempts.
+//!
+//! Messages still waiting for delivery are left to the worker, which updates them: FerretDB does
+//! not isolate two concurrent updates of one document (docs/architecture.md).
+
+use chrono::{DateTime, Utc};
+use mongodb::Collection;
+use mongodb::bson::{Bson, Document, doc};
+use uuid::Uuid;
+
+use super::{StoreError, bson_time};
+
+/// Blank the contact's identifiers and names, and move its registration and profile guards to
+/// the deletion's time so that an older registration or profile event arriving late cannot
+/// bring them back.
+pub async fn erase_contact(
+    contacts: &Collection<Document>,
+    user: Uuid,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    contacts
+        .update_one(
+            doc! { "_id": user.to_string() },
+            doc! { "$set": {
+                "email": Bson::Null,
+                "phone_number": Bson::Null,
+                "fullname": Bson::Null,
+                "registered_fullname": Bson::Null,
+                "registered_at": bson_time(at),
+                "profile_at": bson_time(at),
+            } },
+        )
+        .await?;
+    Ok(())
+}
+
+/// Blank the address and rendered text of the user's finished messages.
+pub async fn erase_messages(
+    notifications: &Collection<Document>,
+    user: Uuid,
+) -> Result<u64, StoreError> {
+    let result = notifications
+        .update_many(
+            doc! {
+                "user_id": user.to_string(),
+                "status": { "$in": ["sent", "failed", "skipped"] },
+            },
+            doc! { "$set": { "to": "", "title": "", "content": "" } },
+        )
+        .await?;
+    Ok(result.modified_count)
+}
+
+/// Blank the rendered text of the user's inbox items.
+pub async fn erase_inbox(inbox: &Collection<Document>, user: Uuid) -> Result<u64, StoreError> {
+    let result = inbox
+        .update_many(
+            doc! { "user_id": user.to_string() },
+            doc! { "$set": { "title": "", "content": "" } },
+        )
+        .await?;
+    Ok(result.modified_count)
+}
