@@ -1,7 +1,8 @@
 // Builds the back-office GraphiQL into dist/: index.html plus content-hashed assets under
 // dist/assets/, all served by the router (router/src/graphiql/). Nothing is loaded from
 // elsewhere: the fonts GraphiQL inlines as data: URIs are written out as files so the page's CSP
-// can say `font-src 'self'`.
+// can say `font-src 'self'`. The saved staff operations (operations/*.graphql, see operations.mjs)
+// are bundled in as the module `tenor:staff-operations`.
 //
 // Usage: node build.mjs   (./dev runs it when an input changed; output is not committed)
 
@@ -11,11 +12,27 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
+import { loadStaffOperations } from './operations.mjs';
+
 const root = dirname(fileURLToPath(import.meta.url));
 const out = join(root, 'dist');
 const tmp = join(root, `dist.tmp.${process.pid}`);
 // The page lives at /graphiql; assets are referenced absolutely so /graphiql and /graphiql/ work.
 const BASE = '/graphiql/assets/';
+
+const staffOperations = await loadStaffOperations(join(root, 'operations'));
+
+// `import staffOperations from 'tenor:staff-operations'` in the page: the parsed files as JSON.
+const staffOperationsModule = {
+  name: 'tenor-staff-operations',
+  setup(build) {
+    build.onResolve({ filter: /^tenor:staff-operations$/ }, (args) => ({ path: args.path, namespace: 'tenor' }));
+    build.onLoad({ filter: /.*/, namespace: 'tenor' }, () => ({
+      contents: JSON.stringify(staffOperations),
+      loader: 'json',
+    }));
+  },
+};
 
 const hashOf = (bytes) => createHash('sha256').update(bytes).digest('hex').slice(0, 16);
 
@@ -34,6 +51,7 @@ const result = await esbuild.build({
   outdir: 'out',
   write: false,
   logLevel: 'warning',
+  plugins: [staffOperationsModule],
 });
 
 const files = new Map(); // name under assets/ -> bytes
@@ -75,5 +93,5 @@ await rename(tmp, out);
 
 const kib = (n) => `${(n / 1024).toFixed(0)} KiB`;
 console.log(
-  `graphiql: dist/index.html, ${[...files].map(([n, b]) => `assets/${n} (${kib(b.length)})`).join(', ')}`,
+  `graphiql: ${staffOperations.length} saved staff operations, dist/index.html, ${[...files].map(([n, b]) => `assets/${n} (${kib(b.length)})`).join(', ')}`,
 );

@@ -2,6 +2,7 @@
 // else). Every request carries `x-tenor-client`, which the router's CSRF check requires.
 
 import { createGraphiQLFetcher } from '@graphiql/toolkit';
+import { Kind, parse } from 'graphql';
 import { createClient } from 'graphql-ws';
 
 export const CLIENT_HEADERS = {
@@ -35,13 +36,29 @@ export function createFetcher(token) {
     lazy: true,
     connectionParams: () => authHeaders(token),
   });
-  const fetcher = createGraphiQLFetcher({
+  const graphiqlFetcher = createGraphiQLFetcher({
     url: graphqlUrl(),
     headers: { ...CLIENT_HEADERS, ...authHeaders(token) },
     wsClient,
     enableIncrementalDelivery: false,
   });
+  const fetcher = (params, options) => graphiqlFetcher(withOwnOperationName(params), options);
   return { fetcher, dispose: () => wsClient.dispose() };
+}
+
+// GraphiQL works out the selected operation 100 ms after the editor changes, so running a tab
+// right after switching to it can send the previous tab's operation name, which the router
+// refuses ("Failed to normalize GraphQL operation"). A document with one operation names it.
+function withOwnOperationName(params) {
+  let operations;
+  try {
+    operations = parse(params.query).definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+  } catch {
+    return params; // the router explains the syntax error
+  }
+  if (operations.length !== 1) return params;
+  const operationName = operations[0].name?.value;
+  return params.operationName === operationName ? params : { ...params, operationName };
 }
 
 async function post(query, variables, token) {

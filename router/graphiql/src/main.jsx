@@ -11,21 +11,17 @@ import './app.css';
 
 import { createFetcher, login, logout } from './api.js';
 import { describeToken, loadToken, saveToken } from './session.js';
-
-const DEFAULT_QUERY = `# Back office: accounts (user subgraph) and your own sessions (auth subgraph).
-query BackOffice {
-  users(first: 10) {
-    nodes { id fullname email kind status createdAt }
-  }
-  mySessions(first: 5) {
-    nodes { id authMethod createdAt current }
-  }
-}
-`;
+import { staffTabs, staffTasksPlugin } from './staff-tasks.jsx';
 
 // GraphiQL keeps tabs, queries, variables and history in this storage. sessionStorage, not the
 // default localStorage: variables and results may hold personal data that must not outlive the tab.
 const graphiqlStorage = window.sessionStorage;
+
+// A staff member's first visit in this browser tab (no GraphiQL tabs stored yet): the saved
+// operations open as tabs and the "Staff tasks" panel starts open to explain them. Later visits
+// keep whatever tabs and panel they left.
+const firstVisit = !graphiqlStorage.getItem('graphiql:tabState');
+const plugins = [staffTasksPlugin];
 
 function SignIn({ onToken }) {
   const [identifier, setIdentifier] = useState('');
@@ -143,6 +139,21 @@ function App() {
     return () => clearTimeout(timer);
   }, [token]);
 
+  // GraphiQL's `visiblePlugin` prop sets the panel but not the pane's width (still collapsed on
+  // first render), so press the sidebar button as the staff member would, once GraphiQL has
+  // rendered it (its plugin list is filled in by an effect, after this one).
+  useEffect(() => {
+    if (!firstVisit) return undefined;
+    let tries = 0;
+    const timer = setInterval(() => {
+      const button = document.querySelector(`[aria-label="Show ${staffTasksPlugin.title}"]`);
+      tries += 1;
+      if (button) button.click();
+      if (button || tries > 50) clearInterval(timer);
+    }, 50);
+    return () => clearInterval(timer);
+  }, []);
+
   async function signOut() {
     const old = token;
     saveToken('');
@@ -162,7 +173,10 @@ function App() {
           storage={graphiqlStorage}
           // Signed out: no introspection (the router allows it to staff only).
           schema={token ? undefined : null}
-          defaultQuery={DEFAULT_QUERY}
+          defaultTabs={staffTabs}
+          // GraphiQL fills the first tab's editors from this prop, not from defaultTabs.
+          variables={firstVisit ? staffTabs[0]?.variables : undefined}
+          plugins={plugins}
           shouldPersistHeaders={false}
         />
       </main>

@@ -1,15 +1,19 @@
 // Drives the router's GraphiQL in headless Debian Chromium (playwright-core, no downloaded
-// browser) the way a staff member would: open the page, sign in, run the default cross-subgraph
-// query, read the result, sign out. The browser can reach only loopback, and every request it
-// makes is recorded so the caller can check that all of them went to the router.
+// browser) the way a staff member would: open the page, sign in, run the first saved tab (a
+// cross-subgraph query), open a saved staff operation's tab and run it, reopen a closed one from
+// the "Staff tasks" panel, reload (the tabs must stay the staff member's), sign out. The browser
+// can reach only loopback, and every request it makes is recorded so the caller can check that
+// all of them went to the router.
 //
 //   GRAPHIQL_URL=http://127.0.0.1:4000/graphiql STAFF_IDENTIFIER=… STAFF_PASSWORD=… \
 //     node test/browser.mjs
 //
-// Optional: STAFF_TOKEN (pasted first, then signed out), CHROMIUM (default /usr/bin/chromium),
-// SCREENSHOT (a .png path), TIMEOUT_MS.
+// Optional: STAFF_TOKEN (pasted first, then signed out), SAVED_OPERATION (the saved tab to run,
+// default KycReviewQueue), REOPEN_OPERATION (the tab to close and reopen from the panel, default
+// DecideLoan), CHROMIUM (default /usr/bin/chromium), SCREENSHOT (a .png path), TIMEOUT_MS.
 // Prints one JSON line: { ok, error?, requests, websockets, cspViolations, consoleErrors,
-// result, storage }; exits 1 when a step failed. Assertions about the data are the caller's.
+// result, tabs, tasksPanelOpen, saved, reopened, tabsAfterReload, storage }; exits 1 when a step
+// failed. Assertions about the data are the caller's.
 
 import { chromium } from 'playwright-core';
 
@@ -18,6 +22,8 @@ const identifier = required('STAFF_IDENTIFIER');
 const password = required('STAFF_PASSWORD');
 const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 const timeout = Number(process.env.TIMEOUT_MS || 30000);
+const savedOperation = process.env.SAVED_OPERATION || 'KycReviewQueue';
+const reopenOperation = process.env.REOPEN_OPERATION || 'DecideLoan';
 
 function required(name) {
   const value = process.env[name];
@@ -35,6 +41,11 @@ const report = {
   cspViolations: [],
   consoleErrors: [],
   result: null,
+  tabs: [],
+  tasksPanelOpen: false,
+  saved: null,
+  reopened: null,
+  tabsAfterReload: [],
   storage: null,
 };
 
@@ -92,13 +103,40 @@ try {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByTestId('signed-in').waitFor();
 
-  // The default query (users from the user subgraph, mySessions from auth) is in the editor.
+  // First visit: the saved operations are the tabs, the first one (users from the user
+  // subgraph, mySessions from auth) active, and the "Staff tasks" panel open.
   await page.locator('.graphiql-query-editor .CodeMirror').waitFor();
-  await page.locator('.graphiql-execute-button').click();
-  const text = await waitForResult(page);
-  report.result = JSON.parse(text);
+  report.tabs = await tabTitles(page);
+  await page.locator('.tenor-task').first().waitFor();
+  report.tasksPanelOpen = await page.locator('.tenor-task').first().isVisible();
+  report.result = await run(page);
+
+  // A saved staff operation: its tab holds the saved text and example variables; run it.
+  await tabButton(page, savedOperation).click();
+  await activeTab(page, savedOperation);
+  const savedEditors = await editors(page);
+  report.saved = { ...savedEditors, result: await run(page) };
 
   if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT });
+
+  // Closed by mistake: the panel opens it again, as a new active tab with the saved text.
+  const reopenTab = page.locator('.graphiql-tab', { has: tabButton(page, reopenOperation) });
+  await tabButton(page, reopenOperation).click(); // GraphiQL shows the close button on the active tab
+  await activeTab(page, reopenOperation);
+  await reopenTab.locator('.graphiql-tab-close').click();
+  await reopenTab.waitFor({ state: 'detached' });
+  const withoutIt = await tabTitles(page);
+  await page.locator(`.tenor-task[data-operation="${reopenOperation}"]`).click();
+  await activeTab(page, reopenOperation);
+  report.reopened = { withoutIt, tabs: await tabTitles(page), ...(await editors(page)) };
+
+  // A reload keeps the staff member's tabs (sessionStorage) instead of the saved defaults.
+  report.cspViolations.push(...(await page.evaluate(() => window.__cspViolations)));
+  await page.waitForTimeout(1000); // GraphiQL stores tab changes after 500 ms
+  await page.reload({ waitUntil: 'load' });
+  await page.getByTestId('signed-in').waitFor();
+  await page.locator('.graphiql-query-editor .CodeMirror').waitFor();
+  report.tabsAfterReload = await tabTitles(page);
 
   // A dialog (Radix: scroll lock, focus trap) must work under the CSP too.
   await page.getByRole('button', { name: 'Open settings dialog' }).click();
@@ -118,7 +156,7 @@ try {
       tokenInLocalStorage: Boolean(token) && values(localStorage).some((v) => v.includes(token)),
     };
   }, token);
-  report.cspViolations = await page.evaluate(() => window.__cspViolations);
+  report.cspViolations.push(...(await page.evaluate(() => window.__cspViolations)));
   report.ok = true;
 } catch (error) {
   report.error = String(error?.stack || error);
@@ -128,6 +166,44 @@ try {
 
 console.log(JSON.stringify(report));
 process.exit(report.ok ? 0 : 1);
+
+async function tabTitles(page) {
+  return page.locator('.graphiql-tab-button').allInnerTexts();
+}
+
+// The button of the tab titled `title` (the tab itself also holds the close icon's SVG title).
+function tabButton(page, title) {
+  return page.locator('.graphiql-tab-button', { hasText: new RegExp(`^${title}$`) });
+}
+
+// Waits until the active tab is `title` and its query has reached the editor.
+async function activeTab(page, title) {
+  await page.locator('.graphiql-tab[aria-selected="true"]', { has: tabButton(page, title) }).waitFor();
+  await page.waitForFunction(
+    (name) =>
+      new RegExp(`^(query|mutation|subscription) ${name}\\b`, 'm').test(
+        document.querySelector('.graphiql-query-editor .CodeMirror')?.CodeMirror?.getValue() ?? '',
+      ),
+    title,
+  );
+}
+
+// What the query and variables editors of the active tab hold.
+async function editors(page) {
+  return page.evaluate(() => {
+    const value = (selector) => document.querySelector(selector)?.CodeMirror?.getValue() ?? null;
+    return {
+      query: value('.graphiql-query-editor .CodeMirror'),
+      variables: value('.graphiql-editor-tool .CodeMirror'),
+    };
+  });
+}
+
+// Presses the play button and returns the JSON in the response pane.
+async function run(page) {
+  await page.locator('.graphiql-execute-button').click();
+  return JSON.parse(await waitForResult(page));
+}
 
 // The response pane is a read-only CodeMirror; wait until it holds a complete JSON document.
 async function waitForResult(page) {

@@ -1,7 +1,9 @@
 //! The back-office GraphiQL as staff meet it: served by the running `tenor-router` with its
 //! security headers, and used in a real browser — Debian's headless Chromium driven by
 //! playwright-core (router/graphiql/test/browser.mjs), able to reach loopback only — to sign in,
-//! run a query across two subgraphs and see the data, without loading anything from elsewhere.
+//! find the saved staff operations as tabs, run a query across two subgraphs and the KYC review
+//! queue (holding a submission this test made) and see the data, without loading anything from
+//! elsewhere.
 //!
 //! Needs what `./dev infra` installs and builds: /usr/bin/chromium, router/graphiql/node_modules
 //! and router/graphiql/dist.
@@ -10,6 +12,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use tenor_harness::journeys::{borderline_images, fresh_nik, upload};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::common::{RouterStack, eventually, repo_root};
@@ -50,19 +53,48 @@ fn require_prerequisites(browser: bool) {
 const USERS_AND_SESSIONS: &str =
     "query { users(first: 100) { nodes { email } } mySessions { nodes { id } } }";
 
+/// The saved operations' names in tab order, from `router/graphiql/operations/NN-<Name>.graphql`.
+fn saved_operation_names() -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(graphiql_dir().join("operations"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|f| f.ends_with(".graphql"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|f| {
+            let stem = f.trim_end_matches(".graphql");
+            stem.split_once('-')
+                .map_or(stem, |(_, name)| name)
+                .to_owned()
+        })
+        .collect()
+}
+
+const KYC_QUEUE: &str = "query { kycReviewQueue(first: 100) { nodes { id } } }";
+
 #[tokio::test]
-async fn staff_sign_in_in_a_loopback_only_browser_and_query_two_subgraphs() {
+async fn staff_sign_in_in_a_loopback_only_browser_and_run_saved_operations() {
     require_prerequisites(true);
     let stack = RouterStack::start().await;
-    let staff = stack.staff(&["user:admin"]).await;
-    // The staff profile reaches the user subgraph through Kafka; wait for it so the page's query
-    // has the row to show.
+    let staff = stack.staff(&["user:admin", "kyc:review"]).await;
+    let kyc_id = borderline_submission(&stack).await;
+    // The staff profile reaches the user subgraph through Kafka, and the submission the review
+    // queue once the simulated vendor has scored it; wait for both so the page has rows to show.
     let token = stack.router.login(&staff).await;
     eventually(async || {
         let response = stack.gql(USERS_AND_SESSIONS, json!({}), Some(&token)).await;
         response["data"]["users"]["nodes"]
             .as_array()
             .is_some_and(|nodes| nodes.iter().any(|n| n["email"] == staff.identifier))
+    })
+    .await;
+    eventually(async || {
+        let response = stack.gql(KYC_QUEUE, json!({}), Some(&token)).await;
+        response["data"]["kycReviewQueue"]["nodes"]
+            .as_array()
+            .is_some_and(|nodes| nodes.iter().any(|n| n["id"] == kyc_id))
     })
     .await;
 
@@ -77,6 +109,8 @@ async fn staff_sign_in_in_a_loopback_only_browser_and_query_two_subgraphs() {
             .env("STAFF_IDENTIFIER", &staff.identifier)
             .env("STAFF_PASSWORD", &staff.password)
             .env("STAFF_TOKEN", &token)
+            .env("SAVED_OPERATION", "KycReviewQueue")
+            .env("REOPEN_OPERATION", "DecideLoan")
             .env("CHROMIUM", CHROMIUM)
             .env("SCREENSHOT", &screenshot)
             .kill_on_drop(true)
@@ -106,7 +140,19 @@ async fn staff_sign_in_in_a_loopback_only_browser_and_query_two_subgraphs() {
         "{label}"
     );
 
-    // Signed in as staff, the default query got rows from both subgraphs.
+    // First visit: every saved operation is a tab, in file order, and the panel lists them.
+    let saved = saved_operation_names();
+    assert_eq!(
+        report["tabs"],
+        json!(saved),
+        "the tabs are not the saved operations"
+    );
+    assert_eq!(
+        report["tasksPanelOpen"], true,
+        "the Staff tasks panel is not open"
+    );
+
+    // Signed in as staff, the first tab (BackOffice) got rows from both subgraphs.
     let result = &report["result"];
     assert!(result["errors"].is_null(), "errors in the page: {result}");
     let emails: Vec<&str> = result["data"]["users"]["nodes"]
@@ -122,6 +168,64 @@ async fn staff_sign_in_in_a_loopback_only_browser_and_query_two_subgraphs() {
     assert!(
         sessions.iter().any(|s| s["current"] == true),
         "the page's own session is missing: {result}"
+    );
+
+    // The saved KYC review queue tab, as saved, run with the play button: the pending
+    // submission this test made, with what a reviewer decides on.
+    let saved_tab = &report["saved"];
+    let saved_text =
+        std::fs::read_to_string(graphiql_dir().join("operations/02-KycReviewQueue.graphql"))
+            .unwrap();
+    assert_eq!(
+        saved_tab["query"].as_str().map(str::trim_end),
+        Some(saved_text.trim_end()),
+        "the tab does not hold the saved operation"
+    );
+    let variables: Value = serde_json::from_str(saved_tab["variables"].as_str().unwrap()).unwrap();
+    assert_eq!(variables, json!({ "first": 20, "after": null }));
+    let queue = &saved_tab["result"];
+    assert!(queue["errors"].is_null(), "errors in the page: {queue}");
+    let nodes = queue["data"]["kycReviewQueue"]["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no kycReviewQueue in the page: {queue}"));
+    let pending = nodes
+        .iter()
+        .find(|n| n["id"] == kyc_id)
+        .unwrap_or_else(|| panic!("the pending submission {kyc_id} is not in the page: {queue}"));
+    assert_eq!(pending["status"], "PENDING", "{pending}");
+    assert_eq!(pending["awaitingManualReview"], true, "{pending}");
+    let score = pending["faceMatchScore"].as_f64().unwrap();
+    assert!((0.5..0.85).contains(&score), "{pending}");
+    assert!(pending["selfieImageUrl"].as_str().is_some(), "{pending}");
+
+    // Closed and reopened from the panel: a new active tab at the end with the saved text.
+    let reopened = &report["reopened"];
+    let without: Vec<&str> = saved
+        .iter()
+        .map(String::as_str)
+        .filter(|n| *n != "DecideLoan")
+        .collect();
+    assert_eq!(reopened["withoutIt"], json!(without), "{reopened}");
+    let mut after = without.clone();
+    after.push("DecideLoan");
+    assert_eq!(reopened["tabs"], json!(after), "{reopened}");
+    assert!(
+        reopened["query"]
+            .as_str()
+            .is_some_and(|q| q.contains("mutation DecideLoan(")),
+        "{reopened}"
+    );
+    assert!(
+        reopened["variables"]
+            .as_str()
+            .is_some_and(|v| v.contains("\"reasonCode\"")),
+        "{reopened}"
+    );
+    // The reload kept the staff member's tabs, not the saved defaults.
+    assert_eq!(
+        report["tabsAfterReload"],
+        json!(after),
+        "the reload reset the tabs"
     );
 
     // Everything the page asked for came from the router.
@@ -167,6 +271,26 @@ async fn staff_sign_in_in_a_loopback_only_browser_and_query_two_subgraphs() {
     assert_eq!(storage["hadSessionToken"], true, "{storage}");
     assert!(storage["sessionTokenAfterSignOut"].is_null(), "{storage}");
     assert_eq!(storage["tokenInLocalStorage"], false, "{storage}");
+}
+
+/// A customer's KYC submission the simulated vendor scores between the thresholds (0.5–0.85),
+/// so it waits in the manual review queue; submitted through the router as the app does. Its id.
+pub(crate) async fn borderline_submission(stack: &RouterStack) -> String {
+    let customer = stack.customer().await;
+    let token = stack.router.login(&customer).await;
+    let (document, selfie) = borderline_images();
+    let document = upload(stack, &token, "DOCUMENT_FRONT", document).await;
+    let selfie = upload(stack, &token, "SELFIE", selfie).await;
+    let submitted = stack
+        .gql(
+            "mutation SubmitKyc($input: SubmitKycInput!) { submitKyc(input: $input) { kyc { id status } userErrors { code message } } }",
+            json!({ "input": { "documentType": "KTP", "documentNumber": fresh_nik(), "documentUploadId": document, "selfieUploadId": selfie } }),
+            Some(&token),
+        )
+        .await;
+    let kyc = &submitted["data"]["submitKyc"]["kyc"];
+    assert_eq!(kyc["status"], "PENDING", "{submitted}");
+    kyc["id"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test]
