@@ -14,11 +14,15 @@ use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tenor_platform::config::{Env, HumanDuration};
+use tenor_platform::request::RequestContext;
+use tenor_platform::telemetry::traces::continue_trace;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::envelope::Envelope;
 use crate::kafka::{KafkaConfig, producer};
+use crate::outbox::TRACEPARENT_HEADER;
+use crate::trace::TraceParent;
 
 /// What a handler reports when it could not apply an event.
 #[derive(Debug, thiserror::Error)]
@@ -227,15 +231,18 @@ impl EventConsumer {
                 };
             }
         };
-        let span = tracing::info_span!(
-            "event",
-            event_id = %envelope.id(),
-            event_type = envelope.event_type(),
-            trace_id = envelope.traceparent().map(|t| t.trace_id().to_owned()).unwrap_or_default(),
-            request_id = envelope.request_id().unwrap_or_default(),
-        );
-        self.attempts(&envelope, handler, shutdown)
-            .instrument(span)
+        let span = event_span(message, &envelope, "consume");
+        let parent = parent_span(message, &envelope);
+        // The handler runs as part of the request that caused the event: what it publishes
+        // continues the same trace and names the same request id (docs/architecture.md § An
+        // event, end to end), with or without exported spans.
+        let context = RequestContext {
+            request_id: envelope.request_id(),
+            traceparent: parent.map(|t| t.as_str().to_owned()),
+            user_id: None,
+        };
+        context
+            .scope(self.attempts(&envelope, handler, shutdown).instrument(span))
             .await
     }
 
@@ -329,6 +336,50 @@ impl EventConsumer {
             }
         }
     }
+}
+
+/// The span of handling one event (its id, type, trace id and request id on every log line
+/// inside), named `<action> <event type>` in its trace — which it continues, see
+/// [`parent_span`]. Also for consumers outside [`EventConsumer`], such as a replica's live
+/// fan-out.
+pub fn event_span(
+    message: &BorrowedMessage<'_>,
+    envelope: &Envelope,
+    action: &str,
+) -> tracing::Span {
+    let parent = parent_span(message, envelope);
+    let span = tracing::info_span!(
+        "event",
+        otel.name = format!("{action} {}", envelope.event_type()),
+        otel.kind = "consumer",
+        event_id = %envelope.id(),
+        event_type = envelope.event_type(),
+        trace_id = parent.as_ref().map(|t| t.trace_id().to_owned()).unwrap_or_default(),
+        request_id = envelope.request_id().unwrap_or_default(),
+    );
+    continue_trace(&span, parent.as_ref().map(TraceParent::as_str));
+    span
+}
+
+/// The span this event's handling continues: the relay's publish span when the producer exported
+/// one (Kafka header `traceparent`, same trace as the event), else the span that made the event
+/// (the envelope's `traceparent`).
+fn parent_span(message: &BorrowedMessage<'_>, envelope: &Envelope) -> Option<TraceParent> {
+    let made = envelope.traceparent();
+    let published = message
+        .headers()
+        .and_then(|headers| {
+            headers
+                .iter()
+                .find(|header| header.key == TRACEPARENT_HEADER)
+        })
+        .and_then(|header| std::str::from_utf8(header.value?).ok())
+        .and_then(TraceParent::parse)
+        .filter(|published| {
+            made.as_ref()
+                .is_some_and(|made| made.trace_id() == published.trace_id())
+        });
+    published.or(made)
 }
 
 fn header<'a>(key: &'a str, value: &'a str) -> Header<'a, &'a str> {

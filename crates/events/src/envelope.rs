@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use tenor_platform::request::RequestContext;
+use tenor_platform::telemetry::traces::current_traceparent;
 
 use crate::trace::TraceParent;
 
@@ -71,10 +72,13 @@ impl Envelope {
             reason: e.to_string(),
         })?;
         // An event caused by a request continues that request's trace and names its request
-        // id, so one request can be followed through Kafka into every consumer's logs.
+        // id, so one request can be followed through Kafka into every consumer's logs. When
+        // spans are exported, the event names the span that made it (the use case's), so the
+        // consumer's span hangs under it in the trace; otherwise a span id of its own.
         let request = RequestContext::current();
         let traceparent = trace
             .cloned()
+            .or_else(|| TraceParent::parse(&current_traceparent()?))
             .or_else(|| {
                 let incoming = request.as_ref()?.traceparent.as_deref()?;
                 TraceParent::parse(incoming).map(|parent| parent.child())

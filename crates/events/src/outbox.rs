@@ -21,6 +21,7 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tenor_platform::config::{Env, HumanDuration};
 use tenor_platform::db::PgPool;
+use tenor_platform::telemetry::traces::{continue_trace, traceparent_of};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -41,6 +42,11 @@ diesel::table! {
 
 /// Structured-mode CloudEvents over Kafka carry this content type.
 pub const CLOUDEVENTS_JSON: &str = "application/cloudevents+json";
+
+/// Kafka header naming the relay's publish span, when spans are exported: the consumer's span
+/// becomes its child, so a trace shows the hop through the outbox (the event itself keeps the
+/// `traceparent` of the span that made it).
+pub const TRACEPARENT_HEADER: &str = "traceparent";
 
 /// Why an event could not be put in the outbox.
 #[derive(Debug, thiserror::Error)]
@@ -334,6 +340,7 @@ async fn publish_in_order(
             key: &p.partition_key,
             event_id: p.event_id.to_string(),
             payload: p.payload.to_string().into_bytes(),
+            trace: EventTrace::of(&p.payload),
         })
         .collect();
     Ok(send_in_order(producer, &outgoing).await?)
@@ -348,6 +355,41 @@ pub(crate) struct Outgoing<'a> {
     pub event_id: String,
     /// The CloudEvent in JSON structured mode.
     pub payload: Vec<u8>,
+    /// What the relay's publish span is named after and continues.
+    pub trace: EventTrace,
+}
+
+/// What the relay's publish span needs from a CloudEvent: its type and the span that made it.
+#[derive(Debug, Default)]
+pub(crate) struct EventTrace {
+    event_type: String,
+    traceparent: Option<String>,
+}
+
+impl EventTrace {
+    pub fn of(event: &serde_json::Value) -> Self {
+        let text = |name: &str| event.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+        Self {
+            event_type: text("type").unwrap_or_default(),
+            traceparent: text("traceparent"),
+        }
+    }
+
+    /// A span from now until the broker acknowledged, in the event's trace; its `traceparent`
+    /// when spans are exported.
+    fn publish_span(&self, event_id: &str, topic: &str) -> (tracing::Span, Option<String>) {
+        let span = tracing::info_span!(
+            "publish",
+            otel.name = format!("publish {}", self.event_type),
+            otel.kind = "producer",
+            event_id,
+            event_type = self.event_type.as_str(),
+            topic,
+        );
+        continue_trace(&span, self.traceparent.as_deref());
+        let traceparent = traceparent_of(&span);
+        (span, traceparent)
+    }
 }
 
 /// Send every event at once with the CloudEvents headers, then wait for every acknowledgement.
@@ -358,8 +400,12 @@ pub(crate) async fn send_in_order(
     events: &[Outgoing<'_>],
 ) -> Result<(), rdkafka::error::KafkaError> {
     let mut deliveries = Vec::with_capacity(events.len());
+    // Each event's publish span ends when this function returns: after every acknowledgement.
+    let mut spans = Vec::with_capacity(events.len());
     for event in events {
-        let headers = OwnedHeaders::new()
+        let (span, traceparent) = event.trace.publish_span(&event.event_id, event.topic);
+        spans.push(span);
+        let mut headers = OwnedHeaders::new()
             .insert(Header {
                 key: "content-type",
                 value: Some(CLOUDEVENTS_JSON),
@@ -368,6 +414,12 @@ pub(crate) async fn send_in_order(
                 key: "ce_id",
                 value: Some(event.event_id.as_str()),
             });
+        if let Some(traceparent) = &traceparent {
+            headers = headers.insert(Header {
+                key: TRACEPARENT_HEADER,
+                value: Some(traceparent.as_str()),
+            });
+        }
         let record = FutureRecord::to(event.topic)
             .key(event.key)
             .payload(&event.payload)

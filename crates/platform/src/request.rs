@@ -37,15 +37,21 @@ impl RequestContext {
     }
 
     /// The span every log line of the request carries. The operation name comes from the
-    /// client: only its first 128 characters reach the logs.
+    /// client: only its first 128 characters reach the logs. When traces are exported the span
+    /// continues the caller's trace (`traceparent`: the router's span for this subgraph call)
+    /// and is named after the operation; `request_id` is searchable in the trace store.
     pub fn span(&self, operation: Option<&str>) -> tracing::Span {
         let operation: String = operation.unwrap_or_default().chars().take(128).collect();
-        tracing::info_span!(
+        let span = tracing::info_span!(
             "request",
+            otel.name = format!("graphql {operation}").trim_end(),
+            otel.kind = "server",
             request_id = self.request_id.as_deref().unwrap_or_default(),
             operation,
             user_id = self.user_id.map(|id| id.to_string()).unwrap_or_default(),
-        )
+        );
+        crate::telemetry::traces::continue_trace(&span, self.traceparent.as_deref());
+        span
     }
 }
 

@@ -4,7 +4,7 @@
 //! The order is always: read and check the whole configuration (exit 2 naming every bad
 //! variable) → telemetry → bind → the subgraph's own start (migrations, pool, producer,
 //! background [`Tasks`]) → [`serve`] until SIGTERM/Ctrl-C → stop accepting, finish in-flight
-//! requests, cancel and join the background tasks.
+//! requests, cancel and join the background tasks → send the last spans.
 
 use std::future::Future;
 use std::net::IpAddr;
@@ -115,7 +115,7 @@ pub fn main<S: Subgraph>() -> anyhow::Result<()> {
         .build()
         .context("starting the async runtime")?
         .block_on(async move {
-            telemetry::init(binary, &telemetry_config);
+            let traces = telemetry::init(binary, &telemetry_config);
             let listener = TcpListener::bind((host, port))
                 .await
                 .with_context(|| format!("binding {host}:{port}"))?;
@@ -127,7 +127,12 @@ pub fn main<S: Subgraph>() -> anyhow::Result<()> {
                     shutdown.cancel();
                 }
             });
-            S::run(config, listener, shutdown).await
+            let served = S::run(config, listener, shutdown).await;
+            // After the last request and event: their spans are in the final batch.
+            if let Some(traces) = traces {
+                traces.shutdown().await;
+            }
+            served
         })
 }
 

@@ -1,8 +1,11 @@
-//! Logs and metrics.
+//! Logs, metrics and traces.
 //!
 //! Logs are structured JSON on stdout (one object per line, what log shippers expect); a
 //! human-readable format is available for local work with `LOG_FORMAT=pretty`. Metrics go to a
-//! process-wide Prometheus recorder rendered at `/metrics`.
+//! process-wide Prometheus recorder rendered at `/metrics`. Spans go to an OpenTelemetry
+//! collector when `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set ([`traces`]).
+
+pub mod traces;
 
 use std::sync::OnceLock;
 
@@ -10,6 +13,7 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
 use crate::config::Env;
+use traces::{TRACES_ENDPOINT_ENV, Traces, TracesEndpoint};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogFormat {
@@ -34,10 +38,13 @@ pub struct TelemetryConfig {
     pub format: LogFormat,
     /// `RUST_LOG`-style filter.
     pub filter: String,
+    /// Where spans are exported; none without `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`.
+    pub traces: Option<TracesEndpoint>,
 }
 
 impl TelemetryConfig {
-    /// `LOG_FORMAT` (json) and `RUST_LOG` (info).
+    /// `LOG_FORMAT` (json), `RUST_LOG` (info) and `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (unset:
+    /// no traces exported).
     /// A `RUST_LOG` that is not a valid filter is refused (it used to fall back to `info`
     /// silently, hiding the typo).
     pub fn from_env(env: &mut Env) -> Self {
@@ -49,7 +56,12 @@ impl TelemetryConfig {
                 "is not a log filter such as info or info,tenor_auth=debug".to_owned(),
             );
         }
-        Self { format, filter }
+        let traces = env.maybe(TRACES_ENDPOINT_ENV);
+        Self {
+            format,
+            filter,
+            traces,
+        }
     }
 }
 
@@ -70,19 +82,38 @@ where
         .with_writer(writer)
 }
 
-pub fn init(service: &'static str, config: &TelemetryConfig) {
+///
+/// With a traces endpoint, spans are exported too (inside a tokio runtime: the exporter runs on
+/// it); the returned [`Traces`] must be shut down when the service stops, so the last spans are
+/// sent.
+pub fn init(service: &'static str, config: &TelemetryConfig) -> Option<Traces> {
+    install_tls_provider();
     let filter = EnvFilter::try_new(&config.filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let registry = tracing_subscriber::registry().with(filter);
+    let exporting = config
+        .traces
+        .as_ref()
+        .map(|endpoint| Traces::start(service, endpoint));
+    let (traces, tracer, failure) = match exporting {
+        None => (None, None, None),
+        Some(Ok((traces, tracer))) => (Some(traces), Some(tracer), None),
+        Some(Err(error)) => (None, None, Some(error)),
+    };
+    let registry = tracing_subscriber::registry()
+        .with(filter)
+        .with(tracer.map(traces::layer));
     let result = match config.format {
         LogFormat::Json => registry.with(json_layer(std::io::stdout)).try_init(),
         LogFormat::Pretty => registry.with(fmt::layer()).try_init(),
     };
     // A second init (tests start several services in one process) keeps the first subscriber.
     if result.is_ok() {
-        tracing::info!(service, "telemetry initialised");
+        tracing::info!(service, traces = traces.is_some(), "telemetry initialised");
     }
-    install_tls_provider();
+    if let Some(error) = failure {
+        tracing::error!(%error, "trace export not started");
+    }
     metrics_handle();
+    traces
 }
 
 /// The process-wide Prometheus recorder. Installed on first use; later calls share it, so

@@ -68,7 +68,7 @@ const POSTGRES: &[Svc] = &[Auth, User, Kyc, Loan, Credit];
 /// The services with an outbox relay (PostgreSQL's or, for risk and notification, MongoDB's).
 const PRODUCERS: &[Svc] = ALL;
 /// The services with a Kafka consumer runner (kyc only publishes).
-const CONSUMERS: &[Svc] = &[Auth, User, Loan, Credit, Risk, Notification];
+const CONSUMERS: &[Svc] = &[Auth, User, Kyc, Loan, Credit, Risk, Notification];
 /// The services that verify tokens against auth's JWKS (auth itself signs them).
 const VERIFIERS: &[Svc] = &[User, Kyc, Loan, Credit, Risk, Notification];
 

@@ -83,6 +83,13 @@ pub(super) static GENERAL: &[Setting] = &[
         &["info,zqsecret=loudest"],
     ),
     s("PORT", ALL, "{port}", Probe::Port, NOT_A_NUMBER),
+    start_only(
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        ALL,
+        "http://127.0.0.1:9/v1/traces",
+        "spans leave in the background; tests/it/tracing.rs finds them in Jaeger",
+        &["zqsecret", "grpc://zqsecret:4317"],
+    ),
     s("HOST", ALL, "127.0.0.2", Probe::Host, &["zqsecret"]),
     // --- token verification (auth signs with its own keys; issuer, audience and leeway shape
     // its tokens and revocation keys) -----------------------------------------------------------
@@ -229,7 +236,7 @@ pub(super) static TOPICS: &[Setting] = &[
     ),
     start_only(
         "USER_EVENTS_TOPIC",
-        &[Auth, Loan, Credit],
+        &[Auth, Kyc, Loan, Credit],
         "{topic:user-in}",
         TOPIC_IN,
         FREE_TEXT,

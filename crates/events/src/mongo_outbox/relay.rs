@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::lease::{Held, Leases};
 use super::{OUTBOX_FIELD, PENDING_FIELD};
-use crate::outbox::{Outgoing, send_in_order};
+use crate::outbox::{EventTrace, Outgoing, send_in_order};
 
 /// Documents published and marked at once within a round.
 const DOCUMENTS_IN_FLIGHT: usize = 32;
@@ -216,6 +216,9 @@ impl MongoOutboxRelay {
                 key: &e.key,
                 event_id: e.id.clone(),
                 payload: e.envelope.clone().into_bytes(),
+                trace: serde_json::from_str(&e.envelope)
+                    .map(|event| EventTrace::of(&event))
+                    .unwrap_or_default(),
             })
             .collect();
         send_in_order(&self.producer, &outgoing).await?;

@@ -224,6 +224,9 @@ impl LiveHub {
                 continue;
             };
             if envelope.is::<LoanStatusChangedV1>() {
+                // The change's trace ends here, in this replica's fan-out to its subscribers.
+                let span = tenor_events::consumer::event_span(&message, &envelope, "fan out");
+                let _in_span = span.enter();
                 match envelope.decode::<LoanStatusChangedV1>() {
                     // No subscribers is fine.
                     Ok(event) => drop(self.sender.send(event.into())),
