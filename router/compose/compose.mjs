@@ -3,7 +3,10 @@
 // (@theguild/federation-composition), the composer whose output hive-router is built against.
 //
 // Input: a JSON array of {"name", "url", "typeDefs"} on stdin, or as a file path argument.
-// Output: the supergraph SDL on stdout, exit 0.
+// Output: the supergraph SDL on stdout, exit 0. With `--json`: one JSON object
+// {"supergraph": <supergraph SDL>, "client": <API schema SDL>} — the client schema is what the
+// router serves to clients (no federation types or directives), what a mobile team feeds to
+// Apollo Kotlin / Apollo iOS.
 // Failure: every composition message on stderr (one per line, prefixed with its code), exit 1;
 // unreadable or malformed input, exit 2.
 //
@@ -19,9 +22,13 @@ function fail(code, message) {
   process.exit(code);
 }
 
+const args = process.argv.slice(2);
+const json = args[0] === "--json";
+if (json) args.shift();
+
 let raw;
 try {
-  raw = readFileSync(process.argv[2] ?? 0, "utf8");
+  raw = readFileSync(args[0] ?? 0, "utf8");
 } catch (e) {
   fail(2, `compose: cannot read input: ${e.message}`);
 }
@@ -65,4 +72,14 @@ if (typeof result.supergraphSdl !== "string" || result.supergraphSdl.length === 
   fail(1, "composition error: composer returned no supergraph SDL");
 }
 
-process.stdout.write(result.supergraphSdl.endsWith("\n") ? result.supergraphSdl : `${result.supergraphSdl}\n`);
+const withNewline = (sdl) => (sdl.endsWith("\n") ? sdl : `${sdl}\n`);
+if (json) {
+  if (typeof result.publicSdl !== "string" || result.publicSdl.length === 0) {
+    fail(1, "composition error: composer returned no client (public) schema");
+  }
+  process.stdout.write(
+    JSON.stringify({ supergraph: withNewline(result.supergraphSdl), client: withNewline(result.publicSdl) }),
+  );
+} else {
+  process.stdout.write(withNewline(result.supergraphSdl));
+}

@@ -34,7 +34,8 @@ enum Cmd {
         #[arg(long, env = CONFIG_ENV, default_value = DEFAULT_CONFIG)]
         config: String,
     },
-    /// Compose supergraph.yaml's subgraph SDLs, check the result and write the supergraph.
+    /// Compose supergraph.yaml's subgraph SDLs, check the result and write the supergraph, the
+    /// client schema (client.graphql beside it) and the operations manifest.
     Compose {
         /// rover-format supergraph config; SDL paths in it are relative to its folder.
         #[arg(long, default_value = "supergraph.yaml")]
@@ -105,7 +106,8 @@ fn run_compose(
     if let Some(dir) = composer_dir {
         opts.composer_dir = dir;
     }
-    let supergraph = compose(&opts)?;
+    let composed = compose(&opts)?;
+    let supergraph = composed.supergraph;
     // The mobile app's operations must still validate against what is about to be served.
     let operations_dir = out
         .parent()
@@ -119,8 +121,10 @@ fn run_compose(
         )
     })?;
     let manifest_path = operations_dir.join("manifest.json");
+    let client_path = out.with_file_name("client.graphql");
     let outputs = [
         (out.as_path(), supergraph),
+        (client_path.as_path(), composed.client),
         (
             manifest_path.as_path(),
             operations::manifest(&app_operations),

@@ -9,9 +9,17 @@ use anyhow::{Context as _, bail};
 use super::ComposeOptions;
 use super::config::SubgraphSdl;
 
-/// Runs `node compose.mjs` with the subgraphs as JSON on stdin (`npm ci` first when its
+/// What one composition gives: the supergraph the router serves and the client (API) schema —
+/// the same schema as clients see it, without federation's types and directives.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct Composed {
+    pub supergraph: String,
+    pub client: String,
+}
+
+/// Runs `node compose.mjs --json` with the subgraphs as JSON on stdin (`npm ci` first when its
 /// `node_modules` is absent). Composition errors come back as the error, every message included.
-pub fn run_composer(opts: &ComposeOptions, subgraphs: &[SubgraphSdl]) -> anyhow::Result<String> {
+pub fn run_composer(opts: &ComposeOptions, subgraphs: &[SubgraphSdl]) -> anyhow::Result<Composed> {
     let dir = &opts.composer_dir;
     let script = dir.join("compose.mjs");
     if !script.is_file() {
@@ -37,6 +45,7 @@ pub fn run_composer(opts: &ComposeOptions, subgraphs: &[SubgraphSdl]) -> anyhow:
     let input = serde_json::to_vec(subgraphs)?;
     let mut child = Command::new(&opts.node)
         .arg(&script)
+        .arg("--json")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -65,9 +74,10 @@ pub fn run_composer(opts: &ComposeOptions, subgraphs: &[SubgraphSdl]) -> anyhow:
             stderr.trim_end()
         );
     }
-    let sdl = String::from_utf8(output.stdout).context("composer printed non-UTF-8")?;
-    if sdl.trim().is_empty() {
-        bail!("composer printed no supergraph:\n{}", stderr.trim_end());
+    let composed: Composed = serde_json::from_slice(&output.stdout)
+        .with_context(|| format!("composer printed no result:\n{}", stderr.trim_end()))?;
+    if composed.supergraph.trim().is_empty() || composed.client.trim().is_empty() {
+        bail!("composer printed an empty schema:\n{}", stderr.trim_end());
     }
-    Ok(sdl)
+    Ok(composed)
 }

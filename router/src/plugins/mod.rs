@@ -10,6 +10,7 @@
 pub mod client_ip;
 pub mod error_codes;
 pub mod json_guard;
+pub mod kyc_links;
 pub mod operation_checks;
 pub mod rate_limit;
 mod refusal;

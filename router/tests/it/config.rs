@@ -183,6 +183,7 @@ async fn every_documented_router_variable_takes_effect() {
         "ROUTER_SUBGRAPH_RISK_URL",
         "ROUTER_SUBGRAPH_NOTIFICATION_URL",
         "AUTH_JWKS_URL",
+        "ROUTER_KYC_LINKS_URL",
     ];
     let documented: Vec<String> = documented
         .into_iter()
@@ -419,6 +420,37 @@ async fn every_documented_router_variable_takes_effect() {
             "{name}"
         );
     }
+
+    // ROUTER_KYC_LINKS_URL: where /kyc/* goes. By default (nowhere here) the router answers
+    // 502 KYC_UNAVAILABLE itself; from the environment, the KYC service answers (an unknown link).
+    let mut config = subgraphs.router_config(free_port());
+    set(
+        &mut config,
+        "plugins.kyc_links.config.upstream",
+        yaml(json!({ "from_env": "ROUTER_KYC_LINKS_URL", "default": "http://127.0.0.1:1" })),
+    );
+    let link_status = async |router: &Router| {
+        reqwest::get(format!("{}/kyc/uploads/unknown", router.url))
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    let router = Router::start_with_env(&config, &[]).await;
+    assert_eq!(
+        link_status(&router).await,
+        502,
+        "KYC_UNAVAILABLE from the router itself"
+    );
+    drop(router);
+    let router =
+        Router::start_with_env(&config, &[("ROUTER_KYC_LINKS_URL", &subgraphs.kyc_url)]).await;
+    let status = link_status(&router).await;
+    assert!(
+        (400..500).contains(&status),
+        "the KYC service's own answer: {status}"
+    );
+    drop(router);
 
     // PORT overrides the configured port; LOG_FORMAT=pretty turns JSON lines into text.
     let port = free_port();

@@ -156,3 +156,69 @@ async fn the_full_document_number_needs_kyc_pii_read_at_the_router_and_at_the_su
         "{mine}"
     );
 }
+
+/// Where only the router is reachable (docker-compose, Kubernetes), KYC's signed links work on
+/// the router's address: the router passes `/kyc/*` on to the KYC service and brings its answer
+/// back as it is — the upload is stored (the submission accepts it), a second use of the link
+/// gets KYC's own refusal, and methods a link never uses are refused by the router.
+#[tokio::test]
+async fn kyc_upload_links_work_through_the_router() {
+    let stack = RouterStack::start().await;
+    let customer = stack.customer().await;
+    let token = stack.router.login(&customer).await;
+    let (document, selfie) = tenor_harness::journeys::matching_images();
+    let http = reqwest::Client::new();
+
+    let mut uploads = Vec::new();
+    for (kind, bytes) in [("DOCUMENT_FRONT", document), ("SELFIE", selfie)] {
+        let requested = stack
+            .gql(
+                "mutation RequestKycUpload($kind: KycUploadKind!) { requestKycUpload(kind: $kind) { upload { uploadId url } } }",
+                json!({ "kind": kind }),
+                Some(&token),
+            )
+            .await;
+        let upload = &requested["data"]["requestKycUpload"]["upload"];
+        let direct = upload["url"].as_str().unwrap();
+        // The same link on the router's address.
+        let path = direct
+            .strip_prefix(&stack.subgraphs.kyc_url)
+            .unwrap_or_else(|| panic!("{direct} is not on {}", stack.subgraphs.kyc_url));
+        assert!(path.starts_with("/kyc/"), "{path}");
+        let via_router = format!("{}{path}", stack.router.url);
+        let put = http
+            .put(&via_router)
+            .body(bytes.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(put.status(), 200, "{}", put.text().await.unwrap());
+        // Single use: KYC's refusal comes back through the router, code and all.
+        let again = http.put(&via_router).body(bytes).send().await.unwrap();
+        assert!(again.status().is_client_error(), "{}", again.status());
+        let refusal: Value = again.json().await.unwrap();
+        assert_eq!(refusal["error"]["code"], "UPLOAD_ALREADY_USED", "{refusal}");
+        uploads.push(upload["uploadId"].as_str().unwrap().to_owned());
+    }
+    let deleted = http
+        .delete(format!("{}/kyc/uploads/anything", stack.router.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 405);
+    let refusal: Value = deleted.json().await.unwrap();
+    assert_eq!(refusal["error"]["code"], "METHOD_NOT_ALLOWED", "{refusal}");
+
+    let submitted = stack
+        .gql(
+            "mutation SubmitKyc($input: SubmitKycInput!) { submitKyc(input: $input) { kyc { status } userErrors { code } } }",
+            json!({ "input": { "documentType": "KTP", "documentNumber": fresh_nik(),
+                "documentUploadId": uploads[0], "selfieUploadId": uploads[1] } }),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(
+        submitted["data"]["submitKyc"]["kyc"]["status"], "PENDING",
+        "uploads made through the router are stored: {submitted}"
+    );
+}

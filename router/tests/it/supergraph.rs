@@ -1,4 +1,5 @@
-//! Drift: the committed supergraph is exactly what composing the committed subgraph SDLs gives.
+//! Drift: the committed supergraph and client schema are exactly what composing the committed
+//! subgraph SDLs gives.
 //! Shells out to Node (≥ 18), as `tenor-router compose` does; runs `npm ci` in router/compose
 //! the first time.
 
@@ -7,17 +8,53 @@ use tenor_router::compose::{ComposeOptions, compose};
 use crate::common::repo_root;
 
 #[test]
-fn committed_supergraph_is_fresh() {
+fn committed_supergraph_and_client_schema_are_fresh() {
     let root = repo_root();
     let fresh = compose(&ComposeOptions::for_config(root.join("supergraph.yaml")))
         .unwrap_or_else(|e| panic!("composition failed: {e:#}"));
-    let path = root.join("schema/supergraph.graphql");
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == fresh,
-        "{} is stale: run `cargo run -p tenor-router -- compose` and commit it",
-        path.display()
-    );
+    for (file, fresh) in [
+        ("schema/supergraph.graphql", &fresh.supergraph),
+        ("schema/client.graphql", &fresh.client),
+    ] {
+        let path = root.join(file);
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            &committed == fresh,
+            "{} is stale: run `cargo run -p tenor-router -- compose` and commit it",
+            path.display()
+        );
+    }
+}
+
+/// The client schema is the API without federation: no join/link types or directives, no
+/// `_entities`/`_service`, no auth directives (clients cannot act on them) — yet every root
+/// field the app's operations use is there.
+#[test]
+fn client_schema_has_no_federation_internals() {
+    let client = std::fs::read_to_string(repo_root().join("schema/client.graphql")).unwrap();
+    for internal in [
+        "join__",
+        "link__",
+        "@link",
+        "_entities",
+        "_service",
+        "_Any",
+        "@key",
+        "@requiresScopes",
+        "@authenticated",
+        "@inaccessible",
+    ] {
+        assert!(
+            !client.contains(internal),
+            "client schema exposes {internal}"
+        );
+    }
+    for root_field in ["me:", "quoteLoan(", "applyLoan(", "loanStatusChanged("] {
+        assert!(
+            client.contains(root_field),
+            "client schema lacks {root_field}"
+        );
+    }
 }
 
 /// The guard `serve` runs before starting: the committed supergraph passes it, and the same

@@ -81,6 +81,13 @@ impl Subgraphs {
             "jwt.jwks_providers",
             Yaml::Sequence(vec![jwks]),
         );
+        if config["plugins"]["kyc_links"].is_mapping() {
+            set(
+                &mut config,
+                "plugins.kyc_links.config.upstream",
+                yaml(json!(self.kyc_url)),
+            );
+        }
         if config["plugins"]["rate_limit"].is_mapping() {
             set(
                 &mut config,

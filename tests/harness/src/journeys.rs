@@ -42,7 +42,21 @@ pub fn matching_images() -> (Vec<u8>, Vec<u8>) {
     (document, selfie)
 }
 
-async fn upload(stack: &RouterStack, token: &str, kind: &str, bytes: Vec<u8>) -> String {
+/// A document and a selfie the simulated vendor scores between its reject (0.5) and approve
+/// (0.85) thresholds: the submission waits for a staff decision.
+pub fn borderline_images() -> (Vec<u8>, Vec<u8>) {
+    let document = png(&format!("ktp-{}", uuid::Uuid::new_v4()));
+    let selfie = (0u32..)
+        .map(|i| jpeg(&format!("selfie-{i}")))
+        .find(|selfie| {
+            (0.5..0.85).contains(&SimulatedKycVendor::face_match_score(&document, selfie))
+        })
+        .unwrap();
+    (document, selfie)
+}
+
+/// One image through the upload link `requestKycUpload` hands out; the upload's id.
+pub async fn upload(stack: &RouterStack, token: &str, kind: &str, bytes: Vec<u8>) -> String {
     let response = stack
         .gql(
             "mutation RequestKycUpload($kind: KycUploadKind!) { requestKycUpload(kind: $kind) { upload { uploadId url method } userErrors { code } } }",

@@ -84,15 +84,23 @@ pub async fn send_text(socket: &mut Socket, text: &str) {
 
 /// A socket read continuously by a task of its own, as a phone's WebSocket library does: pings
 /// are answered while the test is busy elsewhere (a socket nobody reads for a while gets closed
-/// by the router when its pings go unanswered).
+/// by the router when its pings go unanswered). Dropping it drops the connection at once, with
+/// no close frame, as a phone losing its network does.
 pub struct Live {
     messages: tokio::sync::mpsc::UnboundedReceiver<Result<Value, u16>>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
 }
 
 impl Live {
     pub fn new(mut socket: Socket) -> Self {
         let (sender, messages) = tokio::sync::mpsc::unbounded_channel();
-        tokio::spawn(async move {
+        let reader = tokio::spawn(async move {
             loop {
                 let message = match socket.next().await {
                     Some(Ok(Message::Text(text))) => Ok(serde_json::from_str(&text).unwrap()),
@@ -106,7 +114,7 @@ impl Live {
                 }
             }
         });
-        Self { messages }
+        Self { messages, reader }
     }
 
     /// The next protocol message (or the close code), `None` when nothing came `within`.

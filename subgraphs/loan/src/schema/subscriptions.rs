@@ -1,6 +1,12 @@
 //! Live status over WebSocket: `loanStatusChanged`, fed by the process's
 //! [`LiveHub`](crate::events::live::LiveHub). A subscription ends with `UNAUTHENTICATED` when its
 //! token expires or its session is revoked (`auth.session.revoked`).
+//!
+//! A subscription opens with the current status of the loans it watches (`snapshot: true`):
+//! a phone that lost its connection while a decision was made subscribes again and learns the
+//! outcome from the first message. The hub is subscribed to *before* the loans are read, so a
+//! change made in between arrives after its snapshot (possibly repeating it: the app treats
+//! messages as "the status is now X", which repeats harmlessly) and is never lost.
 
 use async_graphql::{Context, ID, Result, Subscription as SubscriptionDerive};
 use chrono::Utc;
@@ -17,7 +23,9 @@ pub struct Subscription;
 #[SubscriptionDerive]
 impl Subscription {
     /// Status changes of one of the caller's loans, or of all of them when `loanId` is omitted.
-    /// Owner only. Ends with an `UNAUTHENTICATED` error when the access token expires.
+    /// Starts with the current status of that loan (or of the caller's
+    /// 20 most recent loans) marked `snapshot: true`, then each change as it
+    /// happens. Owner only. Ends with an `UNAUTHENTICATED` error when the access token expires.
     // It ends the same way when the token's session is revoked (`auth.session.revoked`).
     #[graphql(directive = tenor_platform::federation::authenticated::apply())]
     async fn loan_status_changed(
@@ -36,23 +44,35 @@ impl Subscription {
         {
             return Err(session_revoked());
         }
-        let only = match loan_id {
-            None => None,
+        // Subscribe before reading the snapshot so nothing published after this point is missed.
+        let live = hub.changes();
+        let (only, current) = match loan_id {
+            None => {
+                let mut mine = loans
+                    .loans_of(principal.user_id)
+                    .await
+                    .map_err(internal_error)?;
+                mine.truncate(SNAPSHOT_LOANS);
+                (None, mine)
+            }
             Some(id) => {
                 let forbidden = || coded_error("FORBIDDEN", "not your loan");
                 let id: Uuid = id.parse().map_err(|_| forbidden())?;
                 let loan = loans.find(id).await.map_err(internal_error)?;
                 // Someone else's loan and a loan that does not exist look the same.
-                if loan.is_none_or(|l| l.user_id != principal.user_id) {
-                    return Err(forbidden());
+                match loan {
+                    Some(loan) if loan.user_id == principal.user_id => (Some(id), vec![loan]),
+                    _ => return Err(forbidden()),
                 }
-                Some(id)
             }
         };
-        // Subscribe before returning so nothing published after this point is missed.
+        let snapshot = futures::stream::iter(
+            current
+                .into_iter()
+                .map(|loan| Ok(LoanStatusChange::current(loan))),
+        );
         let owner = principal.user_id;
-        let changes = hub
-            .changes()
+        let changes = live
             .filter(move |event| {
                 let mine = event.user_id == owner && only.is_none_or(|id| id == event.loan_id);
                 async move { mine }
@@ -86,9 +106,13 @@ impl Subscription {
         };
         let why = futures::stream::once(why_rx)
             .filter_map(|why| futures::future::ready(why.ok().map(Err)));
-        Ok(changes.take_until(stop).chain(why))
+        Ok(snapshot.chain(changes).take_until(stop).chain(why))
     }
 }
+
+/// How many of a borrower's loans (most recent first) the all-loans subscription opens with:
+/// every loan that can still change is among a borrower's latest (one open loan at a time).
+const SNAPSHOT_LOANS: usize = 20;
 
 fn session_revoked() -> async_graphql::Error {
     coded_error(

@@ -264,6 +264,11 @@ pub struct LoanStatusChange {
     pub previous_status: Option<LoanStatusGql>,
     pub reason: Option<String>,
     pub changed_at: DateTime<Utc>,
+    /// True for the first messages after subscribing: the loan's status as it is now (with
+    /// `previousStatus` null and `changedAt` when the loan last changed), so an app that
+    /// reconnects after a dropped connection never misses the last change. False for a change
+    /// as it happens.
+    pub snapshot: bool,
 }
 
 impl LoanStatusChange {
@@ -275,6 +280,19 @@ impl LoanStatusChange {
             previous_status: change.previous_status.map(Into::into),
             reason: change.reason,
             changed_at: change.changed_at,
+            snapshot: false,
+        }
+    }
+
+    /// The loan's current status, sent when a subscription starts.
+    pub fn current(loan: LoanRecord) -> Self {
+        Self {
+            status: loan.status.into(),
+            previous_status: None,
+            reason: loan.decision_reason.clone(),
+            changed_at: loan.updated_at,
+            snapshot: true,
+            loan: Loan(loan),
         }
     }
 }

@@ -64,12 +64,19 @@ async fn subscribers_on_both_replicas_see_submitted_then_the_decision() {
     let loan = loan_id(&payload);
     let submitted = next_status(&mut all_mine, "all").await;
     assert_eq!(submitted["status"], "SUBMITTED", "{submitted}");
+    assert_eq!(submitted["snapshot"], false, "a change as it happens");
     assert_eq!(submitted["loan"]["id"], loan.to_string());
 
-    // On replica A: that one loan.
+    // On replica A: that one loan. Its first message is the loan's status now, so an app
+    // reconnecting after a dropped connection never misses the last change.
     let mut one = service.websocket(&service.base_url, Some(&token)).await;
     acked(&mut one).await;
     one.subscribe("one", Some(loan)).await;
+    let current = next_status(&mut one, "one").await;
+    assert_eq!(current["status"], "SUBMITTED", "{current}");
+    assert_eq!(current["previousStatus"], Value::Null);
+    assert_eq!(current["snapshot"], true);
+    assert_eq!(current["loan"]["id"], loan.to_string());
     // Someone else asking for it is refused.
     let mut intruder = service
         .websocket(
@@ -87,10 +94,25 @@ async fn subscribers_on_both_replicas_see_submitted_then_the_decision() {
         let change = next_status(client, id).await;
         assert_eq!(change["status"], "APPROVED", "{change}");
         assert_eq!(change["previousStatus"], "SUBMITTED");
+        assert_eq!(change["snapshot"], false);
         // Entity fields resolved as of now.
         assert_eq!(change["loan"]["status"], "APPROVED");
         assert_eq!(change["loan"]["amount"], 4_000_000);
     }
+    // A subscriber to all of the caller's loans starts with each loan's status now.
+    let mut again = service.websocket(&second.base_url, Some(&token)).await;
+    acked(&mut again).await;
+    again.subscribe("again", None).await;
+    let current = next_status(&mut again, "again").await;
+    assert_eq!(current["status"], "APPROVED", "{current}");
+    assert_eq!(current["snapshot"], true);
+    assert!(
+        again
+            .next_message(Duration::from_millis(500))
+            .await
+            .is_none(),
+        "one loan, one snapshot"
+    );
     // The intruder got nothing more.
     assert!(
         intruder

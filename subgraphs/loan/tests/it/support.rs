@@ -79,7 +79,7 @@ impl WsClient {
             "id": id,
             "type": "subscribe",
             "payload": {
-                "query": "subscription($loan: ID) { loanStatusChanged(loanId: $loan) { status previousStatus loan { id status amount } } }",
+                "query": "subscription($loan: ID) { loanStatusChanged(loanId: $loan) { status previousStatus snapshot loan { id status amount } } }",
                 "variables": { "loan": loan.map(|l| l.to_string()) },
             }
         }))
