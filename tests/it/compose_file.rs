@@ -56,6 +56,7 @@ fn infrastructure_uses_official_images_with_healthchecks() {
         ("mongo", "mongo:"),
         ("kafka", "apache/kafka:"),
         ("mailpit", "axllent/mailpit:"),
+        ("jaeger", "jaegertracing/jaeger:"),
     ];
     for (name, prefix) in expected {
         let svc = service(&compose, name);
@@ -510,6 +511,11 @@ fn only_the_router_publishes_a_port() {
                 "mailpit" => assert!(
                     mapping.starts_with("127.0.0.1:") && container_port == "8025",
                     "mailpit publishes only its web UI, on loopback: {mapping}"
+                ),
+                // Traces, for the developer at this machine only.
+                "jaeger" => assert!(
+                    mapping.starts_with("127.0.0.1:") && container_port == "16686",
+                    "jaeger publishes only its web UI, on loopback: {mapping}"
                 ),
                 _ => {
                     panic!("{name} publishes {mapping}: only the router is reachable from outside")

@@ -12,8 +12,12 @@
 
 mod compose_file;
 mod credit_decisions;
+mod data_subject;
+mod helm_chart;
 mod hostile_inputs;
 mod identity_journey;
+mod journeys;
 mod mongo_compat;
 mod notifications;
 mod service_settings;
+mod tracing;

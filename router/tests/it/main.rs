@@ -12,6 +12,7 @@ mod common;
 mod config;
 mod edge;
 mod graphiql_browser;
+mod graphiql_operations;
 mod graphql_http_audit;
 mod hostile;
 mod kyc;
