@@ -6,7 +6,8 @@
 //! profile says English. Only the owner can mark an item read; anyone else gets `NOT_FOUND`.
 //!
 //! Also: notification killed (SIGKILL) while decisions keep coming and started again tells
-//! every decision exactly once.
+//! every decision as exactly one notification — a send the kill caught between the provider's
+//! acceptance and its record may reach the provider twice, as the same notification.
 //!
 //! The app's operations are read from `schema/operations/`, so what is tested is what ships.
 
@@ -343,14 +344,35 @@ async fn approved(stack: &RouterStack, borrower: &Borrower, loan: &str) {
     eventually(async || loan_status(stack, borrower, loan).await == "APPROVED").await;
 }
 
-/// Once every borrower has heard of their approval, each exactly once by email, SMS and inbox.
-async fn each_told_once(stack: &RouterStack, borrowers: &[Borrower]) {
-    for borrower in borrowers {
+/// Once every borrower has heard of their approval: one notification per channel and one inbox
+/// item each. The first `in_flight` borrowers' sends may have been cut off by the kill after the
+/// provider accepted them and before the service recorded it; such a send is made again after
+/// its lease, as the same notification (same `X-Tenor-Notification-Id`, same SMS `reference`, so
+/// the receiver can tell): at most one more copy, never a second notification.
+async fn each_told_once(stack: &RouterStack, borrowers: &[Borrower], in_flight: usize) {
+    for (i, borrower) in borrowers.iter().enumerate() {
+        let copies = if i < in_flight { 1..=2 } else { 1..=1 };
         let emails = approval_emails(borrower).await;
-        assert_eq!(emails.len(), 1, "{}: {emails:?}", borrower.email());
+        assert!(
+            copies.contains(&emails.len()),
+            "{}: {emails:?}",
+            borrower.email()
+        );
+        assert!(
+            emails
+                .iter()
+                .all(|e| e.notification_id.is_some()
+                    && e.notification_id == emails[0].notification_id),
+            "one notification, however many copies: {emails:?}"
+        );
         assert_eq!(emails[0].subject, INDONESIAN.email_subject);
         let sms = sms(stack, borrower).await;
-        assert_eq!(sms.len(), 1, "{}: {sms:?}", borrower.phone());
+        assert!(copies.contains(&sms.len()), "{}: {sms:?}", borrower.phone());
+        assert!(
+            sms.iter().all(|m| m.json["reference"].is_string()
+                && m.json["reference"] == sms[0].json["reference"]),
+            "one notification, however many copies: {sms:?}"
+        );
         let mut inbox = Value::Null;
         eventually(async || {
             inbox = my_notifications(stack, &borrower.token).await;
@@ -363,7 +385,7 @@ async fn each_told_once(stack: &RouterStack, borrowers: &[Borrower]) {
 }
 
 #[tokio::test]
-async fn a_killed_notification_service_tells_each_decision_exactly_once_after_restart() {
+async fn a_killed_notification_service_tells_each_decision_as_one_notification_after_restart() {
     let mut stack = RouterStack::start_deciding().await;
     let borrowers = futures::future::join_all((0..4).map(|_| borrower(&stack, &INDONESIAN))).await;
 
@@ -404,10 +426,11 @@ async fn a_killed_notification_service_tells_each_decision_exactly_once_after_re
         .process
         .restart()
         .await;
-    each_told_once(&stack, &borrowers).await;
+    // The first two were decided while it ran: a send of theirs may have been in flight.
+    each_told_once(&stack, &borrowers, 2).await;
     // A send the kill cut off is taken over once its claim lease (5 s here) runs out: wait
-    // past that, and nothing may have been told twice.
+    // past that; still one notification each, and only an in-flight send repeated.
     let lease_and_polls = Duration::from_secs(8);
     tokio::time::sleep(lease_and_polls.saturating_sub(restarted.elapsed())).await;
-    each_told_once(&stack, &borrowers).await;
+    each_told_once(&stack, &borrowers, 2).await;
 }

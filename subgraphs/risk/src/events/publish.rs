@@ -14,7 +14,8 @@ pub fn evaluation_events(
     evaluation: &Evaluation,
     traceparent: Option<&str>,
 ) -> Result<PendingEvents, EnvelopeError> {
-    let trace = traceparent.and_then(TraceParent::parse).map(|t| t.child());
+    // Named as given: the caller hands over the span the evaluation was made in.
+    let trace = traceparent.and_then(TraceParent::parse);
     let subject = evaluation.loan_id.to_string();
     let source = tenor_contracts::sources::RISK;
     let envelope = match (

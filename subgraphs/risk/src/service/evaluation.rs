@@ -4,6 +4,8 @@
 
 use anyhow::Context as _;
 use tenor_contracts::credit::credit_score_id;
+use tenor_events::TraceParent;
+use tenor_platform::telemetry::traces::current_traceparent;
 use uuid::Uuid;
 
 use super::{RiskService, now};
@@ -82,9 +84,14 @@ impl RiskService {
         request: &RiskRequest,
         evaluation: Evaluation,
     ) -> anyhow::Result<()> {
-        let events =
-            evaluation_events(&self.publisher, &evaluation, request.traceparent.as_deref())
-                .context("building the evaluation event")?;
+        // Named by the bureau check's span when spans are exported (so the decision follows it
+        // in one tree), else a span of its own in the submission's trace as the request kept it.
+        let traceparent = current_traceparent().or_else(|| {
+            let kept = TraceParent::parse(request.traceparent.as_deref()?)?;
+            Some(kept.child().as_str().to_owned())
+        });
+        let events = evaluation_events(&self.publisher, &evaluation, traceparent.as_deref())
+            .context("building the evaluation event")?;
         let document = events.into_new_document(evaluations::to_document(&evaluation));
         if evaluations::insert(&self.evaluations(), document).await? {
             self.publisher.wake_relay();

@@ -16,6 +16,7 @@
 
 use std::sync::Arc;
 
+use tenor_platform::telemetry::traces::continue_trace;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -85,6 +86,9 @@ impl RiskService {
             loan_id = %request.loan_id,
             attempt = request.attempts
         );
+        // The check belongs to the trace of the submission it answers (which the request kept),
+        // so the evaluation it publishes continues that trace from this span.
+        continue_trace(&span, request.traceparent.as_deref());
         let (service, bureau) = (self.clone(), bureau.clone());
         running.spawn(
             async move {
