@@ -112,7 +112,7 @@ impl From<AuthExport> for SignInExport {
                     method: s.auth_method.as_db().to_owned(),
                     created_at: s.created_at,
                     last_used_at: s.last_used_at,
-                    expires_at: s.expires_at,
+                    expires_at: s.expired_at,
                     revoked_at: s.revoked_at,
                     revoke_reason: s.revoke_reason.map(|r| r.as_db().to_owned()),
                 })

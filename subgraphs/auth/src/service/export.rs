@@ -12,10 +12,8 @@ use uuid::Uuid;
 
 use super::AuthService;
 use crate::domain::account::{AccountKind, AccountStatus};
-use crate::domain::session::{AuthMethod, RevokeReason};
-use crate::store::schema::{
-    auth_sessions, biometric_devices, known_devices, login_attempts, users_auth,
-};
+use crate::store::schema::{biometric_devices, known_devices, login_attempts, users_auth};
+use crate::store::sessions::{self, Session};
 
 /// At most this many sign-in attempts in one export, newest first.
 pub const EXPORT_ATTEMPT_LIMIT: i64 = 1000;
@@ -30,21 +28,6 @@ pub struct ExportedAccount {
     pub locked_until: Option<DateTime<Utc>>,
     pub password_changed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Queryable)]
-pub struct ExportedSession {
-    pub session_id: Uuid,
-    pub device_id: Option<String>,
-    pub device_name: Option<String>,
-    pub user_agent: Option<String>,
-    pub ip_address: Option<String>,
-    pub auth_method: AuthMethod,
-    pub created_at: DateTime<Utc>,
-    pub last_used_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-    pub revoked_at: Option<DateTime<Utc>>,
-    pub revoke_reason: Option<RevokeReason>,
 }
 
 #[derive(Debug, Queryable)]
@@ -76,7 +59,7 @@ pub struct ExportedAttempt {
 #[derive(Debug)]
 pub struct AuthExport {
     pub account: ExportedAccount,
-    pub sessions: Vec<ExportedSession>,
+    pub sessions: Vec<Session>,
     pub biometric_devices: Vec<ExportedBiometricDevice>,
     pub known_devices: Vec<ExportedKnownDevice>,
     pub sign_in_attempts: Vec<ExportedAttempt>,
@@ -104,24 +87,7 @@ impl AuthService {
         let Some(account) = account.filter(|a| a.status != AccountStatus::Deleted) else {
             return Ok(None);
         };
-        let sessions = auth_sessions::table
-            .filter(auth_sessions::auth_id.eq(user))
-            .order(auth_sessions::created_at.desc())
-            .select((
-                auth_sessions::session_id,
-                auth_sessions::device_id,
-                auth_sessions::device_name,
-                auth_sessions::user_agent,
-                auth_sessions::ip_address,
-                auth_sessions::auth_method,
-                auth_sessions::created_at,
-                auth_sessions::last_used_at,
-                auth_sessions::expired_at,
-                auth_sessions::revoked_at,
-                auth_sessions::revoke_reason,
-            ))
-            .load(&mut conn)
-            .await?;
+        let sessions = sessions::all_of(&mut conn, user).await?;
         let biometric_devices = biometric_devices::table
             .filter(biometric_devices::auth_id.eq(user))
             .order(biometric_devices::created_at.desc())

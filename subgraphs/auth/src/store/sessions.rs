@@ -225,6 +225,16 @@ pub async fn revoke(
         .collect())
 }
 
+/// Every session of a user, live or ended, newest first (the owner's data export).
+pub async fn all_of(conn: &mut AsyncPgConnection, auth_id: Uuid) -> QueryResult<Vec<Session>> {
+    auth_sessions::table
+        .filter(auth_sessions::auth_id.eq(auth_id))
+        .order(auth_sessions::created_at.desc())
+        .select(Session::as_select())
+        .load(conn)
+        .await
+}
+
 /// Live sessions of a user, newest first, after the cursor (`created_at`, `session_id`).
 pub async fn list_active(
     conn: &mut AsyncPgConnection,
