@@ -2,6 +2,8 @@
 //! before it is stored), preview with sample data, activate — and one borrower's notifications
 //! with every delivery attempt.
 
+use std::collections::HashMap;
+
 use tenor_platform::cursor::PageRequest;
 use tenor_platform::refusal::{Failure, Outcome};
 use uuid::Uuid;
@@ -82,15 +84,26 @@ impl NotificationService {
         page: PageRequest,
     ) -> Result<Vec<(InboxItem, Vec<Notification>)>, StoreError> {
         let items = inbox::page(&self.inbox(), user, false, page).await?;
+        self.with_deliveries(items).await
+    }
+
+    /// Each inbox item with the notifications sent or tried for its event (one read for all).
+    pub(super) async fn with_deliveries(
+        &self,
+        items: Vec<InboxItem>,
+    ) -> Result<Vec<(InboxItem, Vec<Notification>)>, StoreError> {
         let ids: Vec<Uuid> = items.iter().map(|item| item.id).collect();
-        let mut deliveries = notifications::of_events(&self.notifications(), &ids).await?;
+        let mut by_event: HashMap<Uuid, Vec<Notification>> = HashMap::new();
+        for delivery in notifications::of_events(&self.notifications(), &ids).await? {
+            by_event
+                .entry(delivery.event_id)
+                .or_default()
+                .push(delivery);
+        }
         Ok(items
             .into_iter()
             .map(|item| {
-                let (mine, rest): (Vec<_>, Vec<_>) = deliveries
-                    .drain(..)
-                    .partition(|n: &Notification| n.event_id == item.id);
-                deliveries = rest;
+                let mine = by_event.remove(&item.id).unwrap_or_default();
                 (item, mine)
             })
             .collect())

@@ -7,7 +7,7 @@ use tenor_platform::cursor::{Cursor, PageRequest};
 use uuid::Uuid;
 
 use super::NotificationService;
-use crate::store::{Contact, InboxItem, Notification, StoreError, inbox, notifications};
+use crate::store::{Contact, InboxItem, Notification, StoreError, inbox};
 
 /// At most this many inbox items (with their messages) in one export, newest first.
 pub const EXPORT_ITEM_LIMIT: usize = 1000;
@@ -44,18 +44,7 @@ impl NotificationService {
                 break;
             }
         }
-        let ids: Vec<Uuid> = items.iter().map(|item| item.id).collect();
-        let mut deliveries = notifications::of_events(&self.notifications(), &ids).await?;
-        let items = items
-            .into_iter()
-            .map(|item| {
-                let (mine, rest): (Vec<_>, Vec<_>) = deliveries
-                    .drain(..)
-                    .partition(|n: &Notification| n.event_id == item.id);
-                deliveries = rest;
-                (item, mine)
-            })
-            .collect();
+        let items = self.with_deliveries(items).await?;
         Ok(Some(NotificationExport { contact, items }))
     }
 }
