@@ -8,7 +8,9 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tenor_harness::journeys::{apply_when_eligible, fresh_nik, verified_customer};
+use tenor_harness::journeys::{
+    apply_when_eligible, fresh_nik, verified_customer, wait_until_verified,
+};
 use tenor_harness::{LOGIN, RouterStack, eventually};
 use uuid::Uuid;
 
@@ -43,17 +45,7 @@ async fn a_borrower_exports_everything_then_deletes_the_account_and_no_pii_is_le
     let nik = fresh_nik();
     let (borrower, token) = verified_customer(&stack, &nik).await;
     let user = borrower.user_id.to_string();
-    eventually(async || {
-        let me = gql(
-            &stack,
-            "query MyKyc { me { kyc { status } } }",
-            json!({}),
-            Some(&token),
-        )
-        .await;
-        me["data"]["me"]["kyc"]["status"] == "VERIFIED"
-    })
-    .await;
+    wait_until_verified(&stack, &token).await;
 
     // A reviewer reads the full number: the export must show who processed the data.
     let reviewer = stack

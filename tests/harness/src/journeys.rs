@@ -118,18 +118,23 @@ pub async fn eligible_customer(stack: &RouterStack) -> (Account, String) {
 /// its access token once its KYC is verified.
 pub async fn make_eligible(stack: &RouterStack, customer: &Account) -> String {
     let token = submit_kyc(stack, customer, &fresh_nik()).await;
+    wait_until_verified(stack, &token).await;
+    token
+}
+
+/// Waits until the app shows the token's owner a VERIFIED KYC (`me.kyc.status`).
+pub async fn wait_until_verified(stack: &RouterStack, token: &str) {
     eventually(async || {
         let me = stack
             .gql(
                 "query MyKyc { me { kyc { status } } }",
                 json!({}),
-                Some(&token),
+                Some(token),
             )
             .await;
         me["data"]["me"]["kyc"]["status"] == "VERIFIED"
     })
     .await;
-    token
 }
 
 /// The mobile app's application (Rp 5.000.000 over 6 months unless said otherwise).
