@@ -6,6 +6,7 @@ pub mod consumer;
 pub mod envelope;
 pub mod inbox;
 pub mod kafka;
+pub mod live;
 pub mod mongo_outbox;
 pub mod outbox;
 pub mod startup;

@@ -114,7 +114,8 @@ pub async fn run_with(
         Arc::new(incoming),
     )?;
     let hub = LiveHub::new();
-    let live = hub.clone().run(
+    let live = events::live::run(
+        hub.clone(),
         config.kafka.clone(),
         config.loan_events_topic.clone(),
         config.auth_events_topic.clone(),

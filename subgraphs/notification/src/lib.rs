@@ -155,7 +155,8 @@ pub async fn run_with(
         Arc::new(IncomingEvents::new(service.clone())),
     )?;
     let hub = LiveHub::new();
-    let live = hub.clone().run(
+    let live = events::live::run(
+        hub.clone(),
         config.kafka.clone(),
         config.notification_events_topic.clone(),
         config.source_topics.auth.clone(),

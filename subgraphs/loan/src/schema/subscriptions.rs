@@ -45,7 +45,7 @@ impl Subscription {
             return Err(session_revoked());
         }
         // Subscribe before reading the snapshot so nothing published after this point is missed.
-        let live = hub.changes();
+        let live = hub.items();
         let (only, current) = match loan_id {
             None => {
                 let mut mine = loans

@@ -1,0 +1,243 @@
+//! A replica's live fan-out: what a GraphQL subscription of this process listens to. It knows
+//! nothing of GraphQL.
+//!
+//! Each process reads its topics with a consumer group of its own (`<prefix>-<uuid>`, from the
+//! latest offset, never committing), so every replica sees every event whichever replica
+//! handled it, and hands each item its `classify` picks out to its local subscribers through a
+//! broadcast channel (a subscriber too slow to keep up skips what it missed and carries on). A
+//! revoked session (`auth.session.revoked`, recognised by `classify` too) ends every local
+//! subscription opened with a token of that session, and is remembered so one opened later
+//! with such a token is refused.
+//!
+//! Used by loan (`loanStatusChanged`) and notification (`notificationReceived`).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::Stream;
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::{BorrowedMessage, Message};
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::Envelope;
+use crate::kafka::KafkaConfig;
+
+/// How long a revoked session id is remembered, so a subscription opened with one of its
+/// tokens after the event arrived is refused too. Longer than any access token lives
+/// (15 min + leeway by default); after that its tokens are refused as expired anyway.
+const REVOKED_RETENTION: Duration = Duration::from_secs(60 * 60);
+
+/// What one event means to the live subscribers.
+pub enum Live<T> {
+    /// Something to push.
+    Item(T),
+    /// A session ended: its subscriptions end.
+    Revoked(Uuid),
+}
+
+/// Sessions revoked while this process was running (recently enough to matter).
+#[derive(Default)]
+struct RevokedSessions {
+    seen: HashMap<Uuid, Instant>,
+    last_pruned: Option<Instant>,
+}
+
+impl RevokedSessions {
+    fn insert(&mut self, session: Uuid) {
+        let now = Instant::now();
+        if self
+            .last_pruned
+            .is_none_or(|at| now.duration_since(at) > Duration::from_secs(60))
+        {
+            self.seen
+                .retain(|_, at| now.duration_since(*at) < REVOKED_RETENTION);
+            self.last_pruned = Some(now);
+        }
+        self.seen.insert(session, now);
+    }
+}
+
+/// Items and session revocations received by this process, for its subscribers.
+pub struct LiveHub<T> {
+    sender: broadcast::Sender<T>,
+    revocations: broadcast::Sender<Uuid>,
+    revoked: Arc<Mutex<RevokedSessions>>,
+    assigned: Arc<AtomicBool>,
+}
+
+impl<T> Clone for LiveHub<T> {
+    fn clone(&self) -> Self {
+        Self {
+            sender: self.sender.clone(),
+            revocations: self.revocations.clone(),
+            revoked: self.revoked.clone(),
+            assigned: self.assigned.clone(),
+        }
+    }
+}
+
+impl<T: Clone + Send + 'static> Default for LiveHub<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Clone + Send + 'static> LiveHub<T> {
+    pub fn new() -> Self {
+        let (sender, _) = broadcast::channel(1024);
+        let (revocations, _) = broadcast::channel(1024);
+        Self {
+            sender,
+            revocations,
+            revoked: Arc::default(),
+            assigned: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Every item from now on; a subscriber too slow to keep up skips what it missed.
+    pub fn items(&self) -> impl Stream<Item = T> + use<T> {
+        futures::stream::unfold(self.sender.subscribe(), |mut receiver| async move {
+            loop {
+                match receiver.recv().await {
+                    Ok(item) => return Some((item, receiver)),
+                    Err(broadcast::error::RecvError::Lagged(skipped)) => {
+                        tracing::warn!(skipped, "slow subscriber skipped live items");
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        })
+    }
+
+    /// Hand `item` to every local subscriber (none is fine).
+    pub fn push(&self, item: T) {
+        drop(self.sender.send(item));
+    }
+
+    /// True once the Kafka consumer has partitions of every topic (before that, events are
+    /// missed).
+    pub fn is_live(&self) -> bool {
+        self.assigned.load(Ordering::Relaxed)
+    }
+
+    /// Whether `session` was revoked (since this process started, within the retention).
+    pub fn is_revoked(&self, session: Uuid) -> bool {
+        self.revoked
+            .lock()
+            .expect("revoked sessions lock")
+            .seen
+            .contains_key(&session)
+    }
+
+    /// Record a revoked session and tell the subscriptions (the set first, so a subscription
+    /// that subscribes then checks the set cannot miss it).
+    pub fn revoke(&self, session: Uuid) {
+        self.revoked
+            .lock()
+            .expect("revoked sessions lock")
+            .insert(session);
+        // No subscribers is fine.
+        drop(self.revocations.send(session));
+    }
+
+    /// Resolves once `session` is revoked; never for a token without a session.
+    pub fn revoked_session(&self, session: Option<Uuid>) -> impl Future<Output = ()> + use<T> {
+        // Subscribed now, before the subscription is handed out, so nothing is missed.
+        let mut receiver = self.revocations.subscribe();
+        let hub = self.clone();
+        async move {
+            let Some(session) = session else {
+                return std::future::pending().await;
+            };
+            if hub.is_revoked(session) {
+                return;
+            }
+            loop {
+                match receiver.recv().await {
+                    Ok(revoked) if revoked == session => return,
+                    Ok(_) => {}
+                    // Too many revocations went by unread: the set still has ours if it was one.
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        if hub.is_revoked(session) {
+                            return;
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Closed) => {
+                        return std::future::pending().await;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Consume `topics` until `shutdown` in a group of this process's own
+    /// (`<group_prefix>-<uuid>`), pushing what `classify` makes of each event.
+    pub async fn run(
+        self,
+        kafka: KafkaConfig,
+        group_prefix: &str,
+        topics: &[&str],
+        classify: impl Fn(&BorrowedMessage<'_>, &Envelope) -> Option<Live<T>>,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<()> {
+        let consumer: StreamConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &kafka.brokers)
+            .set("client.id", &kafka.client_id)
+            .set("group.id", format!("{group_prefix}-{}", Uuid::new_v4()))
+            // Only what happens from now on matters to a live subscriber.
+            .set("auto.offset.reset", "latest")
+            .set("enable.auto.commit", "false")
+            .set("enable.partition.eof", "false")
+            .create()?;
+        consumer.subscribe(topics)?;
+        let has_all = |consumer: &StreamConsumer| {
+            consumer.assignment().is_ok_and(|assignment| {
+                let assigned: Vec<String> = assignment
+                    .elements()
+                    .iter()
+                    .map(|p| p.topic().to_owned())
+                    .collect();
+                topics
+                    .iter()
+                    .all(|topic| assigned.iter().any(|a| a == topic))
+            })
+        };
+        loop {
+            let message = tokio::select! {
+                () = shutdown.cancelled() => return Ok(()),
+                message = consumer.recv() => message,
+                () = tokio::time::sleep(Duration::from_millis(100)), if !self.is_live() => {
+                    self.assigned.store(has_all(&consumer), Ordering::Relaxed);
+                    continue;
+                }
+            };
+            let message = match message {
+                Ok(message) => message,
+                Err(error) => {
+                    tracing::warn!(%error, "live consumer receive failed");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    continue;
+                }
+            };
+            if !self.is_live() {
+                self.assigned.store(has_all(&consumer), Ordering::Relaxed);
+            }
+            let Ok(envelope) = Envelope::from_slice(message.payload().unwrap_or_default()) else {
+                continue;
+            };
+            match classify(&message, &envelope) {
+                Some(Live::Item(item)) => self.push(item),
+                Some(Live::Revoked(session)) => {
+                    tracing::debug!(session_id = %session, "session revoked; ending its subscriptions");
+                    self.revoke(session);
+                }
+                None => {}
+            }
+        }
+    }
+}
