@@ -12,6 +12,7 @@
 
 mod compose_file;
 mod credit_decisions;
+mod dashboard_statements;
 mod data_subject;
 mod helm_chart;
 mod hostile_inputs;

@@ -1,10 +1,12 @@
 //! DataLoaders: `User.kyc` for a whole `_entities` batch, and `Kyc.reviews` for a whole review
-//! queue page, each in one query.
+//! queue page, each in one query. Batches run in tasks of their own, spawned with
+//! [`spawn_with_origin`] so their statements count as the request's.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader, NoCache};
+use tenor_platform::db::spawn_with_origin;
 use uuid::Uuid;
 
 use crate::service::KycService;
@@ -23,7 +25,7 @@ pub type LatestKyc = DataLoader<LatestKycLoader, NoCache>;
 
 impl LatestKycLoader {
     pub fn data_loader(service: KycService, stats: Arc<LoaderStats>) -> LatestKyc {
-        DataLoader::new(Self { service, stats }, tokio::spawn)
+        DataLoader::new(Self { service, stats }, spawn_with_origin)
     }
 }
 
@@ -52,7 +54,7 @@ pub type Reviews = DataLoader<ReviewsLoader, NoCache>;
 
 impl ReviewsLoader {
     pub fn data_loader(service: KycService, stats: Arc<LoaderStats>) -> Reviews {
-        DataLoader::new(Self { service, stats }, tokio::spawn)
+        DataLoader::new(Self { service, stats }, spawn_with_origin)
     }
 }
 

@@ -22,6 +22,7 @@ use async_graphql::{
     Context, EmptySubscription, ID, MergedObject, OutputType, Result, Schema, SchemaBuilder,
 };
 use tenor_platform::cursor::{Cursor, PageRequest};
+use tenor_platform::db::CountRequestStatements;
 use tenor_platform::federation::subgraph_sdl;
 use tenor_platform::graphql::{CallerExt, internal_error};
 use uuid::Uuid;
@@ -57,9 +58,11 @@ pub fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription).enable_federation()
 }
 
-/// The schema served by the running service.
+/// The schema served by the running service; its requests' SQL statements are counted apart
+/// from the background's (`tenor_db_statements_total{origin="request"}`).
 pub fn build(service: KycService, stats: Arc<LoaderStats>) -> KycSchema {
     builder()
+        .extension(CountRequestStatements)
         .data(LatestKycLoader::data_loader(service.clone(), stats.clone()))
         .data(ReviewsLoader::data_loader(service.clone(), stats))
         .data(service)

@@ -6,6 +6,7 @@ use tenor_platform::federation::authenticated;
 use tenor_platform::graphql::{CallerExt, internal_error};
 use tenor_platform::refusal::{Refusal, payload};
 
+use super::loaders::LoansById;
 use super::types::{
     ApplyLoanPayload, CancelLoanPayload, Loan, LoanQuote, PayInstallmentPayload, PaymentAllocation,
     PaymentReceipt, QuoteLoanPayload, QuotedInstallment,
@@ -148,14 +149,18 @@ impl RepaymentMutation {
 
 /// Load a loan the caller may see: the owner, or staff with `loan:operate`. Someone else's loan
 /// answers exactly like an id that does not exist (null, no error): the answer must not reveal
-/// that the loan exists.
+/// that the loan exists. Through the batching loader: the router's `_entities` call for N loans
+/// is one query.
 pub(super) async fn visible_loan(ctx: &Context<'_>, id: &ID) -> Result<Option<Loan>> {
     let principal = ctx.principal()?;
     let Some(id) = parse_id(id) else {
         return Ok(None);
     };
-    let loans = ctx.data::<Loans>()?;
-    let loan = loans.find(id).await.map_err(internal_error)?;
+    let loan = ctx
+        .data::<LoansById>()?
+        .load_one(id)
+        .await
+        .map_err(internal_error)?;
     Ok(loan
         .filter(|loan| {
             principal

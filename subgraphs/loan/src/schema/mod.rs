@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use async_graphql::ID;
 use async_graphql::{MergedObject, Schema, SchemaBuilder};
+use tenor_platform::db::CountRequestStatements;
 use uuid::Uuid;
 
 use crate::events::live::LiveHub;
@@ -58,10 +59,14 @@ pub fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
         .enable_subscription_in_federation()
 }
 
-/// The schema served by the running service.
+/// The schema served by the running service; its requests' SQL statements are counted apart
+/// from the background's (`tenor_db_statements_total{origin="request"}`).
 pub fn build(loans: Loans, hub: LiveHub, stats: Arc<loaders::LoaderStats>) -> LoanSchema {
     builder()
-        .data(loaders::schedules(loans.clone(), stats))
+        .extension(CountRequestStatements)
+        .data(loaders::schedules(loans.clone(), stats.clone()))
+        .data(loaders::loans_by_id(loans.clone(), stats.clone()))
+        .data(loaders::borrower_loans(loans.clone(), stats))
         .data(loans)
         .data(hub)
         .finish()

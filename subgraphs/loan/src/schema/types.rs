@@ -1,5 +1,5 @@
-//! The GraphQL object types, enums and payloads of the loan subgraph. `Loan`'s schedule fields
-//! load through the [`super::loaders`] DataLoader.
+//! The GraphQL object types, enums and payloads of the loan subgraph. `User.loans` and `Loan`'s
+//! schedule fields load through the [`super::loaders`] DataLoaders.
 
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -8,11 +8,10 @@ use tenor_platform::graphql::{CallerExt, UserError, auth_error, internal_error};
 use uuid::Uuid;
 
 use super::LOAN_OPERATE;
-use super::loaders::Schedules;
+use super::loaders::{BorrowerLoans, Schedules};
 use crate::domain::repayment::outstanding;
 use crate::domain::{InstallmentState, Loan as LoanRecord};
 use crate::events::live::StatusChange;
-use crate::service::Loans;
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(name = "LoanStatus", remote = "crate::domain::LoanStatus")]
@@ -250,9 +249,12 @@ impl User {
         principal
             .require_owner_or(self.id, LOAN_OPERATE)
             .map_err(auth_error)?;
-        let loans = ctx.data::<Loans>()?;
-        let rows = loans.loans_of(self.id).await.map_err(internal_error)?;
-        Ok(rows.into_iter().map(Loan).collect())
+        let rows = ctx
+            .data::<BorrowerLoans>()?
+            .load_one(self.id)
+            .await
+            .map_err(internal_error)?;
+        Ok(rows.unwrap_or_default().into_iter().map(Loan).collect())
     }
 }
 

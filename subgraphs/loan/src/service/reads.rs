@@ -1,6 +1,6 @@
-//! What the GraphQL layer reads: loans by id, by borrower, the back-office search, and
-//! schedules in batches (for the DataLoader). Authorization is the caller's (the resolver's)
-//! business; these only read.
+//! What the GraphQL layer reads: loans by id, by borrower, the back-office search, and — in
+//! batches, for the DataLoaders — loans by ids, by borrowers, and schedules. Authorization is
+//! the caller's (the resolver's) business; these only read.
 
 use std::collections::HashMap;
 
@@ -17,6 +17,22 @@ impl Loans {
     #[tracing::instrument(skip_all, fields(%loan_id))]
     pub async fn find(&self, loan_id: Uuid) -> Result<Option<Loan>, ServiceError> {
         Ok(loans::find(&mut *self.conn().await?, loan_id).await?)
+    }
+
+    /// The loans of `loan_ids` that exist, in one query.
+    #[tracing::instrument(skip_all, fields(loans = loan_ids.len()))]
+    pub async fn find_many(&self, loan_ids: &[Uuid]) -> Result<Vec<Loan>, ServiceError> {
+        Ok(loans::find_many(&mut *self.conn().await?, loan_ids).await?)
+    }
+
+    /// The loans of each of `user_ids`, newest first, in one query; a borrower without loans
+    /// is absent.
+    #[tracing::instrument(skip_all, fields(users = user_ids.len()))]
+    pub async fn loans_of_users(
+        &self,
+        user_ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, Vec<Loan>>, ServiceError> {
+        Ok(loans::of_users(&mut *self.conn().await?, user_ids).await?)
     }
 
     /// A borrower's loans, newest first.

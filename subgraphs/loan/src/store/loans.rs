@@ -1,5 +1,7 @@
 //! The `loans` table: applications, decisions, disbursement and status.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -165,6 +167,35 @@ pub async fn find_by_key(
         .await
         .optional()?;
     Ok(row.map(Loan::from))
+}
+
+/// The loans of `ids` that exist, in one query (the entity and `loan(id)` loader).
+pub async fn find_many(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<Loan>> {
+    let rows = loans::table
+        .filter(loans::id.eq_any(ids))
+        .select(LoanRow::as_select())
+        .load(conn)
+        .await?;
+    Ok(loans_of(rows))
+}
+
+/// The loans of each of `user_ids`, newest first, in one query (the `User.loans` loader); a
+/// borrower without loans is absent.
+pub async fn of_users(
+    conn: &mut AsyncPgConnection,
+    user_ids: &[Uuid],
+) -> QueryResult<HashMap<Uuid, Vec<Loan>>> {
+    let rows = loans::table
+        .filter(loans::user_id.eq_any(user_ids))
+        .order((loans::created_at.desc(), loans::id.desc()))
+        .select(LoanRow::as_select())
+        .load(conn)
+        .await?;
+    let mut by_user: HashMap<Uuid, Vec<Loan>> = HashMap::new();
+    for loan in loans_of(rows) {
+        by_user.entry(loan.user_id).or_default().push(loan);
+    }
+    Ok(by_user)
 }
 
 /// A borrower's loans, newest first.

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader, NoCache};
 use async_graphql::{Context, Result};
+use tenor_platform::db::spawn_with_origin;
 use tenor_platform::graphql::internal_error;
 use uuid::Uuid;
 
@@ -39,11 +40,12 @@ impl Loader<Uuid> for ProfileLoader {
 /// Shared by every request. No cache: a mutation and a later read in one request must not see
 /// stale rows, and per-request state is not ours to add in the shared GraphQL wiring. Batching
 /// (keys gathered for 1 ms) is what matters here, and it works across concurrent requests too;
-/// authorization is checked per key before a key is ever loaded.
+/// authorization is checked per key before a key is ever loaded. A batch runs in a task of its
+/// own, spawned with [`spawn_with_origin`] so its statements count as the request's.
 pub type Profiles = DataLoader<ProfileLoader, NoCache>;
 
 pub fn profiles(service: UserService, stats: Arc<LoaderStats>) -> Profiles {
-    DataLoader::new(ProfileLoader { service, stats }, tokio::spawn)
+    DataLoader::new(ProfileLoader { service, stats }, spawn_with_origin)
 }
 
 /// A visible profile through the batching loader.

@@ -18,6 +18,7 @@ mod types;
 use std::sync::Arc;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use tenor_platform::db::CountRequestStatements;
 
 use crate::service::UserService;
 use loaders::LoaderStats;
@@ -48,9 +49,12 @@ pub fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription).enable_federation()
 }
 
-/// The schema served by the running service; `stats` counts the loader's batches (tests).
+/// The schema served by the running service; `stats` counts the loader's batches (tests), and
+/// its requests' SQL statements are counted apart from the background's
+/// (`tenor_db_statements_total{origin="request"}`).
 pub fn build(service: UserService, stats: Arc<LoaderStats>) -> UserSchema {
     builder()
+        .extension(CountRequestStatements)
         .data(loaders::profiles(service.clone(), stats))
         .data(service)
         .finish()
