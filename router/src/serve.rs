@@ -17,6 +17,7 @@ use crate::plugins::client_ip::ClientIpPlugin;
 use crate::plugins::error_codes::ErrorCodesPlugin;
 use crate::plugins::json_guard::JsonGuardPlugin;
 use crate::plugins::kyc_links::KycLinksPlugin;
+use crate::plugins::live_caps::LiveCapsPlugin;
 use crate::plugins::operation_checks::OperationChecksPlugin;
 use crate::plugins::rate_limit::RateLimitPlugin;
 use crate::plugins::request_id::RequestIdPlugin;
@@ -67,6 +68,8 @@ pub fn plugins() -> PluginRegistry {
         .register::<RequestIdPlugin>()
         // KYC's signed links (`/kyc/*`), passed on to the KYC service; no GraphQL after it.
         .register::<KycLinksPlugin>()
+        // WebSockets over the per-router cap are refused before they cost a Redis round trip.
+        .register::<LiveCapsPlugin>()
         .register::<RateLimitPlugin>()
         // Hostile JSON is refused before the engine parses it (after the IP limit took a token).
         .register::<JsonGuardPlugin>()

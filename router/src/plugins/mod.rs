@@ -3,6 +3,8 @@
 //!
 //! Order matters where they share request state: `client_ip` and `request_id` run first and put
 //! what they learn into the request's plugin context for `rate_limit` and the subgraph calls.
+//! `live_caps` runs before `rate_limit`, so a WebSocket over the router's cap costs no Redis
+//! round trip.
 //!
 //! A plugin that answers a request itself, before the engine has it, builds the error response
 //! with `refusal`.
@@ -11,6 +13,7 @@ pub mod client_ip;
 pub mod error_codes;
 pub mod json_guard;
 pub mod kyc_links;
+pub mod live_caps;
 pub mod operation_checks;
 pub mod rate_limit;
 mod refusal;
@@ -23,3 +26,12 @@ pub mod worker_watchdog;
 /// requests each have their own context and never carry it.
 #[derive(Debug, Clone, Copy)]
 pub struct CheckedFromParams;
+
+/// `Upgrade: websocket`: a GraphQL WebSocket being opened (its credentials come later, in
+/// `connection_init`).
+fn is_websocket_upgrade(headers: &hive_router::ntex::http::HeaderMap) -> bool {
+    headers
+        .get("upgrade")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+}

@@ -16,6 +16,7 @@ mod graphiql_operations;
 mod graphql_http_audit;
 mod hostile;
 mod kyc;
+mod live_caps;
 mod loan;
 mod rate_limit;
 mod supergraph;

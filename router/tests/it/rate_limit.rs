@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{Router, Subgraphs, error_codes, free_port, set, yaml};
+use crate::common::{Router, Subgraphs, error_codes, eventually, free_port, set, yaml};
 
 fn limited(config: &mut serde_yaml::Value, ip: (u32, f64), user: (u32, f64)) {
     set(
@@ -205,5 +205,284 @@ async fn a_blocked_worker_does_not_switch_the_limiter_off_for_the_others() {
         !router.log().contains("Redis timed out"),
         "{}",
         router.log()
+    );
+}
+
+/// Every command Redis runs from now on, as `MONITOR` reports it (one line each), collected in
+/// the background until dropped.
+struct RedisMonitor {
+    lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for RedisMonitor {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+impl RedisMonitor {
+    /// Starts monitoring the Redis at `redis_url` (`redis://host:port/…`); returns once Redis
+    /// confirmed, so every later command is seen.
+    async fn start(redis_url: &str) -> Self {
+        use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
+        let address = redis_url
+            .trim_start_matches("redis://")
+            .split('/')
+            .next()
+            .unwrap()
+            .rsplit('@')
+            .next()
+            .unwrap()
+            .to_owned();
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        stream.write_all(b"MONITOR\r\n").await.unwrap();
+        let mut reader = tokio::io::BufReader::new(stream);
+        let mut ok = String::new();
+        reader.read_line(&mut ok).await.unwrap();
+        assert_eq!(ok.trim_end(), "+OK", "MONITOR refused");
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        let reader = tokio::spawn(async move {
+            let mut line = String::new();
+            while reader.read_line(&mut line).await.is_ok_and(|n| n > 0) {
+                sink.lock().unwrap().push(std::mem::take(&mut line));
+            }
+        });
+        Self { lines, reader }
+    }
+
+    /// Script calls (EVALSHA/EVAL, not the commands the script runs inside) that name a key
+    /// under `prefix`, one line each.
+    fn script_calls(&self, prefix: &str) -> Vec<String> {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|line| {
+                // `+<time> [<db> <client>] "EVALSHA" "<sha>" "<numkeys>" "<key>" …`; commands a
+                // script runs are reported from client `lua`, with their own names.
+                let command = line.split("] ").nth(1).unwrap_or("");
+                (command.starts_with("\"EVALSHA\"") || command.starts_with("\"EVAL\""))
+                    && line.contains(prefix)
+            })
+            .cloned()
+            .collect()
+    }
+}
+
+async fn post_body(router: &Router, token: Option<&str>, body: &str) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .post(router.graphql_url())
+        .header("content-type", "application/json")
+        .body(body.to_owned());
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// Issue 15: the limiter costs one Redis round trip per request, whatever the request carries.
+#[tokio::test]
+async fn each_request_costs_exactly_one_script_call() {
+    let subgraphs = Subgraphs::start().await;
+    let mut config = subgraphs.router_config(free_port());
+    limited(&mut config, (1000, 100.0), (1000, 100.0));
+    let prefix = format!("tenor-test-trips-{}", uuid::Uuid::new_v4().simple());
+    set(
+        &mut config,
+        "plugins.rate_limit.config.key_prefix",
+        yaml(json!(prefix)),
+    );
+    let redis_url = config["plugins"]["rate_limit"]["config"]["redis_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let router = Router::start(&config).await;
+    let customer = subgraphs.customer().await;
+    let token = subgraphs.token(&customer).await;
+    // The first calls connect each worker and may load the script (NOSCRIPT, then EVALSHA
+    // again): not what is measured.
+    for _ in 0..4 {
+        assert_eq!(post(&router, Some(&token)).await.0, 200);
+        assert_eq!(post(&router, None).await.0, 200);
+    }
+
+    let monitor = RedisMonitor::start(&redis_url).await;
+    let settle = || tokio::time::sleep(std::time::Duration::from_millis(500));
+
+    // Signed in: one call takes the address's and the user's tokens together.
+    for _ in 0..3 {
+        let (status, _, body) = post(&router, Some(&token)).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    settle().await;
+    let calls = monitor.script_calls(&prefix);
+    assert_eq!(calls.len(), 3, "{calls:#?}");
+    for call in &calls {
+        assert!(
+            call.contains(&format!("{prefix}:ip:")) && call.contains(&format!("{prefix}:user:")),
+            "both buckets in the one call: {call}"
+        );
+    }
+
+    // Anonymous: one call, the address's bucket.
+    for _ in 0..2 {
+        assert_eq!(post(&router, None).await.0, 200);
+    }
+    settle().await;
+    assert_eq!(monitor.script_calls(&prefix).len(), 5);
+
+    // With a token but refused before execution (a parse error): the address still pays, once,
+    // after the response.
+    let (_, body) = post_body(&router, Some(&token), r#"{"query":"{"}"#).await;
+    assert_eq!(error_codes(&body), ["GRAPHQL_PARSE_FAILED"], "{body}");
+    eventually(async || monitor.script_calls(&prefix).len() == 6).await;
+    settle().await;
+    let calls = monitor.script_calls(&prefix);
+    assert_eq!(calls.len(), 6, "{calls:#?}");
+    assert!(
+        !calls[5].contains(":user:"),
+        "an unexecuted request spends no user budget: {}",
+        calls[5]
+    );
+}
+
+/// A token the router does not accept counts as anonymous: its requests pay their address.
+#[tokio::test]
+async fn a_flood_of_forged_tokens_from_one_address_is_rate_limited() {
+    let subgraphs = Subgraphs::start().await;
+    let mut config = subgraphs.router_config(free_port());
+    limited(&mut config, (5, 0.01), (1000, 100.0));
+    let router = Router::start(&config).await;
+    let customer = subgraphs.customer().await;
+    let token = subgraphs.token(&customer).await;
+    // Same header and claims, one character of the signature changed.
+    let (signed, signature) = token.rsplit_once('.').unwrap();
+    let mut signature = signature.to_owned().into_bytes();
+    signature[10] = if signature[10] == b'A' { b'B' } else { b'A' };
+    let forged = format!("{signed}.{}", String::from_utf8(signature).unwrap());
+
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        let (status, retry_after, body) = post(&router, Some(&forged)).await;
+        if status == 429 {
+            assert_eq!(error_codes(&body), ["RATE_LIMITED"], "{body}");
+            assert!(retry_after.is_some(), "{body}");
+        } else {
+            assert!(
+                body["data"]["__typename"] == "Query" || !error_codes(&body).is_empty(),
+                "{body}"
+            );
+        }
+        statuses.push(status);
+    }
+    let let_through = statuses.iter().filter(|s| **s != 429).count();
+    assert_eq!(
+        let_through, 5,
+        "the address's burst and no more: {statuses:?}"
+    );
+    assert!(statuses[5..].iter().all(|s| *s == 429), "{statuses:?}");
+
+    // The real token from the same address is refused too: the address has no tokens left.
+    let (status, _, body) = post(&router, Some(&token)).await;
+    assert_eq!(status, 429, "{body}");
+}
+
+/// Requests with a token that never reach execution (here: not even valid GraphQL) still pay
+/// their address, after the response; the bucket that empties is the shared one in Redis, not
+/// just this router's memory of it.
+#[tokio::test]
+async fn junk_requests_with_a_token_pay_their_address_after_the_response() {
+    let subgraphs = Subgraphs::start().await;
+    let mut config_a = subgraphs.router_config(free_port());
+    limited(&mut config_a, (5, 0.01), (1000, 100.0));
+    let mut config_b = config_a.clone();
+    set(&mut config_b, "http.port", yaml(json!(free_port())));
+    let a = Router::start(&config_a).await;
+    let b = Router::start(&config_b).await;
+
+    let mut statuses = Vec::new();
+    for _ in 0..20 {
+        let (status, body) = post_body(&a, Some("junk.junk.junk"), r#"{"query":"{"}"#).await;
+        if status == 429 {
+            assert_eq!(error_codes(&body), ["RATE_LIMITED"], "{body}");
+        }
+        statuses.push(status);
+        if statuses.iter().filter(|s| **s == 429).count() >= 3 {
+            break;
+        }
+    }
+    let let_through = statuses.iter().filter(|s| **s != 429).count();
+    // Each pays after its response, so one or two more may slip in before this router learns
+    // that the bucket is empty.
+    assert!(
+        (5..=7).contains(&let_through),
+        "junk was not charged: {statuses:?}"
+    );
+    assert!(statuses.ends_with(&[429, 429, 429]), "{statuses:?}");
+
+    // The other replica has never seen this address: Redis itself says it is out of tokens.
+    let (status, _, body) = post(&b, None).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(error_codes(&body), ["RATE_LIMITED"], "{body}");
+}
+
+/// Subscriptions never reach the engine's `on_execute`; each one still pays its user's token.
+#[tokio::test]
+async fn each_subscription_on_a_websocket_pays_its_users_token() {
+    use std::time::Duration;
+    use tenor_harness::ws;
+
+    let subgraphs = Subgraphs::start().await;
+    let mut config = subgraphs.router_config(free_port());
+    limited(&mut config, (1000, 100.0), (2, 0.01));
+    let router = Router::start(&config).await;
+    let customer = subgraphs.customer().await;
+    let token = subgraphs.token(&customer).await;
+
+    let mut socket = ws::connect(&router).await;
+    ws::init(&mut socket, Some(&token)).await;
+    for id in ["1", "2", "3"] {
+        // Someone else's loan: the loan subgraph answers FORBIDDEN once it is reached.
+        ws::send(
+            &mut socket,
+            json!({ "id": id, "type": "subscribe", "payload": {
+                "query": "subscription ($id: ID) { loanStatusChanged(loanId: $id) { status } }",
+                "variables": { "id": uuid::Uuid::new_v4() },
+            } }),
+        )
+        .await;
+    }
+    // Each subscription's errors (a `next` or an `error` message); `complete` skipped.
+    let mut codes = Vec::new();
+    while codes.len() < 3 {
+        let message = tokio::time::timeout(
+            Duration::from_secs(15),
+            ws::next(&mut socket, Duration::from_secs(15)),
+        )
+        .await
+        .expect("an answer within 15 s")
+        .unwrap();
+        let errors = match message["type"].as_str() {
+            Some("complete") => continue,
+            Some("error") => json!({ "errors": message["payload"] }),
+            _ => message["payload"].clone(),
+        };
+        codes.push((error_codes(&errors), message));
+    }
+    // Two tokens, three subscriptions (in whatever order the router took them).
+    let mut seen: Vec<String> = codes.iter().map(|(c, _)| c.join(",")).collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        ["FORBIDDEN", "FORBIDDEN", "RATE_LIMITED"],
+        "{codes:?}"
     );
 }

@@ -1,16 +1,30 @@
 //! `rate_limit`: token buckets in Redis, per client IP and per signed-in user, shared by every
 //! router replica (a limit kept in one process's memory would multiply by the replica count).
 //!
-//! - Per IP, checked when the HTTP request arrives (before parsing, planning or any subgraph
-//!   call), keyed by the address [`super::client_ip`] trusts.
-//! - Per user, checked once the router has verified the token (the key is the token's `sub`; an
-//!   unverified token never reaches this check, so nobody can spend someone else's budget).
+//! At most one Redis round trip per request (one script call, see `buckets`):
+//! - A request without credentials pays its address's token when it arrives (before parsing,
+//!   planning or any subgraph call), keyed by the address [`super::client_ip`] trusts. So does
+//!   every WebSocket upgrade (the socket's token comes later, in `connection_init`).
+//! - A request with an `Authorization` header pays nothing on arrival: once the router has
+//!   verified the token (`on_graphql_analysis`, before planning), one call takes the address's
+//!   token, checks the session was not revoked and takes the user's token (the key is the
+//!   token's `sub`; an unverified token never gets that far, so nobody can spend someone else's
+//!   budget). A token the router did not accept counts as anonymous: that call takes the
+//!   address's token only.
+//! - Every operation on a WebSocket (subscriptions included) pays its user's token the same
+//!   way, once the engine has verified the token from `connection_init`.
+//! - A request with credentials that never gets that far (refused while parsing or validating;
+//!   with inbound dedupe on, joined to an identical request in flight) pays its address's token
+//!   when its response has gone, so junk requests are not free.
+//! - An address Redis said is out of tokens is refused on arrival, without Redis, until the
+//!   token Redis announced is due (`limited_ips`): a flood from one address costs Redis one call
+//!   per refill, not one per request.
 //!
 //! Over the limit: HTTP 429, `Retry-After` (whole seconds), and a GraphQL error with
 //! `extensions.code = RATE_LIMITED` and `retryAfterMs`. If Redis is unreachable the request is
 //! let through and a warning logged: a limiter outage must not become an API outage.
 //!
-//! Revoked sessions: the per-user round trip also asks whether the token's session (`sid`) was
+//! Revoked sessions: the per-user call also asks whether the token's session (`sid`) was
 //! revoked — auth sets `<revocation_prefix>:session:<sid>` for every session it ends (logout,
 //! revoke, password change, refresh reuse, account blocked or deleted) for as long as an access
 //! token of that session can live. Such a token is refused with `401 UNAUTHENTICATED` at once,
@@ -22,12 +36,18 @@
 //!
 //! Here: the configuration, the hooks and the refusals; the buckets in Redis are in `buckets`.
 
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use base64::Engine as _;
 use hive_router::GraphQLError;
-use hive_router::executor::plugins::hooks::on_execute::{
-    OnExecuteStartHookPayload, OnExecuteStartHookResult,
+use hive_router::PlanExecutionOutput;
+use hive_router::executor::execution::client_request_details::JwtRequestDetails;
+use hive_router::executor::plugin_context::PluginContext;
+use hive_router::executor::plugins::hooks::on_graphql_analysis::{
+    OnGraphqlAnalysisHookPayload, OnGraphqlAnalysisHookResult,
 };
 use hive_router::executor::plugins::hooks::on_http_request::{
     OnHttpRequestHookFuture, OnHttpRequestHookPayload,
@@ -44,11 +64,13 @@ use serde::Deserialize;
 use serde_with::{DisplayFromStr, PickFirst, serde_as};
 
 use super::client_ip::ClientIp;
+use super::is_websocket_upgrade;
 use super::refusal::Refusal;
 
 mod buckets;
+mod limited_ips;
 
-use buckets::{Buckets, Verdict};
+use buckets::{Buckets, Charge, Verdict};
 
 /// `from_env` placeholders hand plugins strings; numbers are accepted in either form.
 #[serde_as]
@@ -78,6 +100,9 @@ pub struct RateLimitConfig {
     /// Where auth lists revoked sessions: `<prefix>:session:<sid>`.
     #[serde(default = "default_revocation_prefix")]
     pub revocation_prefix: String,
+    /// How many out-of-tokens addresses this router remembers at once (see `limited_ips`).
+    #[serde(default = "default_remembered_ips")]
+    pub remembered_ips: usize,
 }
 
 fn default_prefix() -> String {
@@ -92,18 +117,39 @@ fn default_timeout() -> Duration {
     Duration::from_millis(200)
 }
 
+/// About 1 MiB at most; a flood from more addresses than this still meets Redis.
+fn default_remembered_ips() -> usize {
+    16_384
+}
+
 pub struct RateLimitPlugin {
-    config: RateLimitConfig,
     /// Only GraphQL requests (HTTP and WebSocket upgrades) are limited; probes and static
     /// GraphiQL files are not.
     graphql_path: String,
-    buckets: Buckets,
+    /// Shared with the charges made after a response has gone.
+    buckets: Arc<Buckets>,
 }
 
 /// Set when a request was refused, so the HTTP response gets `Retry-After`.
 #[derive(Debug, Clone, Copy)]
 struct Refused {
     retry_after_ms: u64,
+}
+
+/// A request with credentials whose address has not paid yet: the analysis stage pays it
+/// together with the user's token, or the end of the request does.
+struct AddressUnpaid {
+    ip: IpAddr,
+    unpaid: AtomicBool,
+}
+
+/// The address still to charge for this request, if any; from now on it counts as paid.
+fn take_unpaid_address(context: &PluginContext) -> Option<IpAddr> {
+    let entry = context.get_ref::<AddressUnpaid>()?;
+    entry
+        .unpaid
+        .swap(false, Ordering::AcqRel)
+        .then_some(entry.ip)
 }
 
 #[hive_router::async_trait]
@@ -128,9 +174,8 @@ impl RouterPlugin for RateLimitPlugin {
             .map_err(|e| format!("plugins.rate_limit.config.redis_url: {e}"))?;
         let graphql_path = payload.router_config().http.graphql_endpoint.clone();
         payload.initialize_plugin(RateLimitPlugin {
-            config,
             graphql_path,
-            buckets,
+            buckets: Arc::new(buckets),
         })
     }
 
@@ -139,19 +184,49 @@ impl RouterPlugin for RateLimitPlugin {
         payload: OnHttpRequestHookPayload<'req>,
     ) -> OnHttpRequestHookFuture<'req> {
         Box::pin(async move {
-            if payload.router_http_request.path() != self.graphql_path {
+            let request = &payload.router_http_request;
+            if request.path() != self.graphql_path {
                 return payload.proceed();
             }
             let ip = payload.context.get_ref::<ClientIp>().map(|ip| ip.0);
-            if let Some(ip) = ip
-                && let Verdict::Limited { retry_after_ms } = self
+            if let Some(ip) = ip {
+                if let Some(wait) = self.buckets.known_limited(ip) {
+                    let retry_after_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+                    return payload.end_with_response(refused_response(retry_after_ms.max(1)));
+                }
+                let headers = request.headers();
+                let pays_later =
+                    headers.contains_key("authorization") && !is_websocket_upgrade(headers);
+                if pays_later {
+                    payload.context.insert(AddressUnpaid {
+                        ip,
+                        unpaid: AtomicBool::new(true),
+                    });
+                } else if let Verdict::IpLimited { retry_after_ms } = self
                     .buckets
-                    .take(&format!("ip:{ip}"), self.config.per_ip, None)
+                    .take(Charge {
+                        ip: Some(ip),
+                        ..Charge::default()
+                    })
                     .await
-            {
-                return payload.end_with_response(refused_response(retry_after_ms));
+                {
+                    return payload.end_with_response(refused_response(retry_after_ms));
+                }
             }
-            payload.on_end(|end| {
+            let buckets = self.buckets.clone();
+            payload.on_end(move |end| {
+                if let Some(ip) = take_unpaid_address(end.context) {
+                    // Never analysed (refused while parsing, validating, ...): the address pays
+                    // now, off the response's path.
+                    hive_router::ntex::rt::spawn(async move {
+                        buckets
+                            .take(Charge {
+                                ip: Some(ip),
+                                ..Charge::default()
+                            })
+                            .await;
+                    });
+                }
                 let refused = end.context.get_ref::<Refused>().map(|r| *r);
                 end.map_response(|mut response| {
                     if let Some(refused) = refused {
@@ -167,47 +242,36 @@ impl RouterPlugin for RateLimitPlugin {
         })
     }
 
-    async fn on_execute<'exec>(
+    /// The first hook every operation reaches once the engine has verified its token —
+    /// subscriptions included (the engine runs `on_execute` for queries and mutations only).
+    async fn on_graphql_analysis<'exec>(
         &'exec self,
-        payload: OnExecuteStartHookPayload<'exec>,
-    ) -> OnExecuteStartHookResult<'exec> {
-        let authenticated = payload
-            .request_context
-            .read()
-            .ok()
-            .and_then(|ctx| ctx.authentication().jwt_status().copied())
-            .unwrap_or(false);
-        if !authenticated {
-            return payload.proceed();
-        }
-        let Some(claims) = verified_claims(payload.router_http_request.headers) else {
-            return payload.proceed();
+        payload: &mut OnGraphqlAnalysisHookPayload<'exec>,
+    ) -> OnGraphqlAnalysisHookResult {
+        let ip = take_unpaid_address(payload.context);
+        let claims = match payload.client_request_details.jwt.as_ref() {
+            JwtRequestDetails::Authenticated { token, .. } => claims_of(token),
+            JwtRequestDetails::Unauthenticated => None,
         };
-        let revocation_key = claims
-            .sid
-            .as_deref()
-            .map(|sid| format!("{}:session:{sid}", self.config.revocation_prefix));
-        match self
-            .buckets
-            .take(
-                &format!("user:{}", claims.sub),
-                self.config.per_user,
-                revocation_key.as_deref(),
-            )
-            .await
-        {
-            Verdict::Limited { retry_after_ms } => {
+        let charge = Charge {
+            ip,
+            user: claims.as_ref().map(|c| c.sub.as_str()),
+            session: claims.as_ref().and_then(|c| c.sid.as_deref()),
+        };
+        let (error, status) = match self.buckets.take(charge).await {
+            Verdict::Allowed => return OnGraphqlAnalysisHookResult::Proceed,
+            Verdict::IpLimited { retry_after_ms } | Verdict::UserLimited { retry_after_ms } => {
                 payload.context.insert(Refused { retry_after_ms });
-                payload.end_with_graphql_error(
-                    rate_limited(retry_after_ms),
-                    StatusCode::TOO_MANY_REQUESTS,
-                )
+                (rate_limited(retry_after_ms), StatusCode::TOO_MANY_REQUESTS)
             }
-            Verdict::SessionRevoked => {
-                payload.end_with_graphql_error(session_revoked(), StatusCode::UNAUTHORIZED)
-            }
-            Verdict::Allowed => payload.proceed(),
-        }
+            Verdict::SessionRevoked => (session_revoked(), StatusCode::UNAUTHORIZED),
+        };
+        OnGraphqlAnalysisHookResult::EndWithResponse(PlanExecutionOutput {
+            body: serde_json::to_vec(&serde_json::json!({ "errors": [error] }))
+                .expect("a GraphQL error serialises"),
+            error_count: 1,
+            status_code: status,
+        })
     }
 }
 
@@ -243,18 +307,16 @@ fn refused_response(retry_after_ms: u64) -> Response {
     .response()
 }
 
-/// What the limiter needs from a token.
+/// What the limiter (and [`super::live_caps`]) needs from a token.
 #[derive(Debug, PartialEq, Deserialize)]
-struct Claims {
-    sub: String,
-    sid: Option<String>,
+pub(super) struct Claims {
+    pub(super) sub: String,
+    pub(super) sid: Option<String>,
 }
 
-/// The claims of the bearer token in `headers`. Only called after the router verified that very
-/// token for this request, so reading the payload without checking the signature again is safe.
-fn verified_claims(headers: &hive_router::ntex::http::HeaderMap) -> Option<Claims> {
-    let value = headers.get("authorization")?.to_str().ok()?;
-    let token = value.strip_prefix("Bearer ")?;
+/// The claims in `token`'s payload, read without checking its signature: only for the token the
+/// engine verified for this very request (`JwtRequestDetails::Authenticated`).
+pub(super) fn claims_of(token: &str) -> Option<Claims> {
     let payload = token.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload)
@@ -267,29 +329,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn subject_and_session_come_from_the_bearer_token_payload() {
+    fn subject_and_session_come_from_the_token_payload() {
         let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
             br#"{"sub":"0192a7f0-0000-7000-8000-000000000001","sid":"s-1","scope":"loan:apply"}"#,
         );
-        let mut headers = hive_router::ntex::http::HeaderMap::new();
-        headers.insert(
-            "authorization".parse().unwrap(),
-            format!("Bearer eyJhbGciOiJFUzI1NiJ9.{payload}.sig")
-                .parse()
-                .unwrap(),
-        );
         assert_eq!(
-            verified_claims(&headers),
+            claims_of(&format!("eyJhbGciOiJFUzI1NiJ9.{payload}.sig")),
             Some(Claims {
                 sub: "0192a7f0-0000-7000-8000-000000000001".to_owned(),
                 sid: Some("s-1".to_owned()),
             })
         );
-        headers.insert(
-            "authorization".parse().unwrap(),
-            "Basic abc".parse().unwrap(),
-        );
-        assert_eq!(verified_claims(&headers), None);
+        assert_eq!(claims_of("abc"), None);
+        assert_eq!(claims_of("a.!!!.c"), None);
     }
 
     #[test]
