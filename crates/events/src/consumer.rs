@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rdkafka::ClientConfig;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tenor_platform::config::{Env, HumanDuration};
@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::envelope::Envelope;
-use crate::kafka::{KafkaConfig, producer};
+use crate::kafka::{KafkaConfig, consumer_config, producer};
 use crate::outbox::TRACEPARENT_HEADER;
 use crate::trace::TraceParent;
 
@@ -150,9 +150,7 @@ enum Outcome {
 
 impl EventConsumer {
     pub fn new(config: ConsumerConfig) -> rdkafka::error::KafkaResult<Self> {
-        let consumer: StreamConsumer = ClientConfig::new()
-            .set("bootstrap.servers", &config.kafka.brokers)
-            .set("client.id", &config.kafka.client_id)
+        let consumer: StreamConsumer = consumer_config(&config.kafka)
             .set("group.id", &config.group_id)
             // A new group starts at the beginning: no event published before a service's first
             // start is skipped.
@@ -188,8 +186,7 @@ impl EventConsumer {
             let message = match message {
                 Ok(message) => message,
                 Err(error) => {
-                    tracing::warn!(%error, "kafka receive failed");
-                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    receive_failed(&error).await;
                     continue;
                 }
             };
@@ -335,6 +332,20 @@ impl EventConsumer {
                 }
             }
         }
+    }
+}
+
+/// What a consumer does with an error `recv` hands it instead of a message. librdkafka reports
+/// every failed attempt to reach a broker this way and retries by itself, so these are only
+/// logged: waiting after each would, once the broker is back, replay the outage's errors one
+/// wait at a time before the first message (seconds after a broker restart). A fatal error
+/// leaves the consumer unusable; a pause keeps that from flooding the log.
+pub(crate) async fn receive_failed(error: &KafkaError) {
+    if matches!(error, KafkaError::MessageConsumptionFatal(_)) {
+        tracing::error!(%error, "kafka consumer failed fatally");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    } else {
+        tracing::warn!(%error, "kafka receive failed; librdkafka retries");
     }
 }
 

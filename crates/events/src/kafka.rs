@@ -58,16 +58,53 @@ fn valid_brokers(brokers: &str) -> bool {
     }) && any
 }
 
+/// What every Kafka client of ours starts from (the relay's producer, the consumers, the live
+/// hubs): where the brokers are, who it is, and how it connects. Why each setting, in
+/// docs/events.md § Latency and recovery.
+pub fn client_config(config: &KafkaConfig) -> ClientConfig {
+    let mut client = ClientConfig::new();
+    client
+        .set("bootstrap.servers", &config.brokers)
+        .set("client.id", &config.client_id)
+        // librdkafka doubles its wait between attempts to reach a broker up to 10 s: after a
+        // broker restart a client could sleep that long past the broker's return. 1 s bounds
+        // it; a broker that is down still gets at most one attempt a second per client
+        // (librdkafka adds ±20 % jitter, so clients do not retry in step).
+        .set("reconnect.backoff.max.ms", "1000")
+        // A broker address that no longer answers at all (a replaced pod's IP) is given up
+        // after this, then the next address is tried (librdkafka: 30 s).
+        .set("socket.connection.setup.timeout.ms", "10000")
+        // Requests are small and latency-bound: send each at once rather than let Nagle hold a
+        // request behind an unacknowledged one (librdkafka leaves Nagle on).
+        .set("socket.nagle.disable", "true");
+    client
+}
+
+/// The settings every consumer adds to [`client_config`] (the event consumer and the live
+/// hubs): how fast it notices and gets over a broker that went away.
+pub(crate) fn consumer_config(config: &KafkaConfig) -> ClientConfig {
+    let mut client = client_config(config);
+    client
+        // After a failed fetch (the broker went away, a leader moved) librdkafka waits this long
+        // before fetching that partition again (default 500 ms).
+        .set("fetch.error.backoff.ms", "100")
+        // A member learns of a rebalance, or that the coordinator forgot it, on its next
+        // heartbeat (default every 3 s); 1 s is still well under the session timeout's third.
+        .set("heartbeat.interval.ms", "1000");
+    client
+}
+
 /// The producer used by the outbox relay and the DLQ: idempotent with `acks=all`, so a retried
 /// send never duplicates or reorders messages within a partition.
 pub fn producer(config: &KafkaConfig) -> KafkaResult<FutureProducer> {
-    ClientConfig::new()
-        .set("bootstrap.servers", &config.brokers)
-        .set("client.id", &config.client_id)
+    client_config(config)
         .set("enable.idempotence", "true")
         .set("acks", "all")
         .set("compression.type", "lz4")
-        .set("linger.ms", "5")
+        // Send at once (librdkafka waits 5 ms for more): a relay hands a whole batch over in
+        // one go and an event's latency is the product here. Batching still happens while
+        // requests are in flight (up to 5 with idempotence), so throughput under load holds.
+        .set("linger.ms", "0")
         .set("message.timeout.ms", "30000")
         .create()
 }

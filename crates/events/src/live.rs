@@ -2,12 +2,12 @@
 //! nothing of GraphQL.
 //!
 //! Each process reads its topics with a consumer group of its own (`<prefix>-<uuid>`, from the
-//! latest offset, never committing), so every replica sees every event whichever replica
-//! handled it, and hands each item its `classify` picks out to its local subscribers through a
-//! broadcast channel (a subscriber too slow to keep up skips what it missed and carries on). A
-//! revoked session (`auth.session.revoked`, recognised by `classify` too) ends every local
-//! subscription opened with a token of that session, and is remembered so one opened later
-//! with such a token is refused.
+//! latest offset; it commits its position only to resume there after a re-assignment), so every
+//! replica sees every event whichever replica handled it, and hands each item its `classify`
+//! picks out to its local subscribers through a broadcast channel (a subscriber too slow to
+//! keep up skips what it missed and carries on). A revoked session (`auth.session.revoked`,
+//! recognised by `classify` too) ends every local subscription opened with a token of that
+//! session, and is remembered so one opened later with such a token is refused.
 //!
 //! Used by loan (`loanStatusChanged`) and notification (`notificationReceived`).
 
@@ -17,7 +17,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::Stream;
-use rdkafka::ClientConfig;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Message};
 use tokio::sync::broadcast;
@@ -25,7 +24,8 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::Envelope;
-use crate::kafka::KafkaConfig;
+use crate::consumer::receive_failed;
+use crate::kafka::{KafkaConfig, consumer_config};
 
 /// How long a revoked session id is remembered, so a subscription opened with one of its
 /// tokens after the event arrived is refused too. Longer than any access token lives
@@ -185,13 +185,17 @@ impl<T: Clone + Send + 'static> LiveHub<T> {
         classify: impl Fn(&BorrowedMessage<'_>, &Envelope) -> Option<Live<T>>,
         shutdown: CancellationToken,
     ) -> anyhow::Result<()> {
-        let consumer: StreamConsumer = ClientConfig::new()
-            .set("bootstrap.servers", &kafka.brokers)
-            .set("client.id", &kafka.client_id)
+        let consumer: StreamConsumer = consumer_config(&kafka)
             .set("group.id", format!("{group_prefix}-{}", Uuid::new_v4()))
-            // Only what happens from now on matters to a live subscriber.
+            // Only what happens from now on matters to a live subscriber: a new process's group
+            // starts at the end.
             .set("auto.offset.reset", "latest")
-            .set("enable.auto.commit", "false")
+            // But a group that is re-assigned its partitions (its session lapsed while a broker
+            // restarted) resumes where it was: without a committed position it would jump to
+            // the end again and skip what was published meanwhile. A redelivered second of
+            // events repeats statuses, which subscribers take as "the status is now X".
+            .set("enable.auto.commit", "true")
+            .set("auto.commit.interval.ms", "1000")
             .set("enable.partition.eof", "false")
             .create()?;
         consumer.subscribe(topics)?;
@@ -219,8 +223,7 @@ impl<T: Clone + Send + 'static> LiveHub<T> {
             let message = match message {
                 Ok(message) => message,
                 Err(error) => {
-                    tracing::warn!(%error, "live consumer receive failed");
-                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    receive_failed(&error).await;
                     continue;
                 }
             };

@@ -116,11 +116,22 @@ async fn ready(State(readiness): State<Arc<Readiness>>) -> impl IntoResponse {
 }
 
 /// Serve until `shutdown` resolves, then stop accepting and let in-flight requests finish.
+///
+/// Every accepted socket has Nagle's algorithm off (`TCP_NODELAY`): a subscription's frames are
+/// small and follow each other closely, and with Nagle on a frame waited for the peer's delayed
+/// ACK of the previous one — up to 40 ms, the largest share of a status change's way to the
+/// phone (docs/events.md).
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use axum::serve::ListenerExt as _;
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "TCP_NODELAY not set");
+        }
+    });
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),

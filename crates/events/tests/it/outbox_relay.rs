@@ -203,6 +203,16 @@ async fn a_commit_wakes_the_relay_without_waiting_for_the_poll() {
     // Let the relay drain the (empty) outbox and start listening.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let id = commit_widget(&db, &topic, Uuid::new_v4(), 1).await;
+    // Marked only after the broker acknowledged it: well within 2 s of the commit, on a loaded
+    // machine too (it takes a few milliseconds).
+    let committed = std::time::Instant::now();
+    while pending(&db).await > 0 {
+        assert!(
+            committed.elapsed() < Duration::from_secs(2),
+            "the commit did not wake the relay"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let received = read_until(&topic, Duration::from_secs(15), |r| !r.is_empty()).await;
     shutdown.cancel();
     running.await.unwrap();
