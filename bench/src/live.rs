@@ -92,3 +92,41 @@ pub fn status_changes(mut socket: Socket) -> Changes {
     });
     changes
 }
+
+/// Publishes credit's APPROVED decision for `loan_id` of `user_id` to the stack's credit topic,
+/// as credit would; returns once Kafka acknowledged it.
+pub async fn publish_approval(
+    producer: &rdkafka::producer::FutureProducer,
+    stack: &RouterStack,
+    user_id: Uuid,
+    loan_id: Uuid,
+) -> anyhow::Result<()> {
+    use tenor_contracts::credit::{CreditDecision, CreditDecisionMadeV1, CreditDecisionSource};
+    let decision = CreditDecisionMadeV1 {
+        decision_id: Uuid::new_v4(),
+        loan_id,
+        user_id,
+        decision: CreditDecision::Approved,
+        score: 700,
+        reason_codes: vec!["SCORE_ABOVE_THRESHOLD".into()],
+        reason: None,
+        source: CreditDecisionSource::Automatic,
+        decided_by: None,
+        decided_at: Utc::now(),
+        reviews_decision: None,
+    };
+    let envelope =
+        tenor_events::Envelope::new("/tenor/credit", loan_id.to_string(), &decision, None)?;
+    let payload = envelope.to_bytes();
+    let key = loan_id.to_string();
+    producer
+        .send(
+            rdkafka::producer::FutureRecord::to(&stack.subgraphs.topics.credit)
+                .key(&key)
+                .payload(&payload),
+            Duration::from_secs(10),
+        )
+        .await
+        .map_err(|(e, _)| anyhow::anyhow!("publishing the decision: {e}"))?;
+    Ok(())
+}

@@ -5,11 +5,14 @@
 
 mod auth;
 mod decision;
+mod hops;
 mod live;
 mod loan;
 mod notification;
+mod recovery;
 mod router;
 mod stats;
+mod subscriptions;
 
 use clap::{Parser, Subcommand};
 
@@ -37,6 +40,16 @@ enum Bench {
     /// A `loan.approved.v1` event acknowledged by Kafka → the email accepted by SMTP and the
     /// inbox item pushed on `notificationReceived`, at a fixed rate, with intake beside them.
     Notification(notification::Options),
+    /// Credit decision → WebSocket `next`, split per hop (consumer, outbox relay, live hub, router).
+    Hops(hops::Options),
+    /// Restarts the Kafka broker (`./dev kafka-restart`): how long until each consumer group and
+    /// a borrower's subscription resume.
+    Recovery(recovery::Options),
+    /// Live `loanStatusChanged` subscriptions at scale through the router: how many stay open,
+    /// resident memory per subscription in the router and a loan replica, and status changes
+    /// (one at a time, then a burst) reaching them (build first: cargo build --release -p
+    /// tenor-router -p tenor-loan --bins).
+    Subscriptions(subscriptions::Options),
 }
 
 #[tokio::main]
@@ -48,5 +61,8 @@ async fn main() -> anyhow::Result<()> {
         Bench::Loan(options) => loan::run(options).await,
         Bench::Decision(options) => decision::run(options).await,
         Bench::Notification(options) => notification::run(options).await,
+        Bench::Hops(options) => hops::run(options).await,
+        Bench::Recovery(options) => recovery::run(options).await,
+        Bench::Subscriptions(options) => subscriptions::run(options).await,
     }
 }

@@ -1,13 +1,18 @@
-//! Router: what does a representative cross-subgraph query cost through our router, compared
-//! with the stock hive-router on the same supergraph and with the app calling the two subgraphs
-//! itself?
+//! Router: what do our plugins cost, compared with the stock hive-router on the same supergraph?
 //!
-//! The query (`me` from the user subgraph, `mySessions` from auth) runs with `--concurrency`
-//! clients for `--seconds` against each target in turn, after a short warm-up:
-//! 1. direct — the two subgraph calls made concurrently by the client (no router at all);
-//! 2. stock hive-router — same build and profile, same config, no plugins;
-//! 3. tenor-router — our plugins (client IP, request id, Redis rate limit with limits raised so
-//!    nothing is refused but every request still pays its two Redis round trips, error codes).
+//! Three workloads, each run with `--concurrency` clients (one borrower and token each, so the
+//! routers' in-flight deduplication merges nothing) for `--seconds` against each target in turn,
+//! after a short warm-up:
+//! - (a) a one-subgraph query: `me` (user);
+//! - (b) the mobile dashboard: `me` with its KYC status and loans with installments and what is
+//!   outstanding (user, kyc, loan);
+//! - (c) a mutation: `updateProfile` (user; a row update and an outbox event per request).
+//!
+//! Targets: the subgraph called directly (workload a only), the stock hive-router
+//! (`stock-hive-router`: hive-router's own `main`, same crate, build and config, no plugins), and
+//! `tenor-router` with every plugin on (client IP, request id, JSON guard, syntax and operation
+//! checks, JWT, directives, rate limit with its Redis round trip — limits raised so nothing is
+//! refused — error codes). The two routers alternate per workload so drift hits both.
 //!
 //! Needs the local stack (`./dev infra`) and release router binaries:
 //! `cargo build --release -p tenor-router --bins`.
@@ -15,61 +20,82 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tenor_harness::{Router, Subgraphs, free_port, post_graphql, set, workspace_binary, yaml};
+use tenor_harness::{Router, RouterStack, Subgraphs, free_port, set, workspace_binary, yaml};
 use tokio::sync::OnceCell;
+use uuid::Uuid;
 
-use crate::stats::{ms, summarise};
+use crate::live::publish_approval;
+use crate::stats::{Summary, ms, summarise};
 
 #[derive(clap::Args)]
 pub struct Options {
-    /// Concurrent clients.
+    /// Concurrent clients (one borrower each).
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
-    /// Measured seconds per target.
-    #[arg(long, default_value_t = 10)]
+    /// Measured seconds per target and workload.
+    #[arg(long, default_value_t = 8)]
     seconds: u64,
 }
 
-const QUERY: &str = "query MeAndSessions { me { id email fullname preferences { language } } mySessions(first: 5) { nodes { id deviceName lastUsedAt } } }";
-const ME: &str = "query Me { me { id email fullname preferences { language } } }";
-const SESSIONS: &str =
-    "query MySessions { mySessions(first: 5) { nodes { id deviceName lastUsedAt } } }";
+const ME: &str = "query Me { me { id fullname status preferences { language } } }";
+/// What the app's home screen asks for in one request (schema/operations/Dashboard.graphql).
+pub const DASHBOARD: &str = include_str!("../../schema/operations/Dashboard.graphql");
+const UPDATE_PROFILE: &str = "mutation UpdateProfile($input: UpdateProfileInput!) { updateProfile(input: $input) { user { id fullname } userErrors { code } } }";
 
-#[derive(Clone)]
-enum Target {
-    Direct { user: String, auth: String },
-    Router(String),
+#[derive(Clone, Copy, PartialEq)]
+enum Workload {
+    OneSubgraph,
+    Dashboard,
+    Mutation,
+}
+
+impl Workload {
+    fn name(self) -> &'static str {
+        match self {
+            Workload::OneSubgraph => "(a) me — one subgraph",
+            Workload::Dashboard => "(b) dashboard — user, kyc, loan",
+            Workload::Mutation => "(c) updateProfile — mutation",
+        }
+    }
+
+    fn body(self) -> Value {
+        match self {
+            Workload::OneSubgraph => json!({ "query": ME }),
+            Workload::Dashboard => json!({ "query": DASHBOARD }),
+            Workload::Mutation => json!({
+                "query": UPDATE_PROFILE,
+                "variables": { "input": { "fullname": format!("Siti {}", &Uuid::new_v4().simple().to_string()[..6]) } }
+            }),
+        }
+    }
+
+    /// Whether a response is the right answer (a failure under load stops the benchmark).
+    fn answered(self, response: &Value) -> bool {
+        response["errors"].is_null()
+            && match self {
+                Workload::OneSubgraph => !response["data"]["me"]["id"].is_null(),
+                Workload::Dashboard => response["data"]["me"]["loans"][0]["installments"]
+                    .as_array()
+                    .is_some_and(|i| !i.is_empty()),
+                Workload::Mutation => response["data"]["updateProfile"]["userErrors"] == json!([]),
+            }
+    }
+}
+
+struct Row {
+    workload: Workload,
+    target: &'static str,
+    rps: f64,
+    summary: Summary,
 }
 
 pub async fn run(options: Options) -> anyhow::Result<()> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
-        "router benchmark — {cores} cores, {} clients, {} s per target, query: me (user) + mySessions (auth)",
+        "router benchmark — {cores} cores, {} clients, {} s per target and workload; preparing borrowers…",
         options.concurrency, options.seconds
     );
     let subgraphs = Subgraphs::start().await;
-    // One customer per client, as in production: identical requests carrying one token would
-    // let the routers' in-flight deduplication merge them and flatter the router rows.
-    let mut customers = Vec::with_capacity(options.concurrency);
-    for _ in 0..options.concurrency {
-        let customer = subgraphs.customer().await;
-        let token = subgraphs.token(&customer).await;
-        customers.push((customer, token));
-    }
-    // Profiles reach the user subgraph through Kafka.
-    let user_graphql = format!("{}/graphql", subgraphs.user_url);
-    for (_, token) in &customers {
-        for _ in 0..200 {
-            let me = post_graphql(&user_graphql, ME, json!({}), Some(token)).await;
-            if !me["data"]["me"].is_null() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-    let tokens: Vec<String> = customers.iter().map(|(_, t)| t.clone()).collect();
-    let (customer, token) = &customers[0];
-
     let mut ours = subgraphs.router_config(free_port());
     for bucket in ["per_ip", "per_user"] {
         set(
@@ -83,62 +109,136 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     set(&mut stock, "http.port", yaml(json!(free_port())));
     let ours = Router::start_binary(&workspace_binary("tenor-router"), &ours).await;
     let stock = Router::start_binary(&workspace_binary("stock-hive-router"), &stock).await;
+    let (ours_url, stock_url) = (ours.graphql_url(), stock.graphql_url());
+    let user_url = format!("{}/graphql", subgraphs.user_url);
 
-    let targets = [
-        (
-            "direct to subgraphs",
-            Target::Direct {
-                user: user_graphql.clone(),
-                auth: format!("{}/graphql", subgraphs.auth_url),
-            },
-        ),
-        ("stock hive-router", Target::Router(stock.graphql_url())),
-        ("tenor-router", Target::Router(ours.graphql_url())),
-    ];
+    // Borrowers with verified KYC and a loan with its schedule, prepared through our router.
+    let stack = RouterStack {
+        subgraphs,
+        router: ours,
+    };
+    // Approved (by a published credit decision), so each loan has its schedule.
+    let borrowers = crate::loan::prepare(&stack, options.concurrency).await?;
+    let producer = tenor_events::kafka::producer(&tenor_events::testing::kafka_config())?;
+    for borrower in &borrowers {
+        let applied = stack
+            .gql(
+                crate::loan::APPLY,
+                json!({ "key": Uuid::new_v4().to_string() }),
+                Some(&borrower.token),
+            )
+            .await;
+        let loan: Uuid = applied["data"]["applyLoan"]["loan"]["id"]
+            .as_str()
+            .ok_or_else(|| anyhow::anyhow!("applyLoan failed: {applied}"))?
+            .parse()?;
+        publish_approval(&producer, &stack, borrower.account.user_id, loan).await?;
+    }
+    let tokens: Vec<String> = borrowers.iter().map(|b| b.token.clone()).collect();
+    for token in &tokens {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !Workload::Dashboard
+            .answered(&post(&ours_url, &Workload::Dashboard.body(), token).await?)
+        {
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "a loan was not approved within 30 s"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     let mut rows = Vec::new();
-    for (name, target) in targets {
-        // Each target must answer correctly before it is timed.
-        let sample = once(&target, token).await?;
-        anyhow::ensure!(
-            sample["data"]["me"]["id"] == customer.user_id.to_string(),
-            "{name} answered wrongly: {sample}"
-        );
-        load(&target, &tokens, Duration::from_secs(2)).await?;
-        let started = Instant::now();
-        let samples = load(&target, &tokens, Duration::from_secs(options.seconds)).await?;
-        let rps = samples.len() as f64 / started.elapsed().as_secs_f64();
-        rows.push((name, rps, summarise(samples)));
+    for workload in [
+        Workload::OneSubgraph,
+        Workload::Dashboard,
+        Workload::Mutation,
+    ] {
+        let mut targets = vec![
+            ("stock hive-router", &stock_url),
+            ("tenor-router", &ours_url),
+        ];
+        if workload == Workload::Dashboard {
+            targets.reverse();
+        }
+        if workload == Workload::OneSubgraph {
+            targets.insert(0, ("direct to user subgraph", &user_url));
+        }
+        for (target, url) in targets {
+            let sample = post(url, &workload.body(), &tokens[0]).await?;
+            anyhow::ensure!(
+                workload.answered(&sample),
+                "{target} answered {} wrongly: {sample}",
+                workload.name()
+            );
+            load(url, workload, &tokens, Duration::from_secs(2)).await?;
+            let started = Instant::now();
+            let samples =
+                load(url, workload, &tokens, Duration::from_secs(options.seconds)).await?;
+            let rps = samples.len() as f64 / started.elapsed().as_secs_f64();
+            rows.push(Row {
+                workload,
+                target,
+                rps,
+                summary: summarise(samples),
+            });
+        }
     }
 
-    let (_, base_rps, base) = &rows[0];
-    let (base_p50, base_p99) = (base.p50.as_secs_f64(), base.p99.as_secs_f64());
     println!();
     println!(
-        "{:<22} {:>9} {:>10} {:>10}   {:>9} {:>9} {:>9}",
-        "target", "req/s", "p50", "p99", "rps ×", "p50 ×", "p99 ×"
+        "{:<34} {:<24} {:>8} {:>10} {:>10}",
+        "workload", "target", "req/s", "p50", "p99"
     );
-    for (name, rps, s) in &rows {
+    for row in &rows {
         println!(
-            "{:<22} {:>9.0} {:>10} {:>10}   {:>9.2} {:>9.2} {:>9.2}",
-            name,
-            rps,
-            ms(s.p50),
-            ms(s.p99),
-            rps / base_rps,
-            s.p50.as_secs_f64() / base_p50,
-            s.p99.as_secs_f64() / base_p99,
+            "{:<34} {:<24} {:>8.0} {:>10} {:>10}",
+            row.workload.name(),
+            row.target,
+            row.rps,
+            ms(row.summary.p50),
+            ms(row.summary.p99)
         );
     }
-    let (_, stock_rps, stock_s) = &rows[1];
-    let (_, ours_rps, ours_s) = &rows[2];
     println!();
     println!(
-        "tenor-router against stock hive-router: {:.2}× throughput, p50 {:.2}×, p99 {:.2}×",
-        ours_rps / stock_rps,
-        ours_s.p50.as_secs_f64() / stock_s.p50.as_secs_f64(),
-        ours_s.p99.as_secs_f64() / stock_s.p99.as_secs_f64(),
+        "{:<34} {:>12} {:>8} {:>14} {:>8}   (reference: 0.85× before the single round trip)",
+        "tenor-router against stock", "throughput", "goal", "p99 difference", "goal"
     );
-    drop((ours, stock));
+    for workload in [
+        Workload::OneSubgraph,
+        Workload::Dashboard,
+        Workload::Mutation,
+    ] {
+        let of = |target: &str| {
+            rows.iter()
+                .find(|r| r.workload == workload && r.target == target)
+                .expect("every workload ran on both routers")
+        };
+        let (ours, stock) = (of("tenor-router"), of("stock hive-router"));
+        let p99_delta = ours.summary.p99.as_secs_f64() - stock.summary.p99.as_secs_f64();
+        println!(
+            "{:<34} {:>11.2}× {:>8} {:>11.1} ms {:>8}",
+            workload.name(),
+            ours.rps / stock.rps,
+            "≥ 1.00×",
+            p99_delta * 1000.0,
+            "≤ 1 ms"
+        );
+    }
+    let (me, dashboard) = (
+        rows.iter()
+            .find(|r| r.workload == Workload::OneSubgraph && r.target == "tenor-router")
+            .expect("me ran"),
+        rows.iter()
+            .find(|r| r.workload == Workload::Dashboard && r.target == "tenor-router")
+            .expect("dashboard ran"),
+    );
+    println!(
+        "dashboard p99 / me p99 through tenor-router: {:.2} (goal ≤ 2.00)",
+        dashboard.summary.p99.as_secs_f64() / me.summary.p99.as_secs_f64()
+    );
+    drop((stack, stock));
     Ok(())
 }
 
@@ -155,47 +255,37 @@ async fn client() -> &'static reqwest::Client {
         .await
 }
 
-async fn post(url: &str, query: &str, token: &str) -> anyhow::Result<Value> {
+async fn post(url: &str, body: &Value, token: &str) -> anyhow::Result<Value> {
     Ok(client()
         .await
         .post(url)
         .header("content-type", "application/json")
         .bearer_auth(token)
-        .json(&json!({ "query": query }))
+        .json(body)
         .send()
         .await?
         .json()
         .await?)
 }
 
-async fn once(target: &Target, token: &str) -> anyhow::Result<Value> {
-    Ok(match target {
-        Target::Router(url) => post(url, QUERY, token).await?,
-        Target::Direct { user, auth } => {
-            let (me, sessions) = tokio::join!(post(user, ME, token), post(auth, SESSIONS, token));
-            let (me, sessions) = (me?, sessions?);
-            json!({ "data": { "me": me["data"]["me"], "mySessions": sessions["data"]["mySessions"] } })
-        }
-    })
-}
-
-/// One client per token issuing the query back to back for `duration`; one latency per query.
+/// One client per token issuing the workload back to back for `duration`; one latency each.
 async fn load(
-    target: &Target,
+    url: &str,
+    workload: Workload,
     tokens: &[String],
     duration: Duration,
 ) -> anyhow::Result<Vec<Duration>> {
     let deadline = Instant::now() + duration;
     let clients = tokens.iter().map(|token| {
-        let target = target.clone();
-        let token = token.clone();
+        let (url, token) = (url.to_owned(), token.clone());
         tokio::spawn(async move {
             let mut samples = Vec::new();
             while Instant::now() < deadline {
+                let body = workload.body();
                 let started = Instant::now();
-                let response = once(&target, &token).await?;
+                let response = post(&url, &body, &token).await?;
                 anyhow::ensure!(
-                    response["errors"].is_null() && !response["data"]["me"].is_null(),
+                    workload.answered(&response),
                     "a request failed under load: {response}"
                 );
                 samples.push(started.elapsed());

@@ -21,6 +21,7 @@ pub mod ws;
 mod accounts;
 mod client;
 mod config;
+mod loan_replica;
 mod process;
 mod router;
 mod subgraphs;

@@ -39,6 +39,11 @@ impl ServiceProcess {
         service
     }
 
+    /// The running process's id (benchmarks read its resident memory).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(Child::id)
+    }
+
     pub fn graphql_url(&self) -> String {
         format!("{}/graphql", self.url)
     }

@@ -122,6 +122,11 @@ impl Router {
         std::fs::read_to_string(&self.log_file).unwrap_or_default()
     }
 
+    /// The router process's id (benchmarks read its resident memory).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     pub fn graphql_url(&self) -> String {
         format!("{}/graphql", self.url)
     }

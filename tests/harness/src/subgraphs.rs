@@ -208,7 +208,9 @@ impl Subgraphs {
         ]);
         let loan_config = tenor_loan::config::LoanConfig::from_env(&mut env);
         let mut loan_config = env.finish(loan_config).unwrap();
-        loan_config.consumer.group_id = format!("tenor-loan-router-test-{run}");
+        // The form CONSUMER_GROUP_PREFIX gives (`<prefix>tenor-loan`), so a replica started as a
+        // process joins this same group (`Subgraphs::loan_replica`).
+        loan_config.consumer.group_id = format!("router-test-{run}-tenor-loan");
         tokio::spawn(tenor_loan::run(
             loan_config,
             loan_listener,
