@@ -19,7 +19,6 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use futures::SinkExt as _;
 use rdkafka::producer::FutureRecord;
 use serde_json::json;
 use tenor_contracts::credit::{CreditDecision, CreditDecisionMadeV1, CreditDecisionSource};
@@ -28,8 +27,6 @@ use tenor_events::Envelope;
 use tenor_events::testing::read_until;
 use tenor_harness::journeys::{APPLY, eligible_customer};
 use tenor_harness::{RouterStack, set, yaml};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use uuid::Uuid;
 
 use crate::live::{Change, Changes, status_changes, subscribe, wait_until_loan_knows};
@@ -225,20 +222,7 @@ async fn subscribe_to_loan(
         "{}/graphql",
         stack.subgraphs.loan_url.replacen("http", "ws", 1)
     );
-    let mut request = url.into_client_request()?;
-    request
-        .headers_mut()
-        .insert("sec-websocket-protocol", "graphql-transport-ws".parse()?);
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
-    for message in [
-        json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }),
-        json!({ "id": "1", "type": "subscribe", "payload": { "query": WATCH_LOAN } }),
-    ] {
-        socket
-            .send(Message::Text(message.to_string().into()))
-            .await?;
-    }
-    Ok(socket)
+    crate::live::subscribe_at(&url, token, WATCH_LOAN).await
 }
 
 async fn wait_for(changes: &mut Changes, status: &str) -> anyhow::Result<Change> {

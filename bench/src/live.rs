@@ -44,7 +44,13 @@ pub async fn subscribe(
     token: &str,
     subscription: &str,
 ) -> anyhow::Result<Socket> {
-    let mut request = stack.router.ws_url().into_client_request()?;
+    subscribe_at(&stack.router.ws_url(), token, subscription).await
+}
+
+/// A graphql-transport-ws connection to `url` (the router or a subgraph) running
+/// `subscription` for `token`.
+pub async fn subscribe_at(url: &str, token: &str, subscription: &str) -> anyhow::Result<Socket> {
+    let mut request = url.into_client_request()?;
     request
         .headers_mut()
         .insert("sec-websocket-protocol", "graphql-transport-ws".parse()?);
