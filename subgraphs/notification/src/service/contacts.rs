@@ -66,7 +66,11 @@ impl NotificationService {
 
     #[tracing::instrument(skip_all, fields(user_id = %event.user_id))]
     pub async fn status_changed(&self, event: &UserStatusChangedV1) -> Result<bool, StoreError> {
-        let fields = doc! { "status": serde_name(&event.status) };
+        let mut fields = doc! { "status": serde_name(&event.status) };
+        let deleted = event.status == AccountStatus::Deleted;
+        if deleted {
+            fields.extend(erasure::erased_contact(event.changed_at));
+        }
         let contacts = self.contacts();
         let applied = contacts::apply(
             &contacts,
@@ -77,8 +81,9 @@ impl NotificationService {
         )
         .await?;
         // A deleted account's personal data goes (docs/conventions.md § Data-subject
-        // requests); each step is idempotent, so a redelivery repeats it harmlessly.
-        if event.status == AccountStatus::Deleted {
+        // requests): the contact's went with the status above when that write applied; each
+        // step is idempotent, so a redelivery or an older deletion repeats it harmlessly.
+        if deleted {
             erasure::erase_contact(&contacts, event.user_id, event.changed_at).await?;
             erasure::erase_messages(&self.notifications(), event.user_id).await?;
             erasure::erase_inbox(&self.inbox(), event.user_id).await?;

@@ -13,6 +13,12 @@
 //! Each part carries the time of the event that wrote it and is only overwritten by a later
 //! event: events from two topics arrive in any order, and a redelivered or older event (same
 //! or earlier time) changes nothing — idempotent by construction, no event-id table needed.
+//!
+//! A replica's consumer handles one event at a time, so its writes to a contact never overlap.
+//! Two replicas may hold one user's `auth.events` and `user.events` partitions and write the
+//! same document at once: MongoDB isolates single-document updates, so the guards hold; the
+//! local FerretDB does not (docs/architecture.md), which is one reason it is for development
+//! only.
 
 use chrono::{DateTime, Utc};
 use mongodb::bson::{Bson, Document, doc};

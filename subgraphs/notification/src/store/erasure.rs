@@ -25,17 +25,25 @@ pub async fn erase_contact(
     contacts
         .update_one(
             doc! { "_id": user.to_string() },
-            doc! { "$set": {
-                "email": Bson::Null,
-                "phone_number": Bson::Null,
-                "fullname": Bson::Null,
-                "registered_fullname": Bson::Null,
-                "registered_at": bson_time(at),
-                "profile_at": bson_time(at),
-            } },
+            doc! { "$set": erased_contact(at) },
         )
         .await?;
     Ok(())
+}
+
+/// The contact fields a deletion at `at` writes. The status change writes them together with
+/// `DELETED` in one document update, so no reader ever sees a deleted account's contact with
+/// its personal data; [`erase_contact`] writes them again for a redelivered or out-of-order
+/// deletion.
+pub fn erased_contact(at: DateTime<Utc>) -> Document {
+    doc! {
+        "email": Bson::Null,
+        "phone_number": Bson::Null,
+        "fullname": Bson::Null,
+        "registered_fullname": Bson::Null,
+        "registered_at": bson_time(at),
+        "profile_at": bson_time(at),
+    }
 }
 
 /// Blank the address and rendered text of the user's finished messages.

@@ -73,10 +73,20 @@ async fn the_owner_exports_contact_inbox_and_messages_and_a_deletion_erases_them
             .is_some_and(|c| c.status.as_deref() == Some("DELETED")))
         .await
     );
+    // DELETED and the erased contact are one write: never one without the other.
     let contact = service.contact(siti.id).await.unwrap();
     assert_eq!(
         (contact.email, contact.phone_number, contact.fullname),
         (None, None, None)
+    );
+    // Messages and inbox items are erased next, by the same handler.
+    assert!(
+        wait_for(async || service
+            .notifications(siti.id)
+            .await
+            .iter()
+            .all(|m| m.content.is_empty()))
+        .await
     );
     let messages = service.notifications(siti.id).await;
     assert!(!messages.is_empty());
@@ -85,14 +95,15 @@ async fn the_owner_exports_contact_inbox_and_messages_and_a_deletion_erases_them
         assert_eq!((message.to.as_str(), message.title.as_str()), ("", ""));
         assert_eq!(message.content, "");
     }
-    assert_eq!(
-        service
+    assert!(
+        wait_for(async || service
             .count(
                 "notification_inbox",
                 mongodb::bson::doc! { "user_id": siti.id.to_string(), "content": { "$ne": "" } }
             )
-            .await,
-        0
+            .await
+            == 0)
+        .await
     );
     // Budi's are untouched.
     let his = service.notifications(budi.id).await;
