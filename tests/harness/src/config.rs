@@ -35,12 +35,27 @@ pub fn yaml(value: Value) -> Yaml {
     serde_yaml::to_value(value).unwrap()
 }
 
+/// A port for a child process (router, subgraph) to listen on, free when asked.
+///
+/// Taken below Linux's ephemeral range (32768–60999): a port the kernel hands out (`bind(0)`,
+/// or the local end of any outgoing connection) can be taken by another socket between our
+/// check and the child's bind — CI once saw the router fail with "Address already in use" that
+/// way. Below that range only a deliberate bind can take it, and each test process walks its
+/// own sequence from a random start, so two calls in one process never return the same port.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const FIRST: u32 = 20_000;
+    const COUNT: u32 = 12_000;
+    static NEXT: std::sync::LazyLock<AtomicU32> = std::sync::LazyLock::new(|| {
+        AtomicU32::new((uuid::Uuid::new_v4().as_u128() % u128::from(COUNT)) as u32)
+    });
+    for _ in 0..COUNT {
+        let port = (FIRST + NEXT.fetch_add(1, Ordering::Relaxed) % COUNT) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in {FIRST}..{}", FIRST + COUNT);
 }
 
 /// Where a subgraph this stack does not run is routed: a port nothing listens on, so a query
