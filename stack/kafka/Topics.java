@@ -8,6 +8,7 @@
 //                                exist; exit 1 when one is missing or differs
 //   ensure name:partitions ...   wait, then create only the topics that are missing (RF 1); warn
 //                                about existing ones with another partition count
+//   delete name ...              delete those topics (missing ones are skipped)
 //
 // One JVM for the whole set: starting kafka-topics once per topic costs seconds each.
 import java.util.ArrayList;
@@ -25,6 +26,7 @@ import org.apache.kafka.clients.admin.CreateTopicsResult;
 import org.apache.kafka.clients.admin.ListTopicsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 public class Topics {
     public static void main(String[] args) throws Exception {
@@ -57,6 +59,7 @@ public class Topics {
                     }
                 }
                 case "ensure" -> ensure(admin, specs(List.of(args).subList(3, args.length)), deadline);
+                case "delete" -> delete(admin, List.of(args).subList(3, args.length));
                 default -> {
                     System.err.println("unknown command: " + cmd);
                     System.exit(2);
@@ -120,6 +123,24 @@ public class Topics {
             System.out.println(others + " other topics (tests make test.<run>.* ones): ./dev topics --all");
         }
         return ok;
+    }
+
+    /** Deletes the named topics in batches; a topic already gone is not an error. */
+    static void delete(Admin admin, List<String> names) throws Exception {
+        int deleted = 0;
+        for (int from = 0; from < names.size(); from += 500) {
+            var batch = names.subList(from, Math.min(names.size(), from + 500));
+            var res = admin.deleteTopics(batch);
+            for (var future : res.topicNameValues().values()) {
+                try {
+                    future.get(60, TimeUnit.SECONDS);
+                    deleted++;
+                } catch (ExecutionException ex) {
+                    if (!(ex.getCause() instanceof UnknownTopicOrPartitionException)) throw ex;
+                }
+            }
+        }
+        System.out.println("kafka topics: " + deleted + " deleted");
     }
 
     static void ensure(Admin admin, Map<String, Integer> specs, long deadline) throws Exception {
