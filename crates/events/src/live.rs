@@ -4,8 +4,10 @@
 //! Each process reads its topics with a consumer group of its own (`<prefix>-<uuid>`, from the
 //! latest offset; it commits its position only to resume there after a re-assignment), so every
 //! replica sees every event whichever replica handled it, and hands each item its `classify`
-//! picks out to its local subscribers through a broadcast channel (a subscriber too slow to
-//! keep up skips what it missed and carries on). A revoked session (`auth.session.revoked`,
+//! picks out to the local subscribers of the item's recipient (a user) through that recipient's
+//! broadcast channel (a subscriber too slow to keep up skips what it missed and carries on).
+//! Channels per recipient, not one for everything: with 15 000 sockets open, one channel would
+//! wake every socket's task for every item only for all but a few to drop it. A revoked session (`auth.session.revoked`,
 //! recognised by `classify` too) ends every local subscription opened with a token of that
 //! session, and is remembered so one opened later with such a token is refused.
 //!
@@ -31,6 +33,44 @@ use crate::kafka::{KafkaConfig, consumer_config};
 /// tokens after the event arrived is refused too. Longer than any access token lives
 /// (15 min + leeway by default); after that its tokens are refused as expired anyway.
 const REVOKED_RETENTION: Duration = Duration::from_secs(60 * 60);
+
+/// Who an item is for: only that recipient's subscribers receive it.
+pub trait Addressed {
+    fn recipient(&self) -> Uuid;
+}
+
+/// A recipient's buffer: items for one user come a few at a time.
+const PER_RECIPIENT_BUFFER: usize = 16;
+
+/// The channel of every recipient with a subscriber (or had one since the last prune).
+struct Recipients<T> {
+    channels: HashMap<Uuid, broadcast::Sender<T>>,
+    /// Size after the last prune: the map is pruned when it has doubled since.
+    pruned_at: usize,
+}
+
+impl<T: Clone> Recipients<T> {
+    fn subscribe(&mut self, recipient: Uuid) -> broadcast::Receiver<T> {
+        if self.channels.len() >= 2 * self.pruned_at.max(512) {
+            self.channels
+                .retain(|_, sender| sender.receiver_count() > 0);
+            self.pruned_at = self.channels.len();
+        }
+        self.channels
+            .entry(recipient)
+            .or_insert_with(|| broadcast::channel(PER_RECIPIENT_BUFFER).0)
+            .subscribe()
+    }
+
+    fn send(&mut self, recipient: Uuid, item: T) {
+        if let Some(sender) = self.channels.get(&recipient)
+            // Nobody listens any more: forget the channel.
+            && sender.send(item).is_err()
+        {
+            self.channels.remove(&recipient);
+        }
+    }
+}
 
 /// What one event means to the live subscribers.
 pub enum Live<T> {
@@ -64,7 +104,7 @@ impl RevokedSessions {
 
 /// Items and session revocations received by this process, for its subscribers.
 pub struct LiveHub<T> {
-    sender: broadcast::Sender<T>,
+    recipients: Arc<Mutex<Recipients<T>>>,
     revocations: broadcast::Sender<Uuid>,
     revoked: Arc<Mutex<RevokedSessions>>,
     assigned: Arc<AtomicBool>,
@@ -73,7 +113,7 @@ pub struct LiveHub<T> {
 impl<T> Clone for LiveHub<T> {
     fn clone(&self) -> Self {
         Self {
-            sender: self.sender.clone(),
+            recipients: self.recipients.clone(),
             revocations: self.revocations.clone(),
             revoked: self.revoked.clone(),
             assigned: self.assigned.clone(),
@@ -81,27 +121,35 @@ impl<T> Clone for LiveHub<T> {
     }
 }
 
-impl<T: Clone + Send + 'static> Default for LiveHub<T> {
+impl<T: Addressed + Clone + Send + 'static> Default for LiveHub<T> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<T: Clone + Send + 'static> LiveHub<T> {
+impl<T: Addressed + Clone + Send + 'static> LiveHub<T> {
     pub fn new() -> Self {
-        let (sender, _) = broadcast::channel(1024);
         let (revocations, _) = broadcast::channel(1024);
         Self {
-            sender,
+            recipients: Arc::new(Mutex::new(Recipients {
+                channels: HashMap::new(),
+                pruned_at: 0,
+            })),
             revocations,
             revoked: Arc::default(),
             assigned: Arc::new(AtomicBool::new(false)),
         }
     }
 
-    /// Every item from now on; a subscriber too slow to keep up skips what it missed.
-    pub fn items(&self) -> impl Stream<Item = T> + use<T> {
-        futures::stream::unfold(self.sender.subscribe(), |mut receiver| async move {
+    /// Every item for `recipient` from now on; a subscriber too slow to keep up skips what it
+    /// missed.
+    pub fn items_for(&self, recipient: Uuid) -> impl Stream<Item = T> + use<T> {
+        let receiver = self
+            .recipients
+            .lock()
+            .expect("recipients lock")
+            .subscribe(recipient);
+        futures::stream::unfold(receiver, |mut receiver| async move {
             loop {
                 match receiver.recv().await {
                     Ok(item) => return Some((item, receiver)),
@@ -114,9 +162,22 @@ impl<T: Clone + Send + 'static> LiveHub<T> {
         })
     }
 
-    /// Hand `item` to every local subscriber (none is fine).
+    /// Hand `item` to its recipient's local subscribers (none is fine).
     pub fn push(&self, item: T) {
-        drop(self.sender.send(item));
+        let recipient = item.recipient();
+        self.recipients
+            .lock()
+            .expect("recipients lock")
+            .send(recipient, item);
+    }
+
+    /// How many recipients have a channel (tests: channels of gone subscribers are dropped).
+    pub fn recipient_channels(&self) -> usize {
+        self.recipients
+            .lock()
+            .expect("recipients lock")
+            .channels
+            .len()
     }
 
     /// True once the Kafka consumer has partitions of every topic (before that, events are
@@ -242,5 +303,68 @@ impl<T: Clone + Send + 'static> LiveHub<T> {
                 None => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::StreamExt;
+
+    use super::*;
+
+    #[derive(Clone, Debug, PartialEq)]
+    struct Note(Uuid, u32);
+
+    impl Addressed for Note {
+        fn recipient(&self) -> Uuid {
+            self.0
+        }
+    }
+
+    async fn next_soon(items: &mut (impl Stream<Item = Note> + Unpin)) -> Option<Note> {
+        tokio::time::timeout(Duration::from_millis(50), items.next())
+            .await
+            .ok()
+            .flatten()
+    }
+
+    #[tokio::test]
+    async fn each_recipient_receives_only_its_own_items() {
+        let hub = LiveHub::<Note>::new();
+        let (siti, budi) = (Uuid::new_v4(), Uuid::new_v4());
+        let mut hers = Box::pin(hub.items_for(siti));
+        let mut hers_too = Box::pin(hub.items_for(siti));
+        let mut his = Box::pin(hub.items_for(budi));
+        hub.push(Note(siti, 1));
+        hub.push(Note(budi, 2));
+        hub.push(Note(Uuid::new_v4(), 3)); // nobody's listening: dropped
+        assert_eq!(next_soon(&mut hers).await, Some(Note(siti, 1)));
+        assert_eq!(next_soon(&mut hers_too).await, Some(Note(siti, 1)));
+        assert_eq!(next_soon(&mut his).await, Some(Note(budi, 2)));
+        assert_eq!(next_soon(&mut hers).await, None);
+        assert_eq!(next_soon(&mut his).await, None);
+        assert_eq!(hub.recipient_channels(), 2);
+    }
+
+    #[tokio::test]
+    async fn channels_of_recipients_nobody_listens_to_are_dropped() {
+        let hub = LiveHub::<Note>::new();
+        let gone = Uuid::new_v4();
+        drop(hub.items_for(gone));
+        // The next item for them finds nobody and removes the channel.
+        hub.push(Note(gone, 1));
+        assert_eq!(hub.recipient_channels(), 0);
+        // Channels nobody pushes to go when the map has doubled since the last prune.
+        for _ in 0..1100 {
+            drop(hub.items_for(Uuid::new_v4()));
+        }
+        let mut kept = Box::pin(hub.items_for(gone));
+        assert!(
+            hub.recipient_channels() < 1100,
+            "{}",
+            hub.recipient_channels()
+        );
+        hub.push(Note(gone, 2));
+        assert_eq!(next_soon(&mut kept).await, Some(Note(gone, 2)));
     }
 }

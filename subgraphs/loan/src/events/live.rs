@@ -40,6 +40,12 @@ impl From<LoanStatusChangedV1> for StatusChange {
     }
 }
 
+impl tenor_events::live::Addressed for StatusChange {
+    fn recipient(&self) -> Uuid {
+        self.user_id
+    }
+}
+
 /// Status changes and session revocations received by this process, for its subscribers.
 pub type LiveHub = tenor_events::live::LiveHub<StatusChange>;
 

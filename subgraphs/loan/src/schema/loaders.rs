@@ -63,10 +63,16 @@ impl Loader<Uuid> for LoanLoader {
     }
 }
 
-pub type LoansById = DataLoader<LoanLoader, NoCache>;
+/// Shared (an `Arc`) so a live subscription's stream, which outlives its context, can hold it:
+/// every subscriber of one loan reads it when a change arrives, and the batch makes that one
+/// query.
+pub type LoansById = Arc<DataLoader<LoanLoader, NoCache>>;
 
 pub fn loans_by_id(loans: Loans, stats: Arc<LoaderStats>) -> LoansById {
-    DataLoader::new(LoanLoader { loans, stats }, spawn_with_origin)
+    Arc::new(DataLoader::new(
+        LoanLoader { loans, stats },
+        spawn_with_origin,
+    ))
 }
 
 /// Each borrower's loans, newest first; a borrower without loans is absent.

@@ -14,6 +14,7 @@ use futures::{Stream, StreamExt};
 use tenor_platform::graphql::{CallerExt, coded_error, internal_error};
 use uuid::Uuid;
 
+use super::loaders::LoansById;
 use super::types::LoanStatusChange;
 use crate::events::live::LiveHub;
 use crate::service::Loans;
@@ -36,6 +37,7 @@ impl Subscription {
         let principal = ctx.principal()?.clone();
         let loans = ctx.data::<Loans>()?.clone();
         let hub = ctx.data::<LiveHub>()?.clone();
+        let by_id = ctx.data::<LoansById>()?.clone();
         // Watch for the session's revocation from here on; one already seen refuses at once.
         let revoked = hub.revoked_session(principal.session_id);
         if principal
@@ -45,7 +47,8 @@ impl Subscription {
             return Err(session_revoked());
         }
         // Subscribe before reading the snapshot so nothing published after this point is missed.
-        let live = hub.items();
+        let owner = principal.user_id;
+        let live = hub.items_for(owner);
         let (only, current) = match loan_id {
             None => {
                 let mut mine = loans
@@ -71,17 +74,18 @@ impl Subscription {
                 .into_iter()
                 .map(|loan| Ok(LoanStatusChange::current(loan))),
         );
-        let owner = principal.user_id;
+        // Every subscriber of a loan reads it when its change arrives: through the shared loader
+        // those reads are one batch, one query (and the schedule for `outstanding` another).
         let changes = live
             .filter(move |event| {
-                let mine = event.user_id == owner && only.is_none_or(|id| id == event.loan_id);
-                async move { mine }
+                let watched = only.is_none_or(|id| id == event.loan_id);
+                async move { watched }
             })
             .then(move |event| {
-                let loans = loans.clone();
+                let by_id = by_id.clone();
                 async move {
-                    let loan = loans
-                        .find(event.loan_id)
+                    let loan = by_id
+                        .load_one(event.loan_id)
                         .await
                         .map_err(internal_error)?
                         .ok_or_else(|| internal_error("loan of a status event is missing"))?;

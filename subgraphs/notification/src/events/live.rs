@@ -20,6 +20,12 @@ pub struct ItemAdded {
     pub user_id: Uuid,
 }
 
+impl tenor_events::live::Addressed for ItemAdded {
+    fn recipient(&self) -> Uuid {
+        self.user_id
+    }
+}
+
 /// New inbox items and session revocations received by this process, for its subscribers.
 pub type LiveHub = tenor_events::live::LiveHub<ItemAdded>;
 

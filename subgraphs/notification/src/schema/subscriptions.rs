@@ -36,22 +36,16 @@ impl Subscription {
         }
         let owner = principal.user_id;
         // Subscribed now, before returning, so nothing published after this point is missed.
-        let items = hub
-            .items()
-            .filter(move |added| {
-                let mine = added.user_id == owner;
-                async move { mine }
-            })
-            .filter_map(move |added| {
-                let service = service.clone();
-                async move {
-                    match service.inbox_item(owner, added.item_id).await {
-                        Ok(Some(item)) => Some(Ok(Notification::from(item))),
-                        Ok(None) => None,
-                        Err(error) => Some(Err(internal_error(error))),
-                    }
+        let items = hub.items_for(owner).filter_map(move |added| {
+            let service = service.clone();
+            async move {
+                match service.inbox_item(owner, added.item_id).await {
+                    Ok(Some(item)) => Some(Ok(Notification::from(item))),
+                    Ok(None) => None,
+                    Err(error) => Some(Err(internal_error(error))),
                 }
-            });
+            }
+        });
         let expires_in = (principal.expires_at - Utc::now())
             .to_std()
             .unwrap_or_default();
