@@ -117,3 +117,78 @@ async fn an_entities_call_for_many_users_or_loans_loads_in_one_batch() {
         "one batch for four loans"
     );
 }
+
+/// A status change reaches every subscriber of the loan, and each resolves the loan and its
+/// `outstanding` as of now: through the shared loaders those reads are a batch each, not one
+/// query per socket (before, each socket read the loan itself: eight subscribers, eight
+/// queries, and no batch for the loan at all).
+#[tokio::test]
+async fn every_subscriber_of_a_loan_reads_it_in_one_batch_when_it_changes() {
+    const SUBSCRIBERS: usize = 8;
+    let service = TestService::start().await;
+    let user = service.verified_customer().await;
+    let token = service.customer_token(user);
+    let loan = loan_id(&service.apply(&token, 2_000_000, 3, "fan-out").await);
+    let mut sockets = Vec::new();
+    for _ in 0..SUBSCRIBERS {
+        let mut socket = service.websocket(&service.base_url, Some(&token)).await;
+        let ack = socket.next_message(WAIT).await.expect("connection_ack");
+        assert_eq!(ack["type"], "connection_ack", "{ack}");
+        socket
+            .send(json!({
+                "id": "s",
+                "type": "subscribe",
+                "payload": {
+                    "query": "subscription($loan: ID) { loanStatusChanged(loanId: $loan) { status snapshot loan { id status outstanding } } }",
+                    "variables": { "loan": loan.to_string() },
+                }
+            }))
+            .await;
+        let snapshot = next_change(&mut socket).await;
+        assert_eq!(snapshot["snapshot"], true, "{snapshot}");
+        sockets.push(socket);
+    }
+
+    // The application's own SUBMITTED change may still be on its way: let it pass first.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    for socket in &mut sockets {
+        while let Some(late) = socket
+            .next_message(std::time::Duration::from_millis(100))
+            .await
+        {
+            assert_eq!(
+                late["payload"]["data"]["loanStatusChanged"]["status"], "SUBMITTED",
+                "{late}"
+            );
+        }
+    }
+    let before = service.loader_stats().batches();
+    service.decide(loan, user, CreditDecision::Approved).await;
+    for socket in &mut sockets {
+        let change = next_change(socket).await;
+        assert_eq!(change["status"], "APPROVED", "{change}");
+        assert_eq!(change["loan"]["status"], "APPROVED", "{change}");
+        assert!(change["loan"]["outstanding"].as_i64().unwrap() > 2_000_000);
+    }
+    // One batch for the loan and one for its schedule; a subscriber woken a millisecond late
+    // may start a second of either.
+    let batches = service.loader_stats().batches() - before;
+    assert!(
+        (2..=4).contains(&batches),
+        "{batches} batches for {SUBSCRIBERS} subscribers"
+    );
+}
+
+const WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// The next `loanStatusChanged` payload on `socket` (answering pings).
+async fn next_change(socket: &mut WsClient) -> serde_json::Value {
+    loop {
+        let message = socket.next_message(WAIT).await.expect("a status push");
+        match message["type"].as_str() {
+            Some("next") => return message["payload"]["data"]["loanStatusChanged"].clone(),
+            Some("ping") => socket.send(json!({ "type": "pong" })).await,
+            _ => panic!("unexpected message {message}"),
+        }
+    }
+}
