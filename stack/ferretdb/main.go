@@ -24,7 +24,7 @@ import (
 )
 
 func main() {
-	listen := flag.String("listen-addr", "127.0.0.1:57017", "TCP address to listen on")
+	listen := flag.String("listen-addr", "127.0.0.1:27117", "TCP address to listen on")
 	postgresURL := flag.String("postgresql-url", "", "PostgreSQL database that stores the data (required)")
 	debug := flag.Bool("debug", false, "debug logging")
 	flag.Parse()

@@ -22,11 +22,11 @@ use uuid::Uuid;
 
 fn otlp_endpoint() -> String {
     std::env::var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-        .unwrap_or_else(|_| "http://127.0.0.1:54318/v1/traces".to_owned())
+        .unwrap_or_else(|_| "http://127.0.0.1:24318/v1/traces".to_owned())
 }
 
 fn jaeger_query_url() -> String {
-    std::env::var("TENOR_JAEGER_QUERY_URL").unwrap_or_else(|_| "http://127.0.0.1:56686".to_owned())
+    std::env::var("TENOR_JAEGER_QUERY_URL").unwrap_or_else(|_| "http://127.0.0.1:26686".to_owned())
 }
 
 async fn jaeger(path: &str) -> Value {

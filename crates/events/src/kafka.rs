@@ -222,7 +222,7 @@ mod broker_tests {
     #[test]
     fn broker_lists() {
         for ok in [
-            "127.0.0.1:59092",
+            "127.0.0.1:29092",
             "kafka-1:9092, kafka-2:9092",
             "kafka",
             "[::1]:9092",
@@ -256,7 +256,7 @@ mod topic_tests {
     use super::*;
 
     fn brokers() -> String {
-        std::env::var("KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:59092".to_owned())
+        std::env::var("KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:29092".to_owned())
     }
 
     /// Partition counts of the topics whose names start with `prefix`, once all of `want` show.

@@ -63,22 +63,22 @@ pub fn assert_field_scopes(sdl: &str, fields: &[(&str, &str)]) {
 /// The stack's superuser connection (see `./dev env`).
 pub fn admin_url() -> String {
     std::env::var("TENOR_PG_ADMIN_URL")
-        .unwrap_or_else(|_| "postgres://tenor:tenor@127.0.0.1:55432/postgres".to_owned())
+        .unwrap_or_else(|_| "postgres://tenor:tenor@127.0.0.1:25432/postgres".to_owned())
 }
 
 /// `KAFKA_BROKERS` of the stack.
 pub fn kafka_brokers() -> String {
-    std::env::var("KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:59092".to_owned())
+    std::env::var("KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:29092".to_owned())
 }
 
 /// `MONGODB_URL` of the stack.
 pub fn mongodb_url() -> String {
-    std::env::var("MONGODB_URL").unwrap_or_else(|_| "mongodb://127.0.0.1:57017/".to_owned())
+    std::env::var("MONGODB_URL").unwrap_or_else(|_| "mongodb://127.0.0.1:27117/".to_owned())
 }
 
 /// `REDIS_URL` of the stack.
 pub fn redis_url() -> String {
-    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:56379/".to_owned())
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:26479/".to_owned())
 }
 
 fn with_database(url: &str, name: &str) -> String {

@@ -204,7 +204,7 @@ async fn every_documented_router_variable_takes_effect() {
     assert!(documented.len() >= 10, "{documented:?}");
 
     let subgraphs = Subgraphs::start().await;
-    let redis = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:56379/".into());
+    let redis = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:26479/".into());
 
     // ROUTER_CONFIG_FILE_PATH: every router here is started through it (tests/harness).
 

@@ -161,7 +161,7 @@ fn revocation_from_env(
         Some(url) => ("AUTH_REVOCATION_REDIS_URL", url),
         None => (
             "REDIS_URL",
-            env.optional("REDIS_URL", "redis://127.0.0.1:56379/".to_owned()),
+            env.optional("REDIS_URL", "redis://127.0.0.1:26479/".to_owned()),
         ),
     };
     if redis::Client::open(redis_url.as_str()).is_err() {
@@ -209,7 +209,7 @@ mod tests {
         let mut env = Env::from_pairs(base());
         let config = AuthConfig::from_env(&mut env);
         let config = env.finish(config).unwrap();
-        assert_eq!(config.revocation.redis_url, "redis://127.0.0.1:56379/");
+        assert_eq!(config.revocation.redis_url, "redis://127.0.0.1:26479/");
 
         let mut pairs = base();
         pairs.push(("REDIS_URL", "redis://cache.internal:6379/"));

@@ -125,7 +125,7 @@ mod tests {
 
     #[test]
     fn defaults_and_required_variables() {
-        let mut env = Env::from_pairs([("KAFKA_BROKERS", "127.0.0.1:59092")]);
+        let mut env = Env::from_pairs([("KAFKA_BROKERS", "127.0.0.1:29092")]);
         let config = CreditConfig::from_env(&mut env);
         assert_eq!(config.credit_events_topic, "credit.events");
         assert_eq!(

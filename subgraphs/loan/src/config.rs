@@ -125,7 +125,7 @@ mod tests {
 
     #[test]
     fn defaults_and_required_variables() {
-        let mut env = Env::from_pairs([("KAFKA_BROKERS", "127.0.0.1:59092")]);
+        let mut env = Env::from_pairs([("KAFKA_BROKERS", "127.0.0.1:29092")]);
         let config = LoanConfig::from_env(&mut env);
         assert_eq!(config.loan_events_topic, "loan.events");
         assert_eq!(config.auth_events_topic, "auth.events");

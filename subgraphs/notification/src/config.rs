@@ -18,7 +18,7 @@ use crate::schedule::QuietHours;
 pub struct NotificationConfig {
     /// `MONGODB_URL` and `NOTIFICATION_MONGODB_DATABASE` (default `tenor_notification`).
     pub mongo: MongoConfig,
-    /// `REDIS_URL` (default `redis://127.0.0.1:56379/`): dedupe keys and rate-limit counters.
+    /// `REDIS_URL` (default `redis://127.0.0.1:26479/`): dedupe keys and rate-limit counters.
     pub redis_url: String,
     /// Put before every Redis key (`NOTIFICATION_REDIS_PREFIX`, `tenor:notification`).
     pub redis_prefix: String,
@@ -100,7 +100,7 @@ impl NotificationConfig {
             .clone()
             .unwrap_or_else(|| "tenor_notification".to_owned());
         let mongo = MongoConfig::from_env(env, "NOTIFICATION_MONGODB_DATABASE", &default_database);
-        let redis_url: String = env.optional("REDIS_URL", "redis://127.0.0.1:56379/".to_owned());
+        let redis_url: String = env.optional("REDIS_URL", "redis://127.0.0.1:26479/".to_owned());
         if redis::Client::open(redis_url.as_str()).is_err() {
             env.fail("REDIS_URL", "is not a redis:// URL".to_owned());
         }
@@ -232,7 +232,7 @@ mod tests {
     #[test]
     fn contradictory_delivery_settings_are_refused() {
         let mut env = Env::from_pairs([
-            ("MONGODB_URL", "mongodb://127.0.0.1:57017/"),
+            ("MONGODB_URL", "mongodb://127.0.0.1:27117/"),
             ("KAFKA_BROKERS", "k:1"),
             ("REDIS_URL", "http://not-redis"),
             ("NOTIFICATION_MAX_ATTEMPTS", "0"),

@@ -35,12 +35,12 @@ pub fn config_from_pairs<K: Into<String>, V: Into<String>>(
 
 /// The stack's Mailpit SMTP server (`NOTIFICATION_SMTP_URL` from `./dev env`).
 pub fn smtp_url() -> String {
-    std::env::var("NOTIFICATION_SMTP_URL").unwrap_or_else(|_| "smtp://127.0.0.1:51025".to_owned())
+    std::env::var("NOTIFICATION_SMTP_URL").unwrap_or_else(|_| "smtp://127.0.0.1:21025".to_owned())
 }
 
 /// The stack's Mailpit HTTP API (`MAILPIT_API_URL` from `./dev env`).
 pub fn mailpit_api_url() -> String {
-    std::env::var("MAILPIT_API_URL").unwrap_or_else(|_| "http://127.0.0.1:58025".to_owned())
+    std::env::var("MAILPIT_API_URL").unwrap_or_else(|_| "http://127.0.0.1:28025".to_owned())
 }
 
 /// `name` on the stack's MongoDB server.

@@ -214,7 +214,7 @@ mod tests {
 
     fn base() -> Vec<(&'static str, String)> {
         vec![
-            ("MONGODB_URL", "mongodb://127.0.0.1:57017/".to_owned()),
+            ("MONGODB_URL", "mongodb://127.0.0.1:27117/".to_owned()),
             ("KAFKA_BROKERS", "k:1".to_owned()),
             ("RISK_MASTER_KEY", Key32::random().to_base64()),
         ]

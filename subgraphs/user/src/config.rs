@@ -49,7 +49,7 @@ mod tests {
 
     #[test]
     fn required_variables_are_named_and_topics_default() {
-        let mut env = Env::from_pairs([("KAFKA_BROKERS", "127.0.0.1:59092")]);
+        let mut env = Env::from_pairs([("KAFKA_BROKERS", "127.0.0.1:29092")]);
         let config = UserConfig::from_env(&mut env);
         assert_eq!(config.auth_events_topic, "auth.events");
         assert_eq!(config.user_events_topic, "user.events");

@@ -42,10 +42,11 @@ pub fn yaml(value: Value) -> Yaml {
 /// check and the child's bind — CI once saw the router fail with "Address already in use" that
 /// way. Below that range only a deliberate bind can take it, and each test process walks its
 /// own sequence from a random start, so two calls in one process never return the same port.
+/// The local stack's ports (`./dev`, 21025–29093) are below this block.
 pub fn free_port() -> u16 {
     use std::sync::atomic::{AtomicU32, Ordering};
-    const FIRST: u32 = 20_000;
-    const COUNT: u32 = 12_000;
+    const FIRST: u32 = 30_000;
+    const COUNT: u32 = 2_700;
     static NEXT: std::sync::LazyLock<AtomicU32> = std::sync::LazyLock::new(|| {
         AtomicU32::new((uuid::Uuid::new_v4().as_u128() % u128::from(COUNT)) as u32)
     });

@@ -121,7 +121,7 @@ fn mailpit_smtp() -> String {
         .ok()
         .and_then(|url| url.strip_prefix("smtp://").map(str::to_owned))
         .map_or_else(
-            || "127.0.0.1:51025".to_owned(),
+            || "127.0.0.1:21025".to_owned(),
             |rest| rest.trim_end_matches('/').to_owned(),
         )
 }

@@ -26,7 +26,7 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 /// The standard OpenTelemetry variable, as the router reads it.
 pub const TRACES_ENDPOINT_ENV: &str = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
 
-/// An OTLP/HTTP collector's traces URL, used as given (`http://127.0.0.1:54318/v1/traces`).
+/// An OTLP/HTTP collector's traces URL, used as given (`http://127.0.0.1:24318/v1/traces`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TracesEndpoint(String);
 
@@ -231,7 +231,7 @@ mod tests {
     #[test]
     fn endpoints_are_http_urls() {
         assert!(
-            "http://127.0.0.1:54318/v1/traces"
+            "http://127.0.0.1:24318/v1/traces"
                 .parse::<TracesEndpoint>()
                 .is_ok()
         );

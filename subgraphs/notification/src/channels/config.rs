@@ -173,7 +173,7 @@ fn is_http_url(url: &str) -> bool {
 /// never contains the URL.
 fn check_smtp_url(url: &str) -> Result<(), &'static str> {
     let url = reqwest::Url::parse(url)
-        .map_err(|_| "is not a URL such as smtp://127.0.0.1:51025 or smtps://host:465")?;
+        .map_err(|_| "is not a URL such as smtp://127.0.0.1:21025 or smtps://host:465")?;
     if url.host_str().is_none_or(str::is_empty) {
         return Err("has no host");
     }
@@ -211,7 +211,7 @@ mod tests {
     #[test]
     fn every_channel_reads_its_url_key_and_provider_name() {
         let config = read(&[
-            ("NOTIFICATION_SMTP_URL", "smtp://127.0.0.1:51025"),
+            ("NOTIFICATION_SMTP_URL", "smtp://127.0.0.1:21025"),
             ("NOTIFICATION_EMAIL_FROM", "Tenor <halo@tenor.example.id>"),
             ("NOTIFICATION_SMS_URL", "https://sms.example.id/send"),
             ("NOTIFICATION_SMS_API_KEY", "k-sms"),

@@ -19,11 +19,11 @@ use tokio::net::TcpListener;
 
 /// Set by `./dev env`; the defaults are `./dev`'s ports.
 fn smtp_url() -> String {
-    std::env::var("NOTIFICATION_SMTP_URL").unwrap_or_else(|_| "smtp://127.0.0.1:51025".into())
+    std::env::var("NOTIFICATION_SMTP_URL").unwrap_or_else(|_| "smtp://127.0.0.1:21025".into())
 }
 
 fn mailpit_api() -> String {
-    std::env::var("MAILPIT_API_URL").unwrap_or_else(|_| "http://127.0.0.1:58025".into())
+    std::env::var("MAILPIT_API_URL").unwrap_or_else(|_| "http://127.0.0.1:28025".into())
 }
 
 fn unique() -> String {
