@@ -189,6 +189,11 @@ where
 {
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        // tungstenite reserves 128 KiB per socket for reading by default and zeroes it before
+        // every read; a subscriber sends a few hundred bytes (init, subscribe, pongs), and a
+        // replica holds thousands of sockets. Larger messages still arrive whole: the buffer
+        // grows for them (`max_message_size` is what bounds them).
+        .read_buffer_size(WEBSOCKET_READ_BUFFER)
         .on_upgrade(move |socket| {
             let verifier = state.verifier.clone();
             async_graphql_axum::GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
@@ -201,6 +206,9 @@ where
                 .serve()
         })
 }
+
+/// Bytes read from a subscriber's socket at a time.
+const WEBSOCKET_READ_BUFFER: usize = 4 * 1024;
 
 /// The caller named by a `connection_init` payload's `authorization` (any letter case).
 async fn connection_caller(
