@@ -78,7 +78,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     })
     .await;
     // One producer, connected before the clock starts: what credit's relay holds.
-    let producer = tenor_events::kafka::producer(&tenor_events::testing::kafka_config())?;
+    let producer = crate::live::connected_producer(&stack.subgraphs.topics.credit).await?;
     let observed = observe(&stack.subgraphs.topics.loan).await?;
     let mut samples = Vec::with_capacity(options.decisions);
     for _ in 0..options.decisions {

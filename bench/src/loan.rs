@@ -138,7 +138,7 @@ async fn decision_latencies(
     borrowers: &[Borrower],
 ) -> anyhow::Result<Vec<Duration>> {
     // One producer, connected before the clock starts: what credit would hold.
-    let producer = tenor_events::kafka::producer(&tenor_events::testing::kafka_config())?;
+    let producer = crate::live::connected_producer(&stack.subgraphs.topics.credit).await?;
     let mut samples = Vec::with_capacity(borrowers.len());
     for borrower in borrowers {
         let mut socket = subscribe(stack, &borrower.token, WATCH).await?;

@@ -12,7 +12,10 @@
 //!    Kafka); each push to each of their sockets is timed from the publish.
 //! 4. The other borrowers' loans are approved at once (a burst); each push is timed from the
 //!    start of the burst.
-//! 5. Every socket must still be open at the end.
+//! 5. The same borrowers' status changes are published again straight to `loan.events` (as
+//!    loan's outbox relay would), timed the same way: the fan-out alone, without loan's
+//!    consumer applying the decisions.
+//! 6. Every socket must still be open at the end.
 //!
 //! Needs the local stack (`./dev infra`) and release binaries:
 //! `cargo build --release -p tenor-router -p tenor-loan --bins`. Raises its own open-file limit
@@ -110,7 +113,8 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     let router_kib = per((before.0, after.0));
     let loan_kib = per((before.1, after.1));
 
-    let producer = tenor_events::kafka::producer(&tenor_events::testing::kafka_config())?;
+    // Connected before the clock starts, as credit's relay is.
+    let producer = crate::live::connected_producer(&stack.subgraphs.topics.credit).await?;
     let sockets_of = |i: usize| sockets_for(i, options.borrowers, opened);
 
     // One change at a time, everyone connected.
@@ -148,12 +152,34 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         .map(|push| push.at - burst_started)
         .collect();
     let burst_missing = expected - burst.len();
+
+    // The same borrowers' changes once more, published straight to `loan.events` as loan's relay
+    // would: the fan-out alone (live hub, subscription resolvers, router). The burst above also
+    // waits behind loan's consumer applying the decisions one transaction at a time.
+    let fan_out_started = Instant::now();
+    let publishes = borrowers
+        .iter()
+        .zip(&loans)
+        .skip(options.single)
+        .map(|(borrower, loan)| {
+            crate::live::publish_status_change(&producer, &stack, borrower.account.user_id, *loan)
+        });
+    for published in futures::future::join_all(publishes).await {
+        published?;
+    }
+    let fan_out: Vec<Duration> = receive(&mut pushes, expected, Duration::from_secs(60))
+        .await
+        .into_iter()
+        .map(|push| push.at - fan_out_started)
+        .collect();
+    let fan_out_missing = expected - fan_out.len();
     let single_missing: usize = (0..options.single).map(sockets_of).sum::<usize>() - single.len();
     tokio::time::sleep(Duration::from_secs(1)).await;
     let still_open = opened - closed.load(Ordering::SeqCst);
 
     let single = summarise(single);
     let burst = summarise(burst);
+    let fan_out = summarise(fan_out);
     println!();
     println!(
         "{:<44} {:>12} {:>12} {:>12}",
@@ -213,7 +239,14 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         ""
     );
     println!(
-        "single p50 {} max {}; burst p50 {} max {} (published in {}); refused or failed opens {failed}; pushes missing: single {single_missing}, burst {burst_missing}",
+        "{:<44} {:>12} {:>12} {:>12}",
+        format!("  the same, fan-out alone, p99 (n={})", fan_out.count),
+        ms(fan_out.p99),
+        format!("≤ {}", ms(GOAL_BURST_P99)),
+        ""
+    );
+    println!(
+        "single p50 {} max {}; burst p50 {} max {} (published in {}); refused or failed opens {failed}; pushes missing: single {single_missing}, burst {burst_missing}, fan-out alone {fan_out_missing}",
         ms(single.p50),
         ms(single.max),
         ms(burst.p50),
@@ -225,10 +258,11 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         before.0, after.0, before.1, after.1
     );
     println!(
-        "ratios: router+loan KiB per subscription / goal {:.2}; single p99 / goal {:.2}; burst p99 / goal {:.2}",
+        "ratios: router+loan KiB per subscription / goal {:.2}; single p99 / goal {:.2}; burst p99 / goal {:.2} (fan-out alone {:.2})",
         (router_kib + loan_kib) / GOAL_KIB_PER_SUBSCRIPTION,
         single.p99.as_secs_f64() / GOAL_SINGLE_P99.as_secs_f64(),
-        burst.p99.as_secs_f64() / GOAL_BURST_P99.as_secs_f64()
+        burst.p99.as_secs_f64() / GOAL_BURST_P99.as_secs_f64(),
+        fan_out.p99.as_secs_f64() / GOAL_BURST_P99.as_secs_f64()
     );
     drop(replica);
     Ok(())
