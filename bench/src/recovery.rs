@@ -10,8 +10,8 @@
 //! consumer skips it and moves on) to each topic a group reads, and the borrower's credit
 //! decision. A group has resumed when its committed offset passes its probe on every topic it
 //! reads (consumers commit every second: that second is part of the figure); the subscription
-//! has resumed when APPROVED arrives. Groups that never commit (each replica's live hub) are
-//! covered by the subscription figure.
+//! has resumed when APPROVED arrives. Each replica's live hub commits every second as well, so
+//! its group is timed like the others.
 //!
 //! This restarts the stack's only broker: every other client of it (other benchmarks, tests)
 //! sees the outage too.
@@ -111,9 +111,8 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         .await
         .map_err(|(e, _)| anyhow::anyhow!("publishing the decision: {e}"))?;
     let timeout = Duration::from_secs(options.timeout_seconds);
-    // A replica's live hub never commits (tenor_events::live): the subscription times it.
-    let (live, groups): (Vec<Group>, Vec<Group>) =
-        groups.into_iter().partition(|g| g.name.contains("-live-"));
+    // A replica's live hub commits its position every second too (tenor_events::live), so it is
+    // timed like every group; the subscription below times what its borrower sees.
     let (resumed, pushed) = tokio::join!(
         resumed_groups(&groups, probes, timeout),
         approved(&mut changes, timeout)
@@ -136,12 +135,6 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     };
     for (group, at) in groups.iter().zip(&resumed) {
         println!("  group {:<52} consumes again  {}", group.name, figure(*at));
-    }
-    for group in &live {
-        println!(
-            "  group {:<52} live hub, never commits: timed by the subscription below",
-            group.name
-        );
     }
     println!(
         "  {:<58} reaches the subscription  {}",
@@ -375,7 +368,7 @@ async fn publish_probes(
 type Probe = (String, i32, i64);
 
 /// For each group, when its committed offsets passed every probe on what it reads (`None`:
-/// not within `timeout`, or a group that never commits).
+/// not within `timeout`).
 async fn resumed_groups(
     groups: &[Group],
     probes: BTreeMap<(String, i32), i64>,
