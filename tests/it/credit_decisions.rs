@@ -34,7 +34,7 @@ struct Borrower {
 
 async fn borrower(stack: &RouterStack, profile: &BureauProfile) -> Borrower {
     let (account, token) = eligible_customer(stack).await;
-    deciders(stack).bureau_file(account.user_id, profile).await;
+    stack.deciders().bureau_file(account.user_id, profile).await;
     let mut socket = ws::connect(&stack.router).await;
     ws::init(&mut socket, Some(&token)).await;
     ws::send(
@@ -46,10 +46,6 @@ async fn borrower(stack: &RouterStack, profile: &BureauProfile) -> Borrower {
         token,
         socket: Live::new(socket),
     }
-}
-
-fn deciders(stack: &RouterStack) -> &tenor_harness::Deciders {
-    stack.subgraphs.deciders.as_ref().expect("a deciding stack")
 }
 
 /// The next status change pushed to `borrower`, or `None` when none comes `within`.
@@ -122,7 +118,7 @@ async fn decisions_of(
 }
 
 async fn assert_replay_matches(stack: &RouterStack) {
-    let (matched, output) = deciders(stack).replay_all().await;
+    let (matched, output) = stack.deciders().replay_all().await;
     assert!(matched, "tenor-credit replay --all:\n{output}");
     assert!(output.contains("MATCH"), "{output}");
     assert!(!output.contains("MISMATCH"), "{output}");
@@ -316,7 +312,8 @@ async fn redelivered_submissions_and_answers_make_no_second_evaluation_decision_
         "a second push"
     );
     assert_eq!(decisions_of(&stack, &loan, 1).await.len(), 1);
-    let evaluations = deciders(&stack)
+    let evaluations = stack
+        .deciders()
         .risk_db
         .collection::<mongodb::bson::Document>("risk_evaluations")
         .count_documents(mongodb::bson::doc! { "loan_id": &loan })
@@ -354,7 +351,8 @@ async fn the_raw_bureau_report_is_not_plaintext_in_the_store_or_the_logs() {
 
     // What risk stored, decoded: the loan id is there (the control: the right document), the
     // report's reference is in no string and no binary field.
-    let stored = deciders(&stack)
+    let stored = stack
+        .deciders()
         .risk_db
         .collection::<mongodb::bson::Document>("risk_evaluations")
         .find_one(mongodb::bson::doc! { "loan_id": &loan })
@@ -377,7 +375,7 @@ async fn the_raw_bureau_report_is_not_plaintext_in_the_store_or_the_logs() {
         .await
         .unwrap();
     tokio::spawn(connection);
-    let schema = deciders(&stack).risk_db.name().to_owned();
+    let schema = stack.deciders().risk_db.name().to_owned();
     let tables = store
         .query(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = $1",
@@ -403,7 +401,7 @@ async fn the_raw_bureau_report_is_not_plaintext_in_the_store_or_the_logs() {
         "the raw report is readable in the FerretDB store"
     );
     assert!(
-        !deciders(&stack).risk.log().contains(&reference),
+        !stack.deciders().risk.log().contains(&reference),
         "the raw report is in risk's log"
     );
 }

@@ -88,8 +88,8 @@ fn notifications(stack: &RouterStack) -> &Notifications {
 
 async fn borrower(stack: &RouterStack, wording: &Wording) -> Borrower {
     let account = stack.customer_with_phone().await;
-    let deciders = stack.subgraphs.deciders.as_ref().expect("a deciding stack");
-    deciders
+    stack
+        .deciders()
         .bureau_file(account.user_id, &bureau::clean())
         .await;
     let token = make_eligible(stack, &account).await;

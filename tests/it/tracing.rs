@@ -365,4 +365,47 @@ async fn one_application_is_one_trace_from_the_router_through_kafka_to_credit_an
         .collect();
     assert_eq!(roots.len(), 1, "one root, the router's request: {roots:#?}");
     assert_eq!(roots[0].0, "tenor-router", "{roots:#?}");
+
+    // What a person sees: `./dev trace <request id>` prints that trace as a tree, the router's
+    // request at the top and the deciders' consumers nested under it.
+    let printed = std::process::Command::new("python3")
+        .arg(tenor_harness::repo_root().join("stack/trace.py"))
+        .args([jaeger_query_url(), request_id.clone()])
+        .output()
+        .expect("running python3 stack/trace.py");
+    let text = String::from_utf8_lossy(&printed.stdout);
+    assert!(
+        printed.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&printed.stderr)
+    );
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("trace ")).count(),
+        1,
+        "{text}"
+    );
+    // A span line: `<start>ms <duration>ms  <two spaces per level>service: operation`.
+    let spans_printed: Vec<(usize, &str)> = text
+        .lines()
+        .filter_map(|line| line.splitn(3, "ms").nth(2))
+        .filter_map(|rest| rest.strip_prefix("  "))
+        .map(|span| (span.len() - span.trim_start().len(), span.trim_start()))
+        .collect();
+    assert!(
+        spans_printed
+            .first()
+            .is_some_and(|(indent, span)| *indent == 0 && span.starts_with("tenor-router: ")),
+        "{text}"
+    );
+    for consumer in [
+        "tenor-risk: consume loan.submitted",
+        "tenor-credit: consume loan.submitted",
+    ] {
+        assert!(
+            spans_printed
+                .iter()
+                .any(|(indent, span)| *indent > 0 && span.starts_with(consumer)),
+            "{consumer} nested in the tree:\n{text}"
+        );
+    }
 }

@@ -210,6 +210,11 @@ impl RouterStack {
         Self { subgraphs, router }
     }
 
+    /// Credit and risk of a deciding stack ([`RouterStack::start_deciding`]).
+    pub fn deciders(&self) -> &crate::Deciders {
+        self.subgraphs.deciders.as_ref().expect("a deciding stack")
+    }
+
     pub fn router_url(&self) -> &str {
         &self.router.url
     }

@@ -19,8 +19,8 @@ use tenor_mobile::{
 use uuid::Uuid;
 
 use super::app::{
-    Borrower, Subscription, apply, assert_in_inbox, deciders, inbox, register_and_sign_in,
-    status_pushed, verify_identity,
+    Borrower, Subscription, apply, assert_in_inbox, inbox, register_and_sign_in, status_pushed,
+    verify_identity,
 };
 
 type Status = watch_loan_status::LoanStatus;
@@ -211,7 +211,7 @@ async fn what_a_borrower_may_not_do_is_refused_and_changes_nothing() {
 async fn approved_borrower(stack: &RouterStack) -> (Borrower, String, String) {
     let borrower = register_and_sign_in(stack).await;
     let user = Uuid::parse_str(&borrower.user_id).unwrap();
-    deciders(stack).bureau_file(user, &bureau::clean()).await;
+    stack.deciders().bureau_file(user, &bureau::clean()).await;
     let nik = fresh_nik();
     verify_identity(&borrower, &nik).await;
     let mut watch = Subscription::open::<WatchLoanStatus>(

@@ -320,10 +320,6 @@ pub async fn assert_in_inbox(borrower: &Borrower, event_type: &str) {
     .await;
 }
 
-pub fn deciders(stack: &RouterStack) -> &tenor_harness::Deciders {
-    stack.subgraphs.deciders.as_ref().expect("a deciding stack")
-}
-
 pub fn notifications(stack: &RouterStack) -> &Notifications {
     stack
         .subgraphs

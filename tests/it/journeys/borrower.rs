@@ -14,7 +14,7 @@ use tenor_mobile::{
 use uuid::Uuid;
 
 use super::app::{
-    Subscription, apply, assert_in_inbox, deciders, details, email_about, notifications,
+    Subscription, apply, assert_in_inbox, details, email_about, notifications,
     register_and_sign_in, status_after, status_pushed, verify_identity,
 };
 
@@ -29,7 +29,7 @@ async fn a_borrower_borrows_hears_the_decision_and_repays_in_full() {
     let stack = RouterStack::start_deciding().await;
     let borrower = register_and_sign_in(&stack).await;
     let user = Uuid::parse_str(&borrower.user_id).unwrap();
-    deciders(&stack).bureau_file(user, &bureau::clean()).await;
+    stack.deciders().bureau_file(user, &bureau::clean()).await;
     verify_identity(&borrower, &fresh_nik()).await;
 
     let quote = borrower

@@ -12,8 +12,8 @@ use tenor_mobile::{LoanDetails, WatchLoanStatus, loan_details, my_kyc, watch_loa
 use uuid::Uuid;
 
 use super::app::{
-    Subscription, apply, assert_in_inbox, deciders, details, email_about, register_and_sign_in,
-    status_after, status_pushed, submit_identity, verify_identity, wait_for_kyc,
+    Subscription, apply, assert_in_inbox, details, email_about, register_and_sign_in, status_after,
+    status_pushed, submit_identity, verify_identity, wait_for_kyc,
 };
 
 type Status = watch_loan_status::LoanStatus;
@@ -30,7 +30,8 @@ async fn a_loan_refused_by_policy_is_told_with_its_reason() {
     let borrower = register_and_sign_in(&stack).await;
     let user = Uuid::parse_str(&borrower.user_id).unwrap();
     // Three other lending platforms already: OJK's limit, whatever the score says.
-    deciders(&stack)
+    stack
+        .deciders()
         .bureau_file(user, &bureau::many_platforms())
         .await;
     verify_identity(&borrower, &fresh_nik()).await;
@@ -69,7 +70,8 @@ async fn borderline_identity_and_credit_are_decided_by_staff_and_the_borrower_fo
     let stack = RouterStack::start_deciding().await;
     let borrower = register_and_sign_in(&stack).await;
     let user = Uuid::parse_str(&borrower.user_id).unwrap();
-    deciders(&stack)
+    stack
+        .deciders()
         .bureau_file(user, &bureau::borderline())
         .await;
 
