@@ -8,7 +8,7 @@ use chrono::Utc;
 use serde_json::json;
 use tenor_contracts::identity::{AccountStatus, UserStatusChangedV1};
 use tenor_contracts::loan::{LoanStatus, LoanStatusChangedV1, LoanSubmittedV1};
-use tenor_loan::domain::eligibility::KycStatus;
+use tenor_loan::domain::eligibility::{AccountState, KycStatus};
 use uuid::Uuid;
 
 async fn loan_count(service: &TestService, user: Uuid) -> usize {
@@ -185,12 +185,14 @@ async fn eligibility_follows_kyc_and_user_events() {
     service
         .publish(&service.topics.user, user, &stale_unblock)
         .await;
-    let blocked = wait_for(async || {
-        service.apply(&token, 1_000_000, 3, "while-blocked").await["userErrors"][0]["code"]
-            == "USER_NOT_ACTIVE"
-    })
-    .await;
+    // Wait for the projection itself: an application tried before it would be accepted, and
+    // retrying under the same idempotency key would replay that acceptance (CI saw it).
+    let blocked =
+        wait_for(async || projected_status(&service, user).await == Some(AccountState::Blocked))
+            .await;
     assert!(blocked, "the block was not projected");
+    let payload = service.apply(&token, 1_000_000, 3, "while-blocked").await;
+    assert_eq!(user_error_codes(&payload), ["USER_NOT_ACTIVE"]);
     // Give the stale event time to be consumed; it must not reactivate the account.
     tokio::time::sleep(Duration::from_secs(1)).await;
     let payload = service.apply(&token, 1_000_000, 3, "still-blocked").await;
@@ -204,11 +206,20 @@ async fn eligibility_follows_kyc_and_user_events() {
         ..block
     };
     service.publish(&service.topics.user, user, &unblock).await;
-    let applied = wait_for(async || {
-        !service.apply(&token, 1_000_000, 3, "after-unblock").await["loan"].is_null()
-    })
-    .await;
-    assert!(applied);
+    let active =
+        wait_for(async || projected_status(&service, user).await == Some(AccountState::Active))
+            .await;
+    assert!(active, "the unblock was not projected");
+    let applied = service.apply(&token, 1_000_000, 3, "after-unblock").await;
+    assert!(!applied["loan"].is_null(), "{applied}");
+}
+
+/// The account status loan has projected from `user.status.changed` (`None`: no event yet).
+async fn projected_status(service: &TestService, user: Uuid) -> Option<AccountState> {
+    let mut conn = service.db.pool().get().await.unwrap();
+    tenor_loan::store::eligibility::user_status(&mut conn, user)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
