@@ -21,7 +21,6 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use rdkafka::producer::FutureRecord;
 use serde_json::json;
-use tenor_contracts::credit::{CreditDecision, CreditDecisionMadeV1, CreditDecisionSource};
 use tenor_contracts::loan::{LoanStatus, LoanStatusChangedV1};
 use tenor_events::Envelope;
 use tenor_events::testing::read_until;
@@ -172,20 +171,7 @@ async fn one_decision(
     wait_for(&mut on_loan, "SUBMITTED").await?;
     tokio::time::sleep(pause).await;
 
-    let decision = CreditDecisionMadeV1 {
-        decision_id: Uuid::new_v4(),
-        loan_id: loan,
-        user_id: account.user_id,
-        decision: CreditDecision::Approved,
-        score: 700,
-        reason_codes: vec!["SCORE_ABOVE_THRESHOLD".into()],
-        reason: None,
-        source: CreditDecisionSource::Automatic,
-        decided_by: None,
-        decided_at: Utc::now(),
-        reviews_decision: None,
-    };
-    let envelope = Envelope::new("/tenor/credit", loan.to_string(), &decision, None)?;
+    let envelope = crate::live::approval(account.user_id, loan)?;
     let payload = envelope.to_bytes();
     let key = loan.to_string();
     let (sent, sent_at) = (Instant::now(), Utc::now());

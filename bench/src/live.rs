@@ -125,12 +125,8 @@ pub async fn connected_producer(topic: &str) -> anyhow::Result<rdkafka::producer
     Ok(producer)
 }
 
-pub async fn publish_approval(
-    producer: &rdkafka::producer::FutureProducer,
-    stack: &RouterStack,
-    user_id: Uuid,
-    loan_id: Uuid,
-) -> anyhow::Result<()> {
+/// Credit's automatic approval of `loan_id`, as credit's relay publishes it.
+pub fn approval(user_id: Uuid, loan_id: Uuid) -> anyhow::Result<tenor_events::Envelope> {
     use tenor_contracts::credit::{CreditDecision, CreditDecisionMadeV1, CreditDecisionSource};
     let decision = CreditDecisionMadeV1 {
         decision_id: Uuid::new_v4(),
@@ -147,6 +143,16 @@ pub async fn publish_approval(
     };
     let envelope =
         tenor_events::Envelope::new("/tenor/credit", loan_id.to_string(), &decision, None)?;
+    Ok(envelope)
+}
+
+pub async fn publish_approval(
+    producer: &rdkafka::producer::FutureProducer,
+    stack: &RouterStack,
+    user_id: Uuid,
+    loan_id: Uuid,
+) -> anyhow::Result<()> {
+    let envelope = approval(user_id, loan_id)?;
     publish(producer, &stack.subgraphs.topics.credit, loan_id, &envelope).await?;
     Ok(())
 }

@@ -26,8 +26,6 @@ use rdkafka::TopicPartitionList;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use serde_json::json;
-use tenor_contracts::credit::{CreditDecision, CreditDecisionMadeV1, CreditDecisionSource};
-use tenor_events::Envelope;
 use tenor_harness::journeys::eligible_customer;
 use tenor_harness::{RouterStack, repo_root, set, yaml};
 use tenor_platform::testing::kafka_brokers;
@@ -99,7 +97,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     // Right after the broker is back, as a user would: a fresh producer, the probes, the decision.
     let producer = tenor_events::kafka::producer(&tenor_events::testing::kafka_config())?;
     let probes = publish_probes(&producer, &groups).await?;
-    let decision = decision(loan, user_id)?;
+    let decision = crate::live::approval(user_id, loan)?;
     let key = loan.to_string();
     producer
         .send(
@@ -178,28 +176,6 @@ fn stack_topics(stack: &RouterStack) -> Vec<String> {
     .into_iter()
     .cloned()
     .collect()
-}
-
-fn decision(loan: Uuid, user: Uuid) -> anyhow::Result<Envelope> {
-    let decision = CreditDecisionMadeV1 {
-        decision_id: Uuid::new_v4(),
-        loan_id: loan,
-        user_id: user,
-        decision: CreditDecision::Approved,
-        score: 700,
-        reason_codes: vec!["SCORE_ABOVE_THRESHOLD".into()],
-        reason: None,
-        source: CreditDecisionSource::Automatic,
-        decided_by: None,
-        decided_at: Utc::now(),
-        reviews_decision: None,
-    };
-    Ok(Envelope::new(
-        "/tenor/credit",
-        loan.to_string(),
-        &decision,
-        None,
-    )?)
 }
 
 fn client(group: Option<&str>) -> anyhow::Result<BaseConsumer> {
