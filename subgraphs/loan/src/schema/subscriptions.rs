@@ -5,18 +5,22 @@
 //! A subscription opens with the current status of the loans it watches (`snapshot: true`):
 //! a phone that lost its connection while a decision was made subscribes again and learns the
 //! outcome from the first message. The hub is subscribed to *before* the loans are read, so a
-//! change made in between arrives after its snapshot (possibly repeating it: the app treats
-//! messages as "the status is now X", which repeats harmlessly) and is never lost.
+//! change made in between is never lost; it may then arrive after a snapshot that already shows
+//! it. Each subscription remembers, per loan, the instant of the last status it told
+//! ([`Told`]), and drops a change at or before it: the app sees each status once and in order,
+//! whether the repeat comes from that race or from Kafka redelivering an event.
+
+use std::collections::HashMap;
 
 use async_graphql::{Context, ID, Result, Subscription as SubscriptionDerive};
-use chrono::Utc;
+use chrono::{DateTime, SubsecRound, Utc};
 use futures::{Stream, StreamExt};
 use tenor_platform::graphql::{CallerExt, coded_error, internal_error};
 use uuid::Uuid;
 
 use super::loaders::LoansById;
 use super::types::LoanStatusChange;
-use crate::events::live::LiveHub;
+use crate::events::live::{LiveHub, StatusChange};
 use crate::service::Loans;
 
 pub struct Subscription;
@@ -35,7 +39,7 @@ impl Subscription {
         loan_id: Option<ID>,
     ) -> Result<impl Stream<Item = Result<LoanStatusChange>> + use<>> {
         let principal = ctx.principal()?.clone();
-        let loans = ctx.data::<Loans>()?.clone();
+        let loans = ctx.data::<Loans>()?;
         let hub = ctx.data::<LiveHub>()?.clone();
         let by_id = ctx.data::<LoansById>()?.clone();
         // Watch for the session's revocation from here on; one already seen refuses at once.
@@ -69,6 +73,7 @@ impl Subscription {
                 }
             }
         };
+        let mut told = Told::snapshot(&current);
         let snapshot = futures::stream::iter(
             current
                 .into_iter()
@@ -78,8 +83,8 @@ impl Subscription {
         // those reads are one batch, one query (and the schedule for `outstanding` another).
         let changes = live
             .filter(move |event| {
-                let watched = only.is_none_or(|id| id == event.loan_id);
-                async move { watched }
+                let watched = only.is_none_or(|id| id == event.loan_id) && told.is_news(event);
+                futures::future::ready(watched)
             })
             .then(move |event| {
                 let by_id = by_id.clone();
@@ -111,6 +116,31 @@ impl Subscription {
         let why = futures::stream::once(why_rx)
             .filter_map(|why| futures::future::ready(why.ok().map(Err)));
         Ok(snapshot.chain(changes).take_until(stop).chain(why))
+    }
+}
+
+/// Per loan, when the status this subscription last told changed. A loan's `updated_at` moves
+/// only with its status, in the same transaction that writes the change's event with the same
+/// instant, so a snapshot and the change it shows carry one time.
+struct Told(HashMap<Uuid, DateTime<Utc>>);
+
+impl Told {
+    fn snapshot(loans: &[crate::domain::Loan]) -> Self {
+        Self(loans.iter().map(|l| (l.id, l.updated_at)).collect())
+    }
+
+    /// Whether `change` is later than what this subscriber already knows of its loan (and if
+    /// so, remember it). PostgreSQL keeps microseconds, the event nanoseconds: compare at the
+    /// coarser one.
+    fn is_news(&mut self, change: &StatusChange) -> bool {
+        let at = change.changed_at.trunc_subsecs(6);
+        match self.0.get(&change.loan_id) {
+            Some(known) if at <= *known => false,
+            _ => {
+                self.0.insert(change.loan_id, at);
+                true
+            }
+        }
     }
 }
 

@@ -9,6 +9,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 use tenor_contracts::credit::CreditDecision;
 use tenor_contracts::identity::SessionRevokedV1;
+use tenor_contracts::loan::LoanStatusChangedV1;
 use uuid::Uuid;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -269,4 +270,62 @@ async fn a_revoked_session_ends_its_subscriptions_on_every_replica_within_two_se
     acked(&mut again).await;
     again.subscribe("again", None).await;
     assert_eq!(refusal_code(&mut again, "again").await, "UNAUTHENTICATED");
+}
+
+/// A change the subscriber already knows, from its snapshot or an earlier push, is not pushed
+/// again: the race between subscribing and reading the snapshot, and Kafka redelivering an
+/// event, would otherwise show the borrower SUBMITTED twice (CI saw it through the router).
+#[tokio::test]
+async fn a_change_already_told_is_not_pushed_again() {
+    let service = TestService::start().await;
+    let user = service.verified_customer().await;
+    let token = service.customer_token(user);
+
+    let mut early = service.websocket(&service.base_url, Some(&token)).await;
+    acked(&mut early).await;
+    early.subscribe("early", None).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let loan = loan_id(&service.apply(&token, 3_000_000, 6, "told-1").await);
+    assert_eq!(next_status(&mut early, "early").await["snapshot"], false);
+
+    let mut late = service.websocket(&service.base_url, Some(&token)).await;
+    acked(&mut late).await;
+    late.subscribe("late", None).await;
+    let current = next_status(&mut late, "late").await;
+    assert_eq!(current["status"], "SUBMITTED", "{current}");
+    assert_eq!(current["snapshot"], true);
+
+    // Kafka delivers the SUBMITTED change again (a rebalance, a relay retry).
+    let events = service
+        .loan_events(|events| {
+            events.iter().any(|e| {
+                e.decode::<LoanStatusChangedV1>()
+                    .is_ok_and(|c| c.loan_id == loan)
+            })
+        })
+        .await;
+    let submitted = events
+        .iter()
+        .filter_map(|e| e.decode::<LoanStatusChangedV1>().ok())
+        .find(|c| c.loan_id == loan)
+        .unwrap();
+    service
+        .publish(&service.topics.loan, loan, &submitted)
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // The next push of each is the decision, and nothing follows it.
+    service.decide(loan, user, CreditDecision::Approved).await;
+    for (client, id) in [(&mut early, "early"), (&mut late, "late")] {
+        let change = next_status(client, id).await;
+        assert_eq!(change["status"], "APPROVED", "{id}: {change}");
+        assert_eq!(change["previousStatus"], "SUBMITTED");
+        assert!(
+            client
+                .next_message(Duration::from_millis(500))
+                .await
+                .is_none(),
+            "{id}: one push per change"
+        );
+    }
 }
