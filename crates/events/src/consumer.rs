@@ -4,6 +4,13 @@
 //!
 //! A message that keeps failing goes to `<topic>.dlq` with the error, and the consumer moves on:
 //! a poison message never blocks its partition for longer than the retry budget.
+//!
+//! Events of one key (one aggregate: a loan, a user) are applied one at a time in the order
+//! they were published ([`KeyQueues`]); events of different keys are applied side by side, up to
+//! `CONSUMER_CONCURRENCY` at once. Kafka promises order per partition, but what needs order is the
+//! aggregate, and a partition holds many: a burst of decisions for a thousand loans no longer
+//! waits on one transaction at a time. The committed offset of a partition moves only past
+//! messages that are all finished ([`Progress`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,17 +18,20 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
-use rdkafka::message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders};
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tenor_platform::config::{Env, HumanDuration};
 use tenor_platform::request::RequestContext;
 use tenor_platform::telemetry::traces::continue_trace;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use crate::aggregates::KeyQueues;
 use crate::envelope::Envelope;
 use crate::kafka::{KafkaConfig, consumer_config, producer};
 use crate::outbox::TRACEPARENT_HEADER;
+use crate::progress::Progress;
 use crate::trace::TraceParent;
 
 /// What a handler reports when it could not apply an event.
@@ -69,15 +79,27 @@ pub struct ConsumerConfig {
     /// before giving its partitions to the others — or to its own restart, which otherwise
     /// waits that long too.
     pub session_timeout: Duration,
+    /// Events (of different keys) applied at once (≥ 1). Each holds at most one database
+    /// connection while it is applied.
+    pub concurrency: usize,
 }
 
 /// librdkafka's default is 45 s: a killed consumer's partitions (and its restart) would stall
 /// that long. 10 s with the default 3 s heartbeat still tolerates a couple of lost heartbeats.
 pub const DEFAULT_SESSION_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Four at once keep two cores busy while a handler waits on PostgreSQL, and leave most of a
+/// service's default pool of ten connections to requests.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+
+/// Messages held back behind an earlier event of their aggregate, at most. Past it the consumer
+/// stops reading until they drain: memory stays bounded while one aggregate's event retries.
+const MAX_WAITING: usize = 256;
+
 impl ConsumerConfig {
     /// `CONSUMER_MAX_ATTEMPTS` (5), `CONSUMER_INITIAL_BACKOFF` (200ms), `CONSUMER_MAX_BACKOFF` (10s),
     /// `CONSUMER_SESSION_TIMEOUT` (10s; the broker accepts 6s–30min by default),
+    /// `CONSUMER_CONCURRENCY` (4 events at once),
     /// and `CONSUMER_GROUP_PREFIX` (empty): put before `group_id`, so two deployments (or test
     /// stacks) sharing one Kafka cluster do not join each other's consumer groups — a member
     /// killed in one would otherwise stall the other's partitions until its session times out.
@@ -85,6 +107,10 @@ impl ConsumerConfig {
         let max_attempts = env.optional("CONSUMER_MAX_ATTEMPTS", 5u32);
         if max_attempts == 0 {
             env.fail("CONSUMER_MAX_ATTEMPTS", "must be at least 1".to_owned());
+        }
+        let concurrency = env.optional("CONSUMER_CONCURRENCY", DEFAULT_CONCURRENCY);
+        if concurrency == 0 {
+            env.fail("CONSUMER_CONCURRENCY", "must be at least 1".to_owned());
         }
         let prefix = env.optional("CONSUMER_GROUP_PREFIX", String::new());
         Self {
@@ -110,6 +136,7 @@ impl ConsumerConfig {
                     HumanDuration(DEFAULT_SESSION_TIMEOUT),
                 )
                 .into(),
+            concurrency,
         }
     }
 
@@ -178,44 +205,94 @@ impl EventConsumer {
 
     /// Consume until `shutdown` is cancelled, then commit what was handled.
     pub async fn run(self, handler: Arc<dyn EventHandler>, shutdown: CancellationToken) {
+        let this = Arc::new(self);
+        let limit = this.config.concurrency.max(1);
+        let mut progress = Progress::default();
+        let mut queues = KeyQueues::default();
+        let mut running = JoinSet::new();
+        let start = |running: &mut JoinSet<_>, message: OwnedMessage| {
+            running.spawn(
+                this.clone()
+                    .handle(message, handler.clone(), shutdown.clone()),
+            );
+        };
         loop {
-            let message = tokio::select! {
+            let room = running.len() < limit && queues.waiting() < MAX_WAITING;
+            tokio::select! {
                 () = shutdown.cancelled() => break,
-                message = self.consumer.recv() => message,
-            };
-            let message = match message {
-                Ok(message) => message,
-                Err(error) => {
-                    receive_failed(&error).await;
-                    continue;
-                }
-            };
-            match self.process(&message, handler.as_ref(), &shutdown).await {
-                Outcome::Applied => {}
-                Outcome::DeadLetter { error, attempts } => {
-                    if !self
-                        .dead_letter(&message, &error, attempts, &shutdown)
-                        .await
-                    {
-                        break;
+                Some(done) = running.join_next() => {
+                    let (message, finished) = done.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+                    if finished {
+                        this.store(&mut progress, &message);
+                        if let Some(next) = queues.finish(&key_of(&message)) {
+                            start(&mut running, next);
+                        }
                     }
                 }
-                // Not stored: the message is redelivered after the restart.
-                Outcome::ShuttingDown => break,
-            }
-            if let Err(error) = self.consumer.store_offset_from_message(&message) {
-                tracing::warn!(%error, "storing offset failed");
+                received = this.consumer.recv(), if room => {
+                    let message = match received {
+                        Ok(message) => message.detach(),
+                        Err(error) => {
+                            receive_failed(&error).await;
+                            continue;
+                        }
+                    };
+                    progress.received(message.topic(), message.partition(), message.offset());
+                    if let Some(message) = queues.admit(key_of(&message), message) {
+                        start(&mut running, message);
+                    }
+                }
             }
         }
-        if let Err(error) = self.consumer.commit_consumer_state(CommitMode::Sync) {
+        // Events being applied finish (a retry's wait ends at once); what waits behind them
+        // is not started, not stored, and redelivered after the restart.
+        while let Some(done) = running.join_next().await {
+            let (message, finished) =
+                done.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+            if finished {
+                this.store(&mut progress, &message);
+            }
+        }
+        if let Err(error) = this.consumer.commit_consumer_state(CommitMode::Sync) {
             // Nothing stored yet (KafkaError::ConsumerCommit(NoOffset)) is normal here.
             tracing::debug!(%error, "final commit");
         }
     }
 
+    /// Apply (or dead-letter) one message; whether it is finished, so its offset may count as
+    /// done. Not when shutdown came first: the message is redelivered after the restart.
+    async fn handle(
+        self: Arc<Self>,
+        message: OwnedMessage,
+        handler: Arc<dyn EventHandler>,
+        shutdown: CancellationToken,
+    ) -> (OwnedMessage, bool) {
+        let finished = match self.process(&message, handler.as_ref(), &shutdown).await {
+            Outcome::Applied => true,
+            Outcome::DeadLetter { error, attempts } => {
+                self.dead_letter(&message, &error, attempts, &shutdown)
+                    .await
+            }
+            Outcome::ShuttingDown => false,
+        };
+        (message, finished)
+    }
+
+    /// `message` is finished: store the offset its partition may now commit (the background
+    /// auto-commit sends it).
+    fn store(&self, progress: &mut Progress, message: &OwnedMessage) {
+        let (topic, partition) = (message.topic(), message.partition());
+        if let Some(offset) = progress.finished(topic, partition, message.offset())
+            && let Err(error) = self.consumer.store_offset(topic, partition, offset)
+        {
+            // A partition taken away by a rebalance refuses: its new owner redelivers.
+            tracing::warn!(%error, topic, partition, "storing offset failed");
+        }
+    }
+
     async fn process(
         &self,
-        message: &BorrowedMessage<'_>,
+        message: &OwnedMessage,
         handler: &dyn EventHandler,
         shutdown: &CancellationToken,
     ) -> Outcome {
@@ -287,7 +364,7 @@ impl EventConsumer {
     /// that is neither applied nor parked. Returns false on shutdown.
     async fn dead_letter(
         &self,
-        message: &BorrowedMessage<'_>,
+        message: &OwnedMessage,
         error: &str,
         attempts: u32,
         shutdown: &CancellationToken,
@@ -353,11 +430,7 @@ pub(crate) async fn receive_failed(error: &KafkaError) {
 /// inside), named `<action> <event type>` in its trace — which it continues, see
 /// [`parent_span`]. Also for consumers outside [`EventConsumer`], such as a replica's live
 /// fan-out.
-pub fn event_span(
-    message: &BorrowedMessage<'_>,
-    envelope: &Envelope,
-    action: &str,
-) -> tracing::Span {
+pub fn event_span(message: &impl Message, envelope: &Envelope, action: &str) -> tracing::Span {
     let parent = parent_span(message, envelope);
     let span = tracing::info_span!(
         "event",
@@ -375,7 +448,7 @@ pub fn event_span(
 /// The span this event's handling continues: the relay's publish span when the producer exported
 /// one (Kafka header `traceparent`, same trace as the event), else the span that made the event
 /// (the envelope's `traceparent`).
-fn parent_span(message: &BorrowedMessage<'_>, envelope: &Envelope) -> Option<TraceParent> {
+fn parent_span(message: &impl Message, envelope: &Envelope) -> Option<TraceParent> {
     let made = envelope.traceparent();
     let published = message
         .headers()
@@ -391,6 +464,14 @@ fn parent_span(message: &BorrowedMessage<'_>, envelope: &Envelope) -> Option<Tra
                 .is_some_and(|made| made.trace_id() == published.trace_id())
         });
     published.or(made)
+}
+
+/// What orders `message` among others: its key (the aggregate), or, without one, its partition.
+fn key_of(message: &OwnedMessage) -> Vec<u8> {
+    match message.key() {
+        Some(key) => [b"k:", key].concat(),
+        None => format!("p:{}/{}", message.topic(), message.partition()).into_bytes(),
+    }
 }
 
 fn header<'a>(key: &'a str, value: &'a str) -> Header<'a, &'a str> {
@@ -417,6 +498,7 @@ mod tests {
             initial_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_millis(350),
             session_timeout: DEFAULT_SESSION_TIMEOUT,
+            concurrency: DEFAULT_CONCURRENCY,
         };
         assert_eq!(config.backoff(1), Duration::from_millis(100));
         assert_eq!(config.backoff(2), Duration::from_millis(200));

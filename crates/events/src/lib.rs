@@ -2,6 +2,7 @@
 //! transactional outbox and its Kafka relay, and the consumer runner with inbox de-duplication,
 //! retries and DLQ.
 
+pub mod aggregates;
 pub mod consumer;
 pub mod envelope;
 pub mod inbox;
@@ -9,6 +10,7 @@ pub mod kafka;
 pub mod live;
 pub mod mongo_outbox;
 pub mod outbox;
+pub mod progress;
 pub mod startup;
 #[cfg(feature = "test-support")]
 pub mod testing;

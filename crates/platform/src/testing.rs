@@ -142,8 +142,14 @@ impl TestDatabase {
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         // Drop runs inside the test's runtime; do the async cleanup on a thread of its own.
+        // Wait for it, but not for long: DROP DATABASE … WITH (FORCE) waits for a connection
+        // to the database that is still authenticating, and when that connection belongs to
+        // this blocked runtime it can only finish after PostgreSQL's 60 s authentication
+        // timeout — which stalled every other connection of the test too (CI saw
+        // service_settings fail so). After the wait the drop finishes on its own.
         let name = self.name.clone();
-        let _ = std::thread::spawn(move || {
+        let (done, finished) = std::sync::mpsc::channel::<()>();
+        std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -157,8 +163,9 @@ impl Drop for TestDatabase {
                         .await;
                 }
             });
-        })
-        .join();
+            let _ = done.send(());
+        });
+        let _ = finished.recv_timeout(Duration::from_secs(2));
     }
 }
 

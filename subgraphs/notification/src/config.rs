@@ -111,7 +111,7 @@ impl NotificationConfig {
             auth: env.optional("AUTH_EVENTS_TOPIC", topics::AUTH.to_owned()),
             user: env.optional("USER_EVENTS_TOPIC", topics::USER.to_owned()),
         };
-        let consumer = ConsumerConfig::from_env(
+        let mut consumer = ConsumerConfig::from_env(
             env,
             kafka.clone(),
             CONSUMER_GROUP,
@@ -122,6 +122,11 @@ impl NotificationConfig {
                 &source_topics.user,
             ],
         );
+        // One event at a time, whatever CONSUMER_CONCURRENCY says: a borrower's erasure
+        // (`user.status.changed`, keyed by the user) must not run beside the intake of one of
+        // their loan's events (keyed by the loan), which could store their address after the
+        // erasure; and FerretDB does not isolate two updates of one document (store/mod.rs).
+        consumer.concurrency = 1;
         Self {
             redis_prefix: env
                 .optional("NOTIFICATION_REDIS_PREFIX", "tenor:notification".to_owned()),

@@ -188,6 +188,13 @@ pub(super) static GENERAL: &[Setting] = &[
         NOT_A_DURATION,
     ),
     start_only(
+        "CONSUMER_CONCURRENCY",
+        CONSUMERS,
+        "2",
+        "shows only as throughput when many aggregates' events arrive at once",
+        NOT_A_NUMBER,
+    ),
+    start_only(
         "CONSUMER_GROUP_PREFIX",
         CONSUMERS,
         "staging-",

@@ -61,6 +61,7 @@ fn config(topic: &str, group: &str) -> ConsumerConfig {
         initial_backoff: Duration::from_millis(20),
         max_backoff: Duration::from_millis(100),
         session_timeout: tenor_events::consumer::DEFAULT_SESSION_TIMEOUT,
+        concurrency: 4,
     }
 }
 
@@ -283,4 +284,135 @@ async fn a_relayed_event_is_consumed_once_even_if_the_relay_repeats_it() {
     shutdown.cancel();
     task.await.unwrap();
     assert_eq!(applied(&db, widget).await, 1);
+}
+
+/// Records the order in which events were applied, per widget; events of `held` wait until the
+/// gate opens (forever, if it never does).
+struct GatedHandler {
+    held: Uuid,
+    gate: tokio::sync::watch::Receiver<bool>,
+    applied: Arc<std::sync::Mutex<Vec<(Uuid, u32)>>>,
+}
+
+#[async_trait]
+impl EventHandler for GatedHandler {
+    async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
+        let change: WidgetChanged = event.decode().map_err(HandlerError::permanent)?;
+        if change.widget_id == self.held {
+            let mut gate = self.gate.clone();
+            gate.wait_for(|open| *open).await.ok();
+        }
+        self.applied
+            .lock()
+            .unwrap()
+            .push((change.widget_id, change.seq));
+        Ok(())
+    }
+}
+
+type Applied = Arc<std::sync::Mutex<Vec<(Uuid, u32)>>>;
+
+fn start_gated(
+    topic: &str,
+    group: &str,
+    held: Uuid,
+) -> (
+    tokio::sync::watch::Sender<bool>,
+    Applied,
+    CancellationToken,
+    tokio::task::JoinHandle<()>,
+) {
+    let (open, gate) = tokio::sync::watch::channel(false);
+    let applied: Applied = Arc::default();
+    let handler = Arc::new(GatedHandler {
+        held,
+        gate,
+        applied: applied.clone(),
+    });
+    let consumer = EventConsumer::new(config(topic, group)).unwrap();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(consumer.run(handler, shutdown.clone()));
+    (open, applied, shutdown, task)
+}
+
+fn seqs_of(applied: &Applied, widget: Uuid) -> Vec<u32> {
+    applied
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(w, _)| *w == widget)
+        .map(|(_, seq)| *seq)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_slow_aggregate_keeps_its_order_and_does_not_hold_up_the_others() {
+    let topic = topic(1).await; // one partition: every key behind the slow one
+    let (slow, others) = (Uuid::new_v4(), [Uuid::new_v4(), Uuid::new_v4()]);
+    for seq in 0..3 {
+        publish_raw(
+            &topic,
+            &slow.to_string(),
+            &widget_event(slow, seq).to_bytes(),
+        )
+        .await;
+        for other in others {
+            publish_raw(
+                &topic,
+                &other.to_string(),
+                &widget_event(other, seq).to_bytes(),
+            )
+            .await;
+        }
+    }
+
+    let (open, applied, shutdown, task) = start_gated(&topic, "lanes-test", slow);
+    assert!(
+        wait_for(async || others.iter().all(|o| seqs_of(&applied, *o).len() == 3)).await,
+        "events of other aggregates were applied while the first one waited"
+    );
+    assert!(seqs_of(&applied, slow).is_empty(), "the slow one waits");
+    open.send(true).unwrap();
+    assert!(wait_for(async || seqs_of(&applied, slow).len() == 3).await);
+    shutdown.cancel();
+    task.await.unwrap();
+
+    for widget in [slow, others[0], others[1]] {
+        assert_eq!(seqs_of(&applied, widget), [0, 1, 2], "published order");
+    }
+}
+
+#[tokio::test]
+async fn a_crash_redelivers_an_unfinished_event_although_later_ones_finished() {
+    let topic = topic(1).await;
+    let slow = Uuid::new_v4();
+    publish_raw(&topic, &slow.to_string(), &widget_event(slow, 0).to_bytes()).await;
+    let later: Vec<Uuid> = (0..5).map(|_| Uuid::new_v4()).collect();
+    for widget in &later {
+        publish_raw(
+            &topic,
+            &widget.to_string(),
+            &widget_event(*widget, 0).to_bytes(),
+        )
+        .await;
+    }
+
+    // The first event hangs; the five behind it (other keys) finish, and their offsets would
+    // be committed within the auto-commit interval (1 s) if the consumer stored them.
+    let (_never, applied, _shutdown, task) = start_gated(&topic, "crash-test", slow);
+    assert!(wait_for(async || later.iter().all(|w| seqs_of(&applied, *w).len() == 1)).await);
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    task.abort(); // the process dies mid-event
+    let _ = task.await;
+
+    // The restart gets the unfinished event again.
+    let (open, applied, shutdown, task) = start_gated(&topic, "crash-test", Uuid::new_v4());
+    open.send(true).unwrap();
+    assert!(
+        wait_for(async || seqs_of(&applied, slow) == [0]).await,
+        "the unfinished event was redelivered: {:?}",
+        applied.lock().unwrap()
+    );
+    shutdown.cancel();
+    task.await.unwrap();
 }

@@ -3,6 +3,7 @@
 //! (see [`super::worker`]); if this process dies before the worker is done, the request's claim
 //! runs out and any replica's poll takes it over.
 
+use chrono::DurationRound;
 use tenor_contracts::loan::LoanSubmittedV1;
 
 use super::{RiskService, now};
@@ -17,9 +18,13 @@ impl RiskService {
         submitted: &LoanSubmittedV1,
         traceparent: Option<String>,
     ) -> Result<bool, StoreError> {
-        let deadline = submitted.submitted_at
+        // Rounded up to the millisecond MongoDB stores, so the request never gives up before
+        // its deadline (truncating made it fail up to 1 ms early; CI saw it).
+        let deadline = (submitted.submitted_at
             + chrono::Duration::from_std(self.settings.worker.deadline)
-                .unwrap_or(chrono::Duration::MAX);
+                .unwrap_or(chrono::Duration::MAX))
+        .duration_round_up(chrono::TimeDelta::milliseconds(1))
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
         let request = NewRequest {
             loan_id: submitted.loan_id,
             user_id: submitted.user_id,
