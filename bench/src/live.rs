@@ -110,19 +110,57 @@ pub fn status_changes(mut socket: Socket) -> Changes {
 
 /// Publishes credit's APPROVED decision for `loan_id` of `user_id` to the stack's credit topic,
 /// as credit would; returns once Kafka acknowledged it.
-/// A producer already connected, with `topic`'s metadata: the first timed publish then does not
-/// pay for the connection and the metadata request (about half a second on this machine), which
-/// a service's long-lived producer never pays per event either.
+/// A producer already connected, with `topic`'s metadata, that has had one message acknowledged
+/// on each of its partitions: the first timed publish then pays neither for the connection, the
+/// metadata request, nor the first produce to a partition (about half a second on this machine,
+/// which a service's long-lived producer never pays per event either). The warm-up messages are
+/// [`probe`]s, which every consumer skips.
 pub async fn connected_producer(topic: &str) -> anyhow::Result<rdkafka::producer::FutureProducer> {
     let producer = tenor_events::kafka::producer(&tenor_events::testing::kafka_config())?;
     let client = producer.clone();
-    let topic = topic.to_owned();
-    tokio::task::spawn_blocking(move || {
+    let name = topic.to_owned();
+    let metadata = tokio::task::spawn_blocking(move || {
         rdkafka::producer::Producer::client(&client)
-            .fetch_metadata(Some(&topic), Duration::from_secs(10))
+            .fetch_metadata(Some(&name), Duration::from_secs(10))
     })
     .await??;
+    let partitions = metadata
+        .topics()
+        .iter()
+        .find(|t| t.name() == topic)
+        .map_or(0, |t| t.partitions().len() as i32);
+    for partition in 0..partitions {
+        let (key, payload) = probe("warm-up");
+        producer
+            .send(
+                rdkafka::producer::FutureRecord::to(topic)
+                    .partition(partition)
+                    .key(&key)
+                    .payload(&payload),
+                Duration::from_secs(10),
+            )
+            .await
+            .map_err(|(e, _)| e)?;
+    }
     Ok(producer)
+}
+
+/// A CloudEvent of a type no service handles (`bench.<what>.probe.v1`), and its key: every
+/// consumer skips it and moves its offset past it.
+pub fn probe(what: &str) -> (String, String) {
+    let id = Uuid::new_v4();
+    let payload = serde_json::json!({
+        "specversion": "1.0",
+        "id": id,
+        "source": "/tenor/bench",
+        "type": format!("bench.{what}.probe.v1"),
+        "subject": id,
+        "time": Utc::now(),
+        "datacontenttype": "application/json",
+        "data": {},
+    })
+    .to_string();
+    (id.to_string(), payload)
 }
 
 /// Credit's automatic approval of `loan_id`, as credit's relay publishes it.

@@ -19,7 +19,6 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use rdkafka::ClientConfig;
 use rdkafka::Offset;
 use rdkafka::TopicPartitionList;
@@ -302,19 +301,7 @@ async fn publish_probes(
         if probes.contains_key(&(topic.clone(), *partition)) {
             continue;
         }
-        let id = Uuid::new_v4();
-        let probe = json!({
-            "specversion": "1.0",
-            "id": id,
-            "source": "/tenor/bench",
-            "type": "bench.recovery.probe.v1",
-            "subject": id,
-            "time": Utc::now(),
-            "datacontenttype": "application/json",
-            "data": {},
-        })
-        .to_string();
-        let key = id.to_string();
+        let (key, probe) = crate::live::probe("recovery");
         // A broker that just came back may still be loading partitions: try again meanwhile.
         let deadline = Instant::now() + Duration::from_secs(300);
         let delivery = loop {

@@ -119,6 +119,8 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
 
     // One change at a time, everyone connected.
     let mut single = Vec::new();
+    // Which change was the slowest (its index and time): a slow first one is a cold path.
+    let mut slowest = (0, Duration::ZERO, Duration::ZERO);
     for (i, (borrower, loan)) in borrowers
         .iter()
         .zip(&loans)
@@ -127,8 +129,13 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     {
         let published = Instant::now();
         publish_approval(&producer, &stack, borrower.account.user_id, *loan).await?;
+        let acked = published.elapsed();
         for push in receive(&mut pushes, sockets_of(i), Duration::from_secs(30)).await {
-            single.push(push.at - published);
+            let took = push.at - published;
+            if took > slowest.1 {
+                slowest = (i, took, acked);
+            }
+            single.push(took);
         }
     }
 
@@ -246,9 +253,12 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         ""
     );
     println!(
-        "single p50 {} max {}; burst p50 {} max {} (published in {}); refused or failed opens {failed}; pushes missing: single {single_missing}, burst {burst_missing}, fan-out alone {fan_out_missing}",
+        "single p50 {} max {} (change #{} of {}, its decision acked by Kafka in {}); burst p50 {} max {} (published in {}); refused or failed opens {failed}; pushes missing: single {single_missing}, burst {burst_missing}, fan-out alone {fan_out_missing}",
         ms(single.p50),
         ms(single.max),
+        slowest.0 + 1,
+        options.single,
+        ms(slowest.2),
         ms(burst.p50),
         ms(burst.max),
         ms(published_in)
