@@ -2,10 +2,13 @@
 //! [`LiveHub`](crate::events::live::LiveHub). Owner only; a subscription ends with
 //! `UNAUTHENTICATED` when its token expires or its session is revoked (`auth.session.revoked`).
 
+use std::collections::VecDeque;
+
 use async_graphql::{Context, Result, Subscription as SubscriptionDerive};
 use chrono::Utc;
 use futures::{Stream, StreamExt};
 use tenor_platform::graphql::{CallerExt, coded_error, internal_error};
+use uuid::Uuid;
 
 use super::types::Notification;
 use crate::events::live::LiveHub;
@@ -36,16 +39,20 @@ impl Subscription {
         }
         let owner = principal.user_id;
         // Subscribed now, before returning, so nothing published after this point is missed.
-        let items = hub.items_for(owner).filter_map(move |added| {
-            let service = service.clone();
-            async move {
-                match service.inbox_item(owner, added.item_id).await {
-                    Ok(Some(item)) => Some(Ok(Notification::from(item))),
-                    Ok(None) => None,
-                    Err(error) => Some(Err(internal_error(error))),
+        let mut told = Told::default();
+        let items = hub
+            .items_for(owner)
+            .filter(move |added| futures::future::ready(told.is_news(added.item_id)))
+            .filter_map(move |added| {
+                let service = service.clone();
+                async move {
+                    match service.inbox_item(owner, added.item_id).await {
+                        Ok(Some(item)) => Some(Ok(Notification::from(item))),
+                        Ok(None) => None,
+                        Err(error) => Some(Err(internal_error(error))),
+                    }
                 }
-            }
-        });
+            });
         let expires_in = (principal.expires_at - Utc::now())
             .to_std()
             .unwrap_or_default();
@@ -65,6 +72,27 @@ impl Subscription {
         let why = futures::stream::once(why_rx)
             .filter_map(|why| futures::future::ready(why.ok().map(Err)));
         Ok(items.take_until(stop).chain(why))
+    }
+}
+
+/// The items a subscription pushed most recently. The hub's consumer commits every second, so
+/// after its group is re-assigned (a broker restart) up to a second of items arrives again; the
+/// borrower sees each item once. Recent ones suffice: a redelivery goes back that second only.
+#[derive(Default)]
+struct Told(VecDeque<Uuid>);
+
+impl Told {
+    const REMEMBERED: usize = 64;
+
+    fn is_news(&mut self, item: Uuid) -> bool {
+        if self.0.contains(&item) {
+            return false;
+        }
+        if self.0.len() == Self::REMEMBERED {
+            self.0.pop_front();
+        }
+        self.0.push_back(item);
+        true
     }
 }
 

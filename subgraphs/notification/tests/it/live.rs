@@ -84,3 +84,40 @@ async fn ended_with(client: &mut WsClient, id: &str) -> String {
         }
     }
 }
+
+/// An item the hub delivers again (its group re-assigned after a broker restart resumes up to a
+/// second back) reaches the subscriber once.
+#[tokio::test]
+async fn an_item_delivered_again_is_pushed_once() {
+    let service = TestService::start().await;
+    let alice = Borrower::new("Alice Tan").channels(&["EMAIL"]);
+    service.borrower(&alice).await;
+    let mut live = WsClient::connect(&service.base_url, &service.token(alice.id, "")).await;
+    live.subscribe_notifications("a").await;
+
+    let first = service.approve_loan(alice.id, 1_500_000).await;
+    let got = live.received(Duration::from_secs(8)).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["id"], first.id().to_string());
+
+    // The announcement of that item, published once more.
+    let announced = tenor_events::testing::read_events(
+        &service.topics.notification,
+        Duration::from_secs(10),
+        |events| !events.is_empty(),
+    )
+    .await;
+    let again = announced
+        .iter()
+        .find(|e| e.event_type() == "notification.inbox.added.v1")
+        .expect("the item's announcement");
+    tenor_events::testing::publish(&service.topics.notification, again).await;
+    let repeated = live.received(Duration::from_secs(2)).await;
+    assert!(repeated.is_empty(), "pushed again: {repeated:?}");
+
+    // A new item still arrives.
+    let second = service.approve_loan(alice.id, 2_000_000).await;
+    let got = live.received(Duration::from_secs(8)).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["id"], second.id().to_string());
+}
