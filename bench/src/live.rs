@@ -108,8 +108,6 @@ pub fn status_changes(mut socket: Socket) -> Changes {
     changes
 }
 
-/// Publishes credit's APPROVED decision for `loan_id` of `user_id` to the stack's credit topic,
-/// as credit would; returns once Kafka acknowledged it.
 /// A producer already connected, with `topic`'s metadata, that has had one message acknowledged
 /// on each of its partitions: the first timed publish then pays neither for the connection, the
 /// metadata request, nor the first produce to a partition (about half a second on this machine,
@@ -184,6 +182,8 @@ pub fn approval(user_id: Uuid, loan_id: Uuid) -> anyhow::Result<tenor_events::En
     Ok(envelope)
 }
 
+/// Publishes credit's APPROVED decision for `loan_id` of `user_id` to the stack's credit topic,
+/// as credit would; returns once Kafka acknowledged it.
 pub async fn publish_approval(
     producer: &rdkafka::producer::FutureProducer,
     stack: &RouterStack,

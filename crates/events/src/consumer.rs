@@ -221,12 +221,10 @@ impl EventConsumer {
             tokio::select! {
                 () = shutdown.cancelled() => break,
                 Some(done) = running.join_next() => {
-                    let (message, finished) = done.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
-                    if finished {
-                        this.store(&mut progress, &message);
-                        if let Some(next) = queues.finish(&key_of(&message)) {
-                            start(&mut running, next);
-                        }
+                    if let Some(message) = this.settle(done, &mut progress)
+                        && let Some(next) = queues.finish(&key_of(&message))
+                    {
+                        start(&mut running, next);
                     }
                 }
                 received = this.consumer.recv(), if room => {
@@ -247,11 +245,7 @@ impl EventConsumer {
         // Events being applied finish (a retry's wait ends at once); what waits behind them
         // is not started, not stored, and redelivered after the restart.
         while let Some(done) = running.join_next().await {
-            let (message, finished) =
-                done.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
-            if finished {
-                this.store(&mut progress, &message);
-            }
+            this.settle(done, &mut progress);
         }
         if let Err(error) = this.consumer.commit_consumer_state(CommitMode::Sync) {
             // Nothing stored yet (KafkaError::ConsumerCommit(NoOffset)) is normal here.
@@ -278,9 +272,19 @@ impl EventConsumer {
         (message, finished)
     }
 
-    /// `message` is finished: store the offset its partition may now commit (the background
-    /// auto-commit sends it).
-    fn store(&self, progress: &mut Progress, message: &OwnedMessage) {
+    /// The outcome of one [`Self::handle`]: a finished message has its partition's committable
+    /// offset stored (the background auto-commit sends it) and is returned; a handler's panic
+    /// goes on up, as it did before handlers ran as tasks.
+    fn settle(
+        &self,
+        done: Result<(OwnedMessage, bool), tokio::task::JoinError>,
+        progress: &mut Progress,
+    ) -> Option<OwnedMessage> {
+        let (message, finished) =
+            done.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+        if !finished {
+            return None;
+        }
         let (topic, partition) = (message.topic(), message.partition());
         if let Some(offset) = progress.finished(topic, partition, message.offset())
             && let Err(error) = self.consumer.store_offset(topic, partition, offset)
@@ -288,6 +292,7 @@ impl EventConsumer {
             // A partition taken away by a rebalance refuses: its new owner redelivers.
             tracing::warn!(%error, topic, partition, "storing offset failed");
         }
+        Some(message)
     }
 
     async fn process(

@@ -1,7 +1,7 @@
 //! How far a consumer may commit when it handles a partition's messages out of order.
 //!
-//! [`EventConsumer`](crate::EventConsumer) hands messages with different keys to different
-//! lanes, so offset 7 may finish before offset 5. Kafka stores one offset per partition: "every
+//! [`EventConsumer`](crate::EventConsumer) applies messages with different keys side by side,
+//! so offset 7 may finish before offset 5. Kafka stores one offset per partition: "every
 //! message before this one is done". [`Progress`] keeps, per partition, the offsets received but
 //! not yet finished, and says how far the committed offset may move: up to just before the
 //! oldest unfinished one. A crash then redelivers every unfinished message (and perhaps some

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use tenor_contracts::credit::{CreditDecision, CreditDecisionMadeV1, CreditDecisionSource};
 use tenor_contracts::kyc::{DocumentType, KycDecisionSource, KycVerifiedV1};
+use tenor_contracts::loan::{LoanStatus, LoanStatusChangedV1};
 use tenor_events::kafka::ensure_topics;
 use tenor_events::{DomainEvent, Envelope};
 use tenor_platform::config::Env;
@@ -334,6 +335,23 @@ async fn start_instance(config: LoanConfig, providers: Providers) -> Instance {
 
 pub use tenor_events::testing::read_events;
 pub use tenor_platform::testing::wait_for;
+
+/// The `loan.status.changed` events of `loan` among `events`, in published order.
+pub fn status_events(events: &[Envelope], loan: Uuid) -> Vec<LoanStatusChangedV1> {
+    events
+        .iter()
+        .filter_map(|e| e.decode::<LoanStatusChangedV1>().ok())
+        .filter(|s| s.loan_id == loan)
+        .collect()
+}
+
+/// The statuses `loan` went through among `events`, in published order.
+pub fn status_changes(events: &[Envelope], loan: Uuid) -> Vec<LoanStatus> {
+    status_events(events, loan)
+        .into_iter()
+        .map(|s| s.status)
+        .collect()
+}
 
 pub fn loan_id(payload: &Value) -> Uuid {
     payload["loan"]["id"]

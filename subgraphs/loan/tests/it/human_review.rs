@@ -7,7 +7,7 @@ use chrono::Utc;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use tenor_contracts::credit::{CreditDecision, CreditDecisionMadeV1, CreditDecisionSource};
-use tenor_contracts::loan::{LoanStatus, LoanStatusChangedV1};
+use tenor_contracts::loan::LoanStatus;
 use tenor_events::Envelope;
 use tenor_loan::store;
 use uuid::Uuid;
@@ -61,15 +61,10 @@ async fn deliver(service: &TestService, loan: Uuid, event: &CreditDecisionMadeV1
 }
 
 async fn statuses(service: &TestService, loan: Uuid, at_least: usize) -> Vec<LoanStatus> {
-    let changes = |events: &[Envelope]| -> Vec<LoanStatus> {
-        events
-            .iter()
-            .filter_map(|e| e.decode::<LoanStatusChangedV1>().ok())
-            .filter(|s| s.loan_id == loan)
-            .map(|s| s.status)
-            .collect()
-    };
-    changes(&service.loan_events(|e| changes(e).len() >= at_least).await)
+    let events = service
+        .loan_events(|e| status_changes(e, loan).len() >= at_least)
+        .await;
+    status_changes(&events, loan)
 }
 
 #[tokio::test]
@@ -156,19 +151,9 @@ async fn a_review_that_confirms_the_rejection_is_recorded_and_pushed_with_its_re
 
     assert_eq!(service.loan_status(loan).await.as_deref(), Some("REJECTED"));
     let events = service
-        .loan_events(|e| {
-            e.iter()
-                .filter_map(|e| e.decode::<LoanStatusChangedV1>().ok())
-                .filter(|s| s.loan_id == loan)
-                .count()
-                >= 3
-        })
+        .loan_events(|e| status_events(e, loan).len() >= 3)
         .await;
-    let last = events
-        .iter()
-        .filter_map(|e| e.decode::<LoanStatusChangedV1>().ok())
-        .rfind(|s| s.loan_id == loan)
-        .unwrap();
+    let last = status_events(&events, loan).pop().unwrap();
     assert_eq!(last.previous_status, Some(LoanStatus::Rejected));
     assert_eq!(last.status, LoanStatus::Rejected);
     assert_eq!(last.reason.as_deref(), Some("reviewed by a credit officer"));

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tenor_contracts::credit::CreditDecision;
 use tenor_contracts::loan::{
     LoanActivatedV1, LoanApprovedV1, LoanInstallmentDueV1, LoanInstallmentOverdueV1, LoanPaidV1,
-    LoanRejectedV1, LoanStatus, LoanStatusChangedV1,
+    LoanRejectedV1, LoanStatus,
 };
 use tenor_events::Envelope;
 use tenor_loan::domain::schedule::business_today;
@@ -30,15 +30,6 @@ const PAY: &str = "mutation($loan: ID!, $amount: Int!, $key: String!) {
         payment { providerReference replayed allocations { installmentNumber fee interest principal } }
         userErrors { code field }
     } }";
-
-fn status_changes(events: &[Envelope], loan: Uuid) -> Vec<LoanStatus> {
-    events
-        .iter()
-        .filter_map(|e| e.decode::<LoanStatusChangedV1>().ok())
-        .filter(|s| s.loan_id == loan)
-        .map(|s| s.status)
-        .collect()
-}
 
 async fn submitted_loan(service: &TestService, amount: i64, tenor: i32) -> (Uuid, Uuid, String) {
     let user = service.verified_customer().await;

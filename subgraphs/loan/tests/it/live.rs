@@ -9,7 +9,6 @@ use chrono::Utc;
 use serde_json::{Value, json};
 use tenor_contracts::credit::CreditDecision;
 use tenor_contracts::identity::SessionRevokedV1;
-use tenor_contracts::loan::LoanStatusChangedV1;
 use uuid::Uuid;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -297,18 +296,9 @@ async fn a_change_already_told_is_not_pushed_again() {
 
     // Kafka delivers the SUBMITTED change again (a rebalance, a relay retry).
     let events = service
-        .loan_events(|events| {
-            events.iter().any(|e| {
-                e.decode::<LoanStatusChangedV1>()
-                    .is_ok_and(|c| c.loan_id == loan)
-            })
-        })
+        .loan_events(|e| !status_events(e, loan).is_empty())
         .await;
-    let submitted = events
-        .iter()
-        .filter_map(|e| e.decode::<LoanStatusChangedV1>().ok())
-        .find(|c| c.loan_id == loan)
-        .unwrap();
+    let submitted = status_events(&events, loan).remove(0);
     service
         .publish(&service.topics.loan, loan, &submitted)
         .await;

@@ -12,8 +12,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde_json::{Value, json};
 use tenor_contracts::credit::CreditDecision;
-use tenor_contracts::loan::{LoanActivatedV1, LoanPaidV1, LoanStatus, LoanStatusChangedV1};
-use tenor_events::Envelope;
+use tenor_contracts::loan::{LoanActivatedV1, LoanPaidV1, LoanStatus};
 use tenor_loan::domain::schedule::business_today;
 use tenor_loan::store::schema::loan_money_movements as movements;
 use uuid::Uuid;
@@ -74,15 +73,6 @@ async fn outstanding(service: &TestService, token: &str, loan: Uuid) -> i64 {
         .graphql(Some(token), LOAN, json!({ "id": loan }))
         .await;
     state["data"]["loan"]["outstanding"].as_i64().unwrap()
-}
-
-fn status_changes(events: &[Envelope], loan: Uuid) -> Vec<LoanStatus> {
-    events
-        .iter()
-        .filter_map(|e| e.decode::<LoanStatusChangedV1>().ok())
-        .filter(|s| s.loan_id == loan)
-        .map(|s| s.status)
-        .collect()
 }
 
 /// Run `work` as a process that dies in the middle: the task must end in the simulated panic.
