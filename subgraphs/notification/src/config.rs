@@ -122,10 +122,12 @@ impl NotificationConfig {
                 &source_topics.user,
             ],
         );
-        // One event at a time, whatever CONSUMER_CONCURRENCY says: a borrower's erasure
-        // (`user.status.changed`, keyed by the user) must not run beside the intake of one of
-        // their loan's events (keyed by the loan), which could store their address after the
-        // erasure; and FerretDB does not isolate two updates of one document (store/mod.rs).
+        // One event at a time, whatever CONSUMER_CONCURRENCY says: FerretDB does not isolate two
+        // updates of one document (store/mod.rs), and events of different keys touch one
+        // document — a loan event's intake (keyed by the loan) writes the borrower's messages
+        // while their erasure (keyed by the user) blanks them. Intake checks the account again
+        // after its writes, which covers another replica's erasure, but one at a time here
+        // keeps a replica's own writes from interleaving at all.
         consumer.concurrency = 1;
         Self {
             redis_prefix: env

@@ -70,6 +70,8 @@ pub struct Wiring {
     pub clock: Arc<dyn Clock>,
     /// The channels (default: built from the configuration).
     pub channels: Option<Channels>,
+    /// See [`NotificationService::after_contact_read`] (default: none).
+    pub after_contact_read: Option<service::ContactReadHook>,
 }
 
 impl Default for Wiring {
@@ -77,6 +79,7 @@ impl Default for Wiring {
         Self {
             clock: clock::system(),
             channels: None,
+            after_contact_read: None,
         }
     }
 }
@@ -121,7 +124,7 @@ pub async fn run_with(
         tenor_contracts::sources::NOTIFICATION,
         config.notification_events_topic.clone(),
     );
-    let service = NotificationService::new(
+    let mut service = NotificationService::new(
         db.clone(),
         publisher.clone(),
         cache,
@@ -132,6 +135,7 @@ pub async fn run_with(
             quiet_hours: config.quiet_hours.clone(),
         },
     );
+    service.after_contact_read = wiring.after_contact_read;
 
     let mut tasks = Tasks::new(&shutdown);
     let producer = kafka::producer(&config.kafka).context("creating the Kafka producer")?;

@@ -75,6 +75,7 @@ pub struct TestService {
     pub clock: Option<ManualClock>,
     run: String,
     extra_env: Vec<(String, String)>,
+    after_contact_read: Option<crate::service::ContactReadHook>,
     shutdown: CancellationToken,
     task: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -88,6 +89,20 @@ impl TestService {
     /// With extra environment variables (e.g. `NOTIFICATION_SMS_URL` of a [`Receiver`]) and,
     /// when given, on a manual clock.
     pub async fn start_with(extra_env: &[(&str, &str)], clock: Option<ManualClock>) -> Self {
+        Self::start_wired(extra_env, clock, None).await
+    }
+
+    /// Like [`Self::start`], with intake running `hook` between reading a borrower's contact and
+    /// storing what the event makes (a deletion landing in between).
+    pub async fn start_with_contact_hook(hook: crate::service::ContactReadHook) -> Self {
+        Self::start_wired(&[], None, Some(hook)).await
+    }
+
+    async fn start_wired(
+        extra_env: &[(&str, &str)],
+        clock: Option<ManualClock>,
+        after_contact_read: Option<crate::service::ContactReadHook>,
+    ) -> Self {
         tenor_platform::telemetry::install_tls_provider();
         let db_name = format!("test_notification_{}", Uuid::new_v4().simple());
         let topics = Topics {
@@ -110,6 +125,7 @@ impl TestService {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
+            after_contact_read,
             shutdown: CancellationToken::new(),
             task: None,
         };
@@ -161,6 +177,7 @@ impl TestService {
         if let Some(clock) = &self.clock {
             wiring.clock = std::sync::Arc::new(clock.clone());
         }
+        wiring.after_contact_read = self.after_contact_read.clone();
         self.task = Some(tokio::spawn(crate::run_with(
             self.config(),
             wiring,

@@ -85,10 +85,36 @@ impl NotificationService {
         // step is idempotent, so a redelivery or an older deletion repeats it harmlessly.
         if deleted {
             erasure::erase_contact(&contacts, event.user_id, event.changed_at).await?;
-            erasure::erase_messages(&self.notifications(), event.user_id).await?;
-            erasure::erase_inbox(&self.inbox(), event.user_id).await?;
+            self.erase_messages_and_inbox(event.user_id).await?;
         }
         Ok(applied)
+    }
+
+    /// Whether the borrower's account is deleted, as far as this service has heard.
+    pub async fn account_deleted(&self, user: uuid::Uuid) -> Result<bool, StoreError> {
+        Ok(self
+            .contact(user)
+            .await?
+            .is_some_and(|c| c.status.as_deref() == Some("DELETED")))
+    }
+
+    /// Erase the borrower's messages and inbox again if their account is deleted by now; whether
+    /// it was. For a write made from a contact read before a deletion landed — another
+    /// replica's intake, or the worker sending a message it held — checked after that write:
+    /// the deletion writes DELETED before it erases, so either this read sees DELETED, or the
+    /// write came before the deletion's erasure, which then saw it.
+    pub async fn erase_if_deleted(&self, user: uuid::Uuid) -> Result<bool, StoreError> {
+        if !self.account_deleted(user).await? {
+            return Ok(false);
+        }
+        self.erase_messages_and_inbox(user).await?;
+        Ok(true)
+    }
+
+    async fn erase_messages_and_inbox(&self, user: uuid::Uuid) -> Result<(), StoreError> {
+        erasure::erase_messages(&self.notifications(), user, self.now()).await?;
+        erasure::erase_inbox(&self.inbox(), user).await?;
+        Ok(())
     }
 
     /// The borrower's contact as projected so far (`None`: no user event seen yet).

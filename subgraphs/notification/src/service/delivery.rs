@@ -2,13 +2,17 @@
 //! write, under a timeout), then record the attempt — sent, retry later, or failed.
 //!
 //! ```text
-//!  pending ─claim (lease)─► quiet hours? ─► defer to 08:00 local      (no attempt counted)
+//!  pending ─claim (lease)─► account deleted? ─► skipped, text blanked  (withdrawn)
+//!                           quiet hours? ─► defer to 08:00 local      (no attempt counted)
 //!                           over the rate limit? ─► defer to the next window
 //!                           channel.send ─ok────────────────► sent
 //!                                        ─retryable─► attempts < max ? pending at now + backoff
 //!                                                                     : failed (reason)
 //!                                        ─permanent─────────────────► failed (reason)
 //! ```
+//!
+//! After recording the outcome the worker looks at the account again: a deletion that landed
+//! while the message was in flight left it alone, and it is erased now.
 //!
 //! Each channel has its own slots (`NOTIFICATION_WORKER_CONCURRENCY`) and its own claims, so a
 //! provider that is slow or down holds up only its own messages.
@@ -33,6 +37,7 @@ use super::NotificationService;
 use super::policy;
 use crate::channels::{Channel, DeliveryError, OutgoingMessage};
 use crate::domain::ChannelKind;
+use crate::store::erasure;
 use crate::store::notifications::{self, Attempt, Notification};
 
 impl NotificationService {
@@ -113,10 +118,17 @@ impl NotificationService {
         );
     }
 
-    /// One claimed notification: held back, or sent once and the outcome recorded.
+    /// One claimed notification: held back, withdrawn (the account is deleted), or sent once
+    /// and the outcome recorded.
     async fn deliver(&self, notification: Notification) -> anyhow::Result<()> {
         let now = self.now();
         let collection = self.notifications();
+        // A deletion skips the messages a worker holds; this one is ours to withdraw.
+        if self.account_deleted(notification.user_id).await? {
+            erasure::withdraw_message(&collection, notification.id).await?;
+            tracing::info!("account deleted; withdrawn, not sent");
+            return Ok(());
+        }
         if notification.quiet_hours {
             let allowed = self
                 .settings
@@ -146,7 +158,11 @@ impl NotificationService {
             notifications::mark_failed(&collection, notification.id, &attempt, &reason).await?;
             return Ok(());
         };
-        self.send(channel.as_ref(), &notification).await
+        self.send(channel.as_ref(), &notification).await?;
+        // A deletion that landed while it was in flight skipped it; its outcome, just
+        // recorded, is erased like every other message of the account.
+        self.erase_if_deleted(notification.user_id).await?;
+        Ok(())
     }
 
     /// Call the provider, then record what came of it.

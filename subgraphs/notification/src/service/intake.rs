@@ -6,6 +6,7 @@
 //!        └► contact ─► channels = catalog ∩ chosen, each with its address or a skip reason
 //!           ─► per channel: render ─► notifications insert (unique event+channel)
 //!           ─► inbox item insert (_id = event id) ─► its announcement + inbox.added event
+//!           ─► account deleted meanwhile? ─yes─► erase what was stored
 //!           ─► ring the worker ─► Redis key SET NX (handled)
 //! ```
 //!
@@ -87,7 +88,20 @@ impl NotificationService {
             tracing::info!("account deleted; nothing sent");
             return Ok(Intake::AccountDeleted);
         }
+        if let Some(hook) = &self.after_contact_read {
+            hook(user).await;
+        }
         let stored = self.store(event_id, entry, &data, &contact).await?;
+        // Another replica may have applied the account's deletion since the read above (its
+        // events and this one's arrive on different partitions).
+        if self
+            .erase_if_deleted(user)
+            .await
+            .context("checking the account")?
+        {
+            tracing::info!("account deleted meanwhile; what this event stored is erased");
+            return Ok(Intake::AccountDeleted);
+        }
         self.work.notify_one();
         let ttl = self.settings.delivery.dedupe_ttl;
         if let Err(error) = self.cache.mark_handled(event_id, ttl).await {

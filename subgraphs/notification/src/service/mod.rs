@@ -37,7 +37,14 @@ pub struct NotificationService {
     pub settings: Arc<Settings>,
     /// Rung when a notification becomes due: the worker does not wait for its poll.
     pub work: Arc<Notify>,
+    /// Run by intake between reading the borrower's contact and storing what the event makes
+    /// (tests: another replica's deletion landing in between). `None` in production.
+    pub after_contact_read: Option<ContactReadHook>,
 }
+
+/// See [`NotificationService::after_contact_read`].
+pub type ContactReadHook =
+    Arc<dyn Fn(uuid::Uuid) -> futures::future::BoxFuture<'static, ()> + Send + Sync>;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -62,6 +69,7 @@ impl NotificationService {
             clock,
             settings: Arc::new(settings),
             work: Arc::new(Notify::new()),
+            after_contact_read: None,
         }
     }
 

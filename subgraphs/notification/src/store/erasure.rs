@@ -4,8 +4,11 @@
 //! greet the borrower by name). What stays is the record that a message of a given type went
 //! on a given channel at a given time, with its status and attempts.
 //!
-//! Messages still waiting for delivery are left to the worker, which updates them: FerretDB does
-//! not isolate two concurrent updates of one document (docs/architecture.md).
+//! Messages still waiting for delivery are withdrawn (skipped, "account deleted") with their text
+//! blanked, except one a worker holds at that moment: the worker settles that one and erases
+//! again after it (`service::delivery`). FerretDB does not isolate two concurrent updates of one
+//! document (docs/architecture.md), so whoever may race the erasure checks the account after
+//! its own write (`NotificationService::erase_if_deleted`).
 
 use chrono::{DateTime, Utc};
 use mongodb::Collection;
@@ -46,12 +49,17 @@ pub fn erased_contact(at: DateTime<Utc>) -> Document {
     }
 }
 
-/// Blank the address and rendered text of the user's finished messages.
+/// The reason a withdrawn message carries.
+pub const ACCOUNT_DELETED: &str = "account deleted";
+
+/// Blank the address and rendered text of the user's messages, and withdraw those still waiting
+/// that no worker holds at `now`. How many changed.
 pub async fn erase_messages(
     notifications: &Collection<Document>,
     user: Uuid,
+    now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
-    let result = notifications
+    let finished = notifications
         .update_many(
             doc! {
                 "user_id": user.to_string(),
@@ -60,7 +68,43 @@ pub async fn erase_messages(
             doc! { "$set": { "to": "", "title": "", "content": "" } },
         )
         .await?;
-    Ok(result.modified_count)
+    let waiting = notifications
+        .update_many(
+            doc! {
+                "user_id": user.to_string(),
+                "status": "pending",
+                "claimed_until": { "$lte": bson_time(now) },
+            },
+            doc! { "$set": withdrawn() },
+        )
+        .await?;
+    Ok(finished.modified_count + waiting.modified_count)
+}
+
+/// Withdraw one waiting message of a deleted account (the worker, holding its claim, found the
+/// account deleted). Whether it was still waiting.
+pub async fn withdraw_message(
+    notifications: &Collection<Document>,
+    id: Uuid,
+) -> Result<bool, StoreError> {
+    let result = notifications
+        .update_one(
+            doc! { "_id": id.to_string(), "status": "pending" },
+            doc! { "$set": withdrawn() },
+        )
+        .await?;
+    Ok(result.modified_count == 1)
+}
+
+fn withdrawn() -> Document {
+    doc! {
+        "status": "skipped",
+        "skip_reason": ACCOUNT_DELETED,
+        "next_attempt_at": Bson::Null,
+        "to": "",
+        "title": "",
+        "content": "",
+    }
 }
 
 /// Blank the rendered text of the user's inbox items.
