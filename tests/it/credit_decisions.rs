@@ -256,6 +256,9 @@ async fn killed_deciders_decide_each_loan_exactly_once_after_restart() {
         );
     }
 
+    // Each restarts under its instance id (static membership) and takes its partitions back at
+    // once: the killed members never left their groups, and their 45 s sessions would outlast
+    // the 30 s wait below.
     let deciders = stack.subgraphs.deciders.as_mut().unwrap();
     deciders.credit.restart().await;
     deciders.risk.restart().await;

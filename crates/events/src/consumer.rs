@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
-use rdkafka::error::KafkaError;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tenor_platform::config::{Env, HumanDuration};
@@ -82,6 +82,14 @@ pub struct ConsumerConfig {
     /// Events (of different keys) applied at once (≥ 1). Each holds at most one database
     /// connection while it is applied.
     pub concurrency: usize,
+    /// Static group membership (`group.instance.id`): this replica's stable name, unique among
+    /// the replicas of its service. The coordinator keeps the member's partitions for it until
+    /// its session expires, and a rejoin under the same name gets them back at once, without
+    /// a rebalance — after a restart of the replica, or when a broker outage outlasted the
+    /// session. The cost: a member that stops for good (scaled down, renamed) hands its
+    /// partitions over only when its session expires (docs/events.md § Static membership).
+    /// `None`: dynamic membership, a clean shutdown hands partitions over at once.
+    pub instance_id: Option<String>,
 }
 
 /// librdkafka's default is 45 s: a killed consumer's partitions (and its restart) would stall
@@ -99,8 +107,8 @@ const MAX_WAITING: usize = 256;
 impl ConsumerConfig {
     /// `CONSUMER_MAX_ATTEMPTS` (5), `CONSUMER_INITIAL_BACKOFF` (200ms), `CONSUMER_MAX_BACKOFF` (10s),
     /// `CONSUMER_SESSION_TIMEOUT` (10s; the broker accepts 6s–30min by default),
-    /// `CONSUMER_CONCURRENCY` (4 events at once),
-    /// and `CONSUMER_GROUP_PREFIX` (empty): put before `group_id`, so two deployments (or test
+    /// `CONSUMER_CONCURRENCY` (4 events at once), `CONSUMER_INSTANCE_ID` (empty: dynamic
+    /// membership), and `CONSUMER_GROUP_PREFIX` (empty): put before `group_id`, so two deployments (or test
     /// stacks) sharing one Kafka cluster do not join each other's consumer groups — a member
     /// killed in one would otherwise stall the other's partitions until its session times out.
     pub fn from_env(env: &mut Env, kafka: KafkaConfig, group_id: &str, topics: &[&str]) -> Self {
@@ -113,6 +121,13 @@ impl ConsumerConfig {
             env.fail("CONSUMER_CONCURRENCY", "must be at least 1".to_owned());
         }
         let prefix = env.optional("CONSUMER_GROUP_PREFIX", String::new());
+        let instance_id = env.optional("CONSUMER_INSTANCE_ID", String::new());
+        if !instance_id.is_empty() && !is_valid_instance_id(&instance_id) {
+            env.fail(
+                "CONSUMER_INSTANCE_ID",
+                "must be at most 249 of A-Z a-z 0-9 . _ -".to_owned(),
+            );
+        }
         Self {
             kafka,
             group_id: format!("{prefix}{group_id}"),
@@ -137,6 +152,7 @@ impl ConsumerConfig {
                 )
                 .into(),
             concurrency,
+            instance_id: Some(instance_id).filter(|id| !id.is_empty()),
         }
     }
 
@@ -146,6 +162,15 @@ impl ConsumerConfig {
             .saturating_mul(factor)
             .min(self.max_backoff)
     }
+}
+
+/// Kafka checks a `group.instance.id` as it checks a topic name; refusing a bad one here turns a
+/// broker's `InvalidConfiguration` at the first join into an error at start-up.
+fn is_valid_instance_id(id: &str) -> bool {
+    id.len() <= 249
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 /// The dead-letter topic of `topic`.
@@ -169,6 +194,15 @@ pub struct EventConsumer {
     config: ConsumerConfig,
 }
 
+/// Why a consumer's session ended.
+enum Ended {
+    ShutDown,
+    /// The client is unusable: e.g. fenced, as a static member, by a newer member under its
+    /// instance id — which librdkafka also does to the member itself when it rejoins after its
+    /// session timed out (librdkafka issue #3437).
+    Fatal(RDKafkaErrorCode),
+}
+
 enum Outcome {
     Applied,
     DeadLetter { error: String, attempts: u32 },
@@ -177,7 +211,11 @@ enum Outcome {
 
 impl EventConsumer {
     pub fn new(config: ConsumerConfig) -> rdkafka::error::KafkaResult<Self> {
-        let consumer: StreamConsumer = consumer_config(&config.kafka)
+        let mut client = consumer_config(&config.kafka);
+        if let Some(instance_id) = &config.instance_id {
+            client.set("group.instance.id", instance_id);
+        }
+        let consumer: StreamConsumer = client
             .set("group.id", &config.group_id)
             // A new group starts at the beginning: no event published before a service's first
             // start is skipped.
@@ -203,33 +241,82 @@ impl EventConsumer {
         })
     }
 
-    /// Consume until `shutdown` is cancelled, then commit what was handled.
+    /// Consume until `shutdown` is cancelled, then commit what was handled. A client that fails
+    /// fatally (librdkafka gives up on it for good) is replaced by a new one with the same
+    /// configuration, as a restarted process would be.
     pub async fn run(self, handler: Arc<dyn EventHandler>, shutdown: CancellationToken) {
-        let this = Arc::new(self);
-        let limit = this.config.concurrency.max(1);
+        let mut this = self;
+        loop {
+            let config = this.config.clone();
+            match Arc::new(this)
+                .session(handler.clone(), shutdown.clone())
+                .await
+            {
+                Ended::ShutDown => return,
+                Ended::Fatal(error) => {
+                    tracing::error!(
+                        %error,
+                        group = %config.group_id,
+                        instance_id = config.instance_id.as_deref().unwrap_or_default(),
+                        "kafka consumer failed fatally; replacing it with a new one (fenced: \
+                         another member took its CONSUMER_INSTANCE_ID, or its session lapsed)"
+                    );
+                    match Self::replacement(config, &shutdown).await {
+                        Some(replacement) => this = replacement,
+                        None => return,
+                    }
+                }
+            }
+        }
+    }
+
+    /// A new consumer on `config`, once one can be created (a second's pause between tries);
+    /// `None` on shutdown.
+    async fn replacement(config: ConsumerConfig, shutdown: &CancellationToken) -> Option<Self> {
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return None,
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+            match Self::new(config.clone()) {
+                Ok(consumer) => return Some(consumer),
+                Err(error) => tracing::error!(%error, "creating the replacement consumer failed"),
+            }
+        }
+    }
+
+    /// One client's life: consume until shutdown or until the client fails fatally; either way
+    /// the events being applied finish first.
+    async fn session(
+        self: Arc<Self>,
+        handler: Arc<dyn EventHandler>,
+        shutdown: CancellationToken,
+    ) -> Ended {
+        let limit = self.config.concurrency.max(1);
         let mut progress = Progress::default();
         let mut queues = KeyQueues::default();
         let mut running = JoinSet::new();
         let start = |running: &mut JoinSet<_>, message: OwnedMessage| {
             running.spawn(
-                this.clone()
+                self.clone()
                     .handle(message, handler.clone(), shutdown.clone()),
             );
         };
-        loop {
+        let ended = loop {
             let room = running.len() < limit && queues.waiting() < MAX_WAITING;
             tokio::select! {
-                () = shutdown.cancelled() => break,
+                () = shutdown.cancelled() => break Ended::ShutDown,
                 Some(done) = running.join_next() => {
-                    if let Some(message) = this.settle(done, &mut progress)
+                    if let Some(message) = self.settle(done, &mut progress)
                         && let Some(next) = queues.finish(&key_of(&message))
                     {
                         start(&mut running, next);
                     }
                 }
-                received = this.consumer.recv(), if room => {
+                received = self.consumer.recv(), if room => {
                     let message = match received {
                         Ok(message) => message.detach(),
+                        Err(KafkaError::MessageConsumptionFatal(code)) => break Ended::Fatal(code),
                         Err(error) => {
                             receive_failed(&error).await;
                             continue;
@@ -241,16 +328,19 @@ impl EventConsumer {
                     }
                 }
             }
-        }
-        // Events being applied finish (a retry's wait ends at once); what waits behind them
-        // is not started, not stored, and redelivered after the restart.
+        };
+        // Events being applied finish (a retry's wait ends at once on shutdown); what waits
+        // behind them is not started, not stored, and redelivered to whoever consumes next.
         while let Some(done) = running.join_next().await {
-            this.settle(done, &mut progress);
+            self.settle(done, &mut progress);
         }
-        if let Err(error) = this.consumer.commit_consumer_state(CommitMode::Sync) {
+        if matches!(ended, Ended::ShutDown)
+            && let Err(error) = self.consumer.commit_consumer_state(CommitMode::Sync)
+        {
             // Nothing stored yet (KafkaError::ConsumerCommit(NoOffset)) is normal here.
             tracing::debug!(%error, "final commit");
         }
+        ended
     }
 
     /// Apply (or dead-letter) one message; whether it is finished, so its offset may count as
@@ -504,10 +594,20 @@ mod tests {
             max_backoff: Duration::from_millis(350),
             session_timeout: DEFAULT_SESSION_TIMEOUT,
             concurrency: DEFAULT_CONCURRENCY,
+            instance_id: None,
         };
         assert_eq!(config.backoff(1), Duration::from_millis(100));
         assert_eq!(config.backoff(2), Duration::from_millis(200));
         assert_eq!(config.backoff(3), Duration::from_millis(350));
         assert_eq!(config.backoff(40), Duration::from_millis(350));
+    }
+
+    #[test]
+    fn an_instance_id_is_checked_as_kafka_checks_it() {
+        assert!(is_valid_instance_id("tenor-loan-0"));
+        assert!(is_valid_instance_id("loan_7.prod"));
+        assert!(!is_valid_instance_id("loan 0"));
+        assert!(!is_valid_instance_id("loan/0"));
+        assert!(!is_valid_instance_id(&"a".repeat(250)));
     }
 }

@@ -37,6 +37,11 @@ impl Deciders {
                 // another test's partitions until its session times out.
                 ("CONSUMER_GROUP_PREFIX", format!("test-{run}-")),
                 ("CONSUMER_INITIAL_BACKOFF", "50ms".to_owned()),
+                // librdkafka's default session: a restarted decider (same CONSUMER_INSTANCE_ID,
+                // `ServiceProcess::start`) must take its partitions back at once rather than
+                // wait for its killed self to expire, which would outlast the tests' patience
+                // (`killed_deciders_decide_each_loan_exactly_once_after_restart`).
+                ("CONSUMER_SESSION_TIMEOUT", "45s".to_owned()),
                 ("LOAN_EVENTS_TOPIC", topics.loan.clone()),
                 ("RISK_EVENTS_TOPIC", topics.risk.clone()),
                 ("CREDIT_EVENTS_TOPIC", topics.credit.clone()),

@@ -21,17 +21,22 @@ pub struct ServiceProcess {
 
 impl ServiceProcess {
     /// Starts `tenor-<name>` on a free port with `env` (and nothing inherited that could change
-    /// it: no PORT, no LOG_LEVEL) and waits until `/ready` answers 200.
+    /// it: no PORT, no LOG_LEVEL) and waits until `/ready` answers 200. Its consumers are static
+    /// members named after the process (`CONSUMER_INSTANCE_ID=<name>-<port>`, as a StatefulSet
+    /// names its pods), so a [`ServiceProcess::restart`] takes its partitions back at once.
     pub async fn start(name: &'static str, env: Vec<(String, String)>) -> Self {
         let port = free_port();
         let id = Uuid::new_v4().simple();
         let mut service = Self {
             name,
             url: format!("http://127.0.0.1:{port}"),
-            env: [("PORT".to_owned(), port.to_string())]
-                .into_iter()
-                .chain(env)
-                .collect(),
+            env: [
+                ("PORT".to_owned(), port.to_string()),
+                ("CONSUMER_INSTANCE_ID".to_owned(), format!("{name}-{port}")),
+            ]
+            .into_iter()
+            .chain(env)
+            .collect(),
             log_file: std::env::temp_dir().join(format!("tenor-{name}-{id}.log")),
             child: None,
         };
@@ -76,6 +81,7 @@ impl ServiceProcess {
         let child = Command::new(binary)
             .env_remove("PORT")
             .env_remove("LOG_LEVEL")
+            .env_remove("CONSUMER_INSTANCE_ID")
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(Stdio::from(log.try_clone().unwrap()))
             .stderr(Stdio::from(log))

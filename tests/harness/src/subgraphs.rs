@@ -83,6 +83,9 @@ impl Subgraphs {
         let loan_db =
             tenor_events::testing::service_database("router_loan", tenor_loan::MIGRATIONS).await;
         let run = Uuid::new_v4().simple().to_string();
+        // The consumers running inside this process are static members of their groups under
+        // this name (a replica started as a process has its own, `ServiceProcess::start`).
+        let in_process = format!("in-process-{run}");
         let auth_topic = format!("test.{run}.auth.events");
         let user_topic = format!("test.{run}.user.events");
         let kyc_topic = format!("test.{run}.kyc.events");
@@ -118,10 +121,13 @@ impl Subgraphs {
             ("USER_EVENTS_TOPIC".to_owned(), user_topic.clone()),
             ("OUTBOX_POLL_INTERVAL".to_owned(), "200ms".to_owned()),
             ("CONSUMER_INITIAL_BACKOFF".to_owned(), "50ms".to_owned()),
+            ("CONSUMER_INSTANCE_ID".to_owned(), in_process.clone()),
         ]);
         let auth_config = tenor_auth::config::AuthConfig::from_env(&mut env);
         let mut auth_config = env.finish(auth_config).unwrap();
-        // Its own group per run: parallel tests would otherwise rebalance one shared group.
+        // Its own groups per run: parallel tests would otherwise rebalance shared groups, and a
+        // finished stack's static members would linger in them for a session.
+        auth_config.consumer.group_id = format!("tenor-auth-test-{run}");
         auth_config.revocation.consumer.group_id = format!("tenor-auth-revocations-test-{run}");
         let (auth, _) = tenor_auth::build(&auth_config).await.unwrap();
         tokio::spawn(tenor_auth::run(
@@ -143,6 +149,7 @@ impl Subgraphs {
             ),
             ("OUTBOX_POLL_INTERVAL".to_owned(), "200ms".to_owned()),
             ("CONSUMER_INITIAL_BACKOFF".to_owned(), "50ms".to_owned()),
+            ("CONSUMER_INSTANCE_ID".to_owned(), in_process.clone()),
         ]);
         let user_config = tenor_user::config::UserConfig::from_env(&mut env);
         let mut user_config = env.finish(user_config).unwrap();
@@ -166,6 +173,7 @@ impl Subgraphs {
             // A deleted account's KYC data is erased on user's status event.
             ("USER_EVENTS_TOPIC".to_owned(), user_topic.clone()),
             ("CONSUMER_GROUP_PREFIX".to_owned(), format!("test-{run}-")),
+            ("CONSUMER_INSTANCE_ID".to_owned(), in_process.clone()),
             (
                 "KYC_OBJECT_STORE_URL".to_owned(),
                 format!("file://{}", kyc_objects.display()),
@@ -205,6 +213,7 @@ impl Subgraphs {
             ),
             ("OUTBOX_POLL_INTERVAL".to_owned(), "200ms".to_owned()),
             ("CONSUMER_INITIAL_BACKOFF".to_owned(), "50ms".to_owned()),
+            ("CONSUMER_INSTANCE_ID".to_owned(), in_process.clone()),
         ]);
         let loan_config = tenor_loan::config::LoanConfig::from_env(&mut env);
         let mut loan_config = env.finish(loan_config).unwrap();

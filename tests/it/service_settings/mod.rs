@@ -177,6 +177,8 @@ const NOT_A_KEY: &[&str] = &["zqsecret"];
 const TOO_LONG_KEY_ID: &[&str] =
     &["zqsecretzqsecretzqsecretzqsecretzqsecretzqsecretzqsecretzqsecret"];
 const FREE_TEXT: &[&str] = &[];
+/// A `/` is not allowed in a Kafka group instance id (`CONSUMER_INSTANCE_ID`).
+const NOT_AN_INSTANCE_ID: &[&str] = &["zqsecret/0"];
 
 const fn s(
     var: &'static str,

@@ -4,8 +4,8 @@
 
 use super::Svc::*;
 use super::{
-    ALL, CONSUMERS, FREE_TEXT, NOT_A_DURATION, NOT_A_NUMBER, POSTGRES, PRODUCERS, Probe, Setting,
-    VERIFIERS, s, start_only,
+    ALL, CONSUMERS, FREE_TEXT, NOT_A_DURATION, NOT_A_NUMBER, NOT_AN_INSTANCE_ID, POSTGRES,
+    PRODUCERS, Probe, Setting, VERIFIERS, s, start_only,
 };
 
 const POOL: &str = "pool size/wait are internal to the process";
@@ -193,6 +193,13 @@ pub(super) static GENERAL: &[Setting] = &[
         "2",
         "shows only as throughput when many aggregates' events arrive at once",
         NOT_A_NUMBER,
+    ),
+    start_only(
+        "CONSUMER_INSTANCE_ID",
+        CONSUMERS,
+        "replica-0",
+        "static membership shows only when a member rejoins or leaves its group",
+        NOT_AN_INSTANCE_ID,
     ),
     start_only(
         "CONSUMER_GROUP_PREFIX",

@@ -62,6 +62,7 @@ fn config(topic: &str, group: &str) -> ConsumerConfig {
         max_backoff: Duration::from_millis(100),
         session_timeout: tenor_events::consumer::DEFAULT_SESSION_TIMEOUT,
         concurrency: 4,
+        instance_id: None,
     }
 }
 
@@ -102,9 +103,20 @@ fn start(
     group: &str,
     calls: Arc<AtomicUsize>,
 ) -> (CancellationToken, tokio::task::JoinHandle<()>) {
-    let handler: Arc<dyn EventHandler> =
-        Arc::new(PgInbox::new(db.pool(), group, CountingHandler { calls }));
-    let consumer = EventConsumer::new(config(topic, group)).unwrap();
+    start_configured(db, config(topic, group), calls)
+}
+
+fn start_configured(
+    db: &tenor_platform::testing::TestDatabase,
+    config: ConsumerConfig,
+    calls: Arc<AtomicUsize>,
+) -> (CancellationToken, tokio::task::JoinHandle<()>) {
+    let handler: Arc<dyn EventHandler> = Arc::new(PgInbox::new(
+        db.pool(),
+        &config.group_id,
+        CountingHandler { calls },
+    ));
+    let consumer = EventConsumer::new(config).unwrap();
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(consumer.run(handler, shutdown.clone()));
     (shutdown, task)
@@ -412,6 +424,72 @@ async fn a_crash_redelivers_an_unfinished_event_although_later_ones_finished() {
         wait_for(async || seqs_of(&applied, slow) == [0]).await,
         "the unfinished event was redelivered: {:?}",
         applied.lock().unwrap()
+    );
+    shutdown.cancel();
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_static_member_fenced_by_a_newer_one_under_its_name_comes_back_with_a_new_client() {
+    let db = database().await;
+    let topic = topic(1).await;
+    let group = format!("fenced-test-{}", Uuid::new_v4().simple());
+    let mut config = config(&topic, &group);
+    config.instance_id = Some("replica-0".to_owned());
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (shutdown, task) = start_configured(&db, config, calls);
+    let first = Uuid::new_v4();
+    publish_raw(
+        &topic,
+        &first.to_string(),
+        &widget_event(first, 0).to_bytes(),
+    )
+    .await;
+    assert!(wait_for(async || applied(&db, first).await == 1).await);
+
+    // Another client joins under the same instance id and takes the partition: the broker
+    // fences ours, which librdkafka reports as a fatal error — as it does to a static member
+    // that rejoins after its own session lapsed in a broker outage (librdkafka issue #3437).
+    // The intruder then vanishes without leaving, as a killed process would.
+    let intruder: rdkafka::consumer::BaseConsumer = rdkafka::ClientConfig::new()
+        .set(
+            "bootstrap.servers",
+            tenor_platform::testing::kafka_brokers(),
+        )
+        .set("group.id", &group)
+        .set("group.instance.id", "replica-0")
+        .set("session.timeout.ms", "10000")
+        .create()
+        .unwrap();
+    rdkafka::consumer::Consumer::subscribe(&intruder, &[topic.as_str()]).unwrap();
+    let joined = tokio::task::spawn_blocking(move || {
+        for _ in 0..300 {
+            let _ = intruder.poll(Duration::from_millis(100));
+            if rdkafka::consumer::Consumer::assignment(&intruder).is_ok_and(|a| a.count() > 0) {
+                return Some(intruder);
+            }
+        }
+        None
+    })
+    .await
+    .unwrap();
+    let intruder = joined.expect("the intruder got the partition");
+    drop(intruder);
+    // Ours learns it was fenced on its next heartbeat (every second); until then it still
+    // fetches the partition it had.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    // Ours comes back with a new client under its name and consumes on.
+    let second = Uuid::new_v4();
+    publish_raw(
+        &topic,
+        &second.to_string(),
+        &widget_event(second, 0).to_bytes(),
+    )
+    .await;
+    assert!(
+        wait_for(async || applied(&db, second).await == 1).await,
+        "the fenced consumer was replaced and consumed again"
     );
     shutdown.cancel();
     task.await.unwrap();
