@@ -9,11 +9,15 @@ use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
 use clap::{Parser, Subcommand};
+#[cfg(not(feature = "heap-profile"))]
 use hive_router::RouterGlobalAllocator;
 use tenor_router::compose::{ComposeOptions, base_dir, compose};
 use tenor_router::operations;
 use tenor_router::serve::{self, CONFIG_ENV, DEFAULT_CONFIG};
 
+// The engine's allocator (mimalloc); `--features heap-profile` keeps the system one so heaptrack
+// sees every allocation.
+#[cfg(not(feature = "heap-profile"))]
 hive_router::configure_global_allocator!();
 
 #[derive(Parser)]

@@ -45,13 +45,16 @@ impl Subscription {
             .filter(move |added| futures::future::ready(told.is_news(added.item_id)))
             .filter_map(move |added| {
                 let service = service.clone();
-                async move {
+                // Boxed: inline, the MongoDB read's future would be part of every waiting
+                // subscription (the stream lives as long as the socket), not only of the ones
+                // reading an item.
+                Box::pin(async move {
                     match service.inbox_item(owner, added.item_id).await {
                         Ok(Some(item)) => Some(Ok(Notification::from(item))),
                         Ok(None) => None,
                         Err(error) => Some(Err(internal_error(error))),
                     }
-                }
+                })
             });
         let expires_in = (principal.expires_at - Utc::now())
             .to_std()
