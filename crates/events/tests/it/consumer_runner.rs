@@ -131,12 +131,7 @@ async fn the_same_event_delivered_twice_applies_once() {
     publish_raw(&topic, &widget.to_string(), &event.to_bytes()).await;
     publish_raw(&topic, &widget.to_string(), &event.to_bytes()).await;
     let sentinel = Uuid::new_v4();
-    publish_raw(
-        &topic,
-        &sentinel.to_string(),
-        &widget_event(sentinel, 1).to_bytes(),
-    )
-    .await;
+    publish_widget(&topic, sentinel, 1).await;
 
     let calls = Arc::new(AtomicUsize::new(0));
     let (shutdown, task) = start(&db, &topic, "dup-test", calls.clone());
@@ -362,19 +357,9 @@ async fn a_slow_aggregate_keeps_its_order_and_does_not_hold_up_the_others() {
     let topic = topic(1).await; // one partition: every key behind the slow one
     let (slow, others) = (Uuid::new_v4(), [Uuid::new_v4(), Uuid::new_v4()]);
     for seq in 0..3 {
-        publish_raw(
-            &topic,
-            &slow.to_string(),
-            &widget_event(slow, seq).to_bytes(),
-        )
-        .await;
+        publish_widget(&topic, slow, seq).await;
         for other in others {
-            publish_raw(
-                &topic,
-                &other.to_string(),
-                &widget_event(other, seq).to_bytes(),
-            )
-            .await;
+            publish_widget(&topic, other, seq).await;
         }
     }
 
@@ -398,15 +383,10 @@ async fn a_slow_aggregate_keeps_its_order_and_does_not_hold_up_the_others() {
 async fn a_crash_redelivers_an_unfinished_event_although_later_ones_finished() {
     let topic = topic(1).await;
     let slow = Uuid::new_v4();
-    publish_raw(&topic, &slow.to_string(), &widget_event(slow, 0).to_bytes()).await;
+    publish_widget(&topic, slow, 0).await;
     let later: Vec<Uuid> = (0..5).map(|_| Uuid::new_v4()).collect();
     for widget in &later {
-        publish_raw(
-            &topic,
-            &widget.to_string(),
-            &widget_event(*widget, 0).to_bytes(),
-        )
-        .await;
+        publish_widget(&topic, *widget, 0).await;
     }
 
     // The first event hangs; the five behind it (other keys) finish, and their offsets would
@@ -439,12 +419,7 @@ async fn a_static_member_fenced_by_a_newer_one_under_its_name_comes_back_with_a_
     let calls = Arc::new(AtomicUsize::new(0));
     let (shutdown, task) = start_configured(&db, config, calls);
     let first = Uuid::new_v4();
-    publish_raw(
-        &topic,
-        &first.to_string(),
-        &widget_event(first, 0).to_bytes(),
-    )
-    .await;
+    publish_widget(&topic, first, 0).await;
     assert!(wait_for(async || applied(&db, first).await == 1).await);
 
     // Another client joins under the same instance id and takes the partition: the broker
@@ -481,12 +456,7 @@ async fn a_static_member_fenced_by_a_newer_one_under_its_name_comes_back_with_a_
 
     // Ours comes back with a new client under its name and consumes on.
     let second = Uuid::new_v4();
-    publish_raw(
-        &topic,
-        &second.to_string(),
-        &widget_event(second, 0).to_bytes(),
-    )
-    .await;
+    publish_widget(&topic, second, 0).await;
     assert!(
         wait_for(async || applied(&db, second).await == 1).await,
         "the fenced consumer was replaced and consumed again"

@@ -35,6 +35,16 @@ pub fn widget_event(widget_id: Uuid, seq: u32) -> Envelope {
     .unwrap()
 }
 
+/// Publishes widget `widget`'s event `seq`, keyed by the widget as an outbox keys by aggregate.
+pub async fn publish_widget(topic: &str, widget: Uuid, seq: u32) {
+    publish_raw(
+        topic,
+        &widget.to_string(),
+        &widget_event(widget, seq).to_bytes(),
+    )
+    .await;
+}
+
 pub fn kafka() -> KafkaConfig {
     kafka_config()
 }

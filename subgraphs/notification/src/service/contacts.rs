@@ -92,10 +92,7 @@ impl NotificationService {
 
     /// Whether the borrower's account is deleted, as far as this service has heard.
     pub async fn account_deleted(&self, user: uuid::Uuid) -> Result<bool, StoreError> {
-        Ok(self
-            .contact(user)
-            .await?
-            .is_some_and(|c| c.status.as_deref() == Some("DELETED")))
+        Ok(self.contact(user).await?.is_some_and(|c| c.is_deleted()))
     }
 
     /// Erase the borrower's messages and inbox again if their account is deleted by now; whether

@@ -22,10 +22,7 @@ impl NotificationService {
     #[tracing::instrument(skip(self))]
     pub async fn export_of(&self, user: Uuid) -> Result<Option<NotificationExport>, StoreError> {
         let contact = self.contact(user).await?;
-        if contact
-            .as_ref()
-            .is_some_and(|c| c.status.as_deref() == Some("DELETED"))
-        {
+        if contact.as_ref().is_some_and(Contact::is_deleted) {
             return Ok(None);
         }
         let mut items = Vec::new();

@@ -84,7 +84,7 @@ impl NotificationService {
                 user_id: user,
                 ..Contact::default()
             });
-        if contact.status.as_deref() == Some("DELETED") {
+        if contact.is_deleted() {
             tracing::info!("account deleted; nothing sent");
             return Ok(Intake::AccountDeleted);
         }

@@ -69,6 +69,13 @@ pub struct Contact {
     pub status: Option<String>,
 }
 
+impl Contact {
+    /// Whether the latest status event deleted the account.
+    pub fn is_deleted(&self) -> bool {
+        self.status.as_deref() == Some("DELETED")
+    }
+}
+
 /// Write `fields` as `part` of `user`'s document, stamped `at`, unless that part already holds
 /// an event of the same or a later time. Whether it was written.
 pub async fn apply(

@@ -82,18 +82,18 @@ pub async fn erase_messages(
 }
 
 /// Withdraw one waiting message of a deleted account (the worker, holding its claim, found the
-/// account deleted). Whether it was still waiting.
+/// account deleted); one no longer waiting is left as it is.
 pub async fn withdraw_message(
     notifications: &Collection<Document>,
     id: Uuid,
-) -> Result<bool, StoreError> {
-    let result = notifications
+) -> Result<(), StoreError> {
+    notifications
         .update_one(
             doc! { "_id": id.to_string(), "status": "pending" },
             doc! { "$set": withdrawn() },
         )
         .await?;
-    Ok(result.modified_count == 1)
+    Ok(())
 }
 
 fn withdrawn() -> Document {

@@ -56,16 +56,8 @@ async fn the_owner_exports_contact_inbox_and_messages_and_a_deletion_erases_them
     assert!(!response.to_string().contains(&budi.email), "{response}");
 
     // The account is deleted: the event arrives twice.
-    let deleted = UserStatusChangedV1 {
-        user_id: siti.id,
-        status: AccountStatus::Deleted,
-        previous_status: AccountStatus::Active,
-        reason: None,
-        changed_by: None,
-        changed_at: Utc::now(),
-    };
     let envelope = service
-        .publish(&service.topics.user, siti.id, &deleted)
+        .publish(&service.topics.user, siti.id, &deleted(siti.id))
         .await;
     service.redeliver(&service.topics.user, &envelope).await;
     assert!(
