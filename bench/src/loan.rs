@@ -210,6 +210,9 @@ async fn fixed_rate(
     borrowers: &[Borrower],
     rate: u32,
 ) -> (Vec<Duration>, usize, Duration) {
+    // One HTTP client, as the app holds one: building a client per request (its TLS
+    // configuration) would tax the machine the router and loan share with this generator.
+    let http = reqwest::Client::new();
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(rate)));
     let started = Instant::now();
     let mut requests = Vec::with_capacity(borrowers.len());
@@ -217,9 +220,11 @@ async fn fixed_rate(
         ticker.tick().await;
         let url = stack.router.graphql_url();
         let token = borrower.token.clone();
+        let http = http.clone();
         requests.push(tokio::spawn(async move {
             let sent = Instant::now();
-            let response = tenor_harness::post_graphql(
+            let response = tenor_harness::post_graphql_via(
+                &http,
                 &url,
                 APPLY,
                 json!({ "key": Uuid::new_v4().to_string() }),

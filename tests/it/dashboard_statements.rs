@@ -15,7 +15,6 @@ use tenor_events::Envelope;
 use tenor_harness::journeys::{apply_when_eligible, eligible_customer};
 use tenor_harness::{Account, RouterStack, Yaml, eventually, set, yaml};
 use tenor_mobile::{Dashboard, MobileClient, dashboard};
-use tenor_platform::db::STATEMENTS;
 use uuid::Uuid;
 
 /// The most statements one dashboard may cost each subgraph, whatever it returns: one per
@@ -117,35 +116,17 @@ async fn dashboard(
     (me, cost)
 }
 
-/// [`STATEMENTS`] `{origin="request"}` of each subgraph's database.
+/// `tenor_db_statements_total{origin="request"}` of each subgraph's database (the subgraphs run
+/// in one process here, so one `/metrics` page has them all).
 async fn request_statements(stack: &RouterStack) -> std::collections::HashMap<&'static str, u64> {
-    let metrics = reqwest::get(format!("{}/metrics", stack.subgraphs.user_url))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    stack
-        .subgraphs
-        .database_urls()
-        .into_iter()
-        .map(|(subgraph, url)| {
-            let database = url.rsplit('/').next().unwrap().split('?').next().unwrap();
-            (subgraph, counter(&metrics, database))
-        })
-        .collect()
-}
-
-/// The request series of `database` in a Prometheus text page (0 before its first statement).
-fn counter(metrics: &str, database: &str) -> u64 {
-    let database = format!("database=\"{database}\"");
-    metrics
-        .lines()
-        .filter(|line| line.starts_with(&format!("{STATEMENTS}{{")))
-        .filter(|line| line.contains(&database) && line.contains("origin=\"request\""))
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .map(|value| value as u64)
-        .sum()
+    let mut counts = std::collections::HashMap::new();
+    for (subgraph, url) in stack.subgraphs.database_urls() {
+        let database = url.rsplit('/').next().unwrap().split('?').next().unwrap();
+        let count =
+            tenor_platform::testing::request_statements(&stack.subgraphs.user_url, database).await;
+        counts.insert(subgraph, count);
+    }
+    counts
 }
 
 enum Ending {

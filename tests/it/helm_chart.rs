@@ -6,7 +6,8 @@
 //! container is probed on the paths the services serve and requests resources, that replicated
 //! services get an autoscaler and a disruption budget (and the one with a volume does not), that
 //! only the router reaches the subgraphs, that secrets are referenced and never rendered, that
-//! nothing runs as root, and that each service gets every setting compose gives it.
+//! nothing runs as root, that each service gets every setting compose gives it, and that event
+//! consumers are static group members (under their pod's name) only when asked.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -915,6 +916,45 @@ fn every_service_gets_each_setting_compose_gives_it_and_nothing_it_does_not_read
                 "{}: the chart sets {var}, which nothing reads",
                 spec.name
             );
+        }
+    }
+}
+
+#[test]
+fn event_consumers_are_static_members_under_their_pod_name_only_when_asked() {
+    // Default: dynamic membership, as a Deployment's pods are renamed by every rollout.
+    let chart = defaults();
+    for spec in deployed_services() {
+        let container = chart.container(&spec.name);
+        assert!(
+            !env(container)
+                .iter()
+                .any(|(var, _)| var == "CONSUMER_INSTANCE_ID"),
+            "{}: a static member by default",
+            spec.name
+        );
+    }
+    // Asked for: every subgraph (each runs event consumers) names its members after its pod, a
+    // name unique among the replicas; a literal value would make the replicas fence each other.
+    let chart = render(&["kafka.staticMembership=true"]);
+    for spec in deployed_services() {
+        let container = chart.container(&spec.name);
+        let instance = env(container)
+            .into_iter()
+            .find(|(var, _)| var == "CONSUMER_INSTANCE_ID")
+            .map(|(_, entry)| entry);
+        match spec.kind {
+            Kind::Subgraph => {
+                let entry = instance.unwrap_or_else(|| panic!("{}: no instance id", spec.name));
+                assert_eq!(entry.get("value"), None, "{}: {entry:?}", spec.name);
+                assert_eq!(
+                    entry["valueFrom"]["fieldRef"]["fieldPath"].as_str(),
+                    Some("metadata.name"),
+                    "{}",
+                    spec.name
+                );
+            }
+            Kind::Router => assert!(instance.is_none(), "the router runs no group consumer"),
         }
     }
 }

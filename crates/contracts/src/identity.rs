@@ -56,6 +56,25 @@ impl DomainEvent for UserStatusChangedV1 {
     const TYPE: &'static str = "user.status.changed.v1";
 }
 
+impl UserStatusChangedV1 {
+    /// The owner closed their account (`deleteAccount`): no reason, no staff member. Every
+    /// context that holds personal data erases it on this event.
+    pub fn deleted_by_owner(
+        user_id: Uuid,
+        previous_status: AccountStatus,
+        changed_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            user_id,
+            status: AccountStatus::Deleted,
+            previous_status,
+            reason: None,
+            changed_by: None,
+            changed_at,
+        }
+    }
+}
+
 /// Published by user on `user.events` after a profile or preference change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserProfileUpdatedV1 {

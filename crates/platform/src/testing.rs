@@ -28,6 +28,27 @@ pub async fn wait_for(mut condition: impl AsyncFnMut() -> bool) -> bool {
     false
 }
 
+/// How many SQL statements requests have sent to `database` so far, as the service at
+/// `base_url` reports on `/metrics` ([`crate::db::STATEMENTS`]`{origin="request"}`; 0 before the
+/// first). A test reads it before and after an operation to count what that operation cost.
+pub async fn request_statements(base_url: &str, database: &str) -> u64 {
+    let page = reqwest::get(format!("{}/metrics", base_url.trim_end_matches('/')))
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .unwrap_or_else(|e| panic!("GET {base_url}/metrics: {e}"))
+        .text()
+        .await
+        .expect("a metrics page");
+    let series = format!("{}{{", crate::db::STATEMENTS);
+    let database = format!("database=\"{database}\"");
+    page.lines()
+        .filter(|line| line.starts_with(&series))
+        .filter(|line| line.contains(&database) && line.contains("origin=\"request\""))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|value| value as u64)
+        .sum()
+}
+
 /// Waits (up to 30 s) until the service at `base_url` answers `/ready` with success: its
 /// database, broker and consumers are up, so a test's first event or request is not lost.
 pub async fn wait_until_ready(base_url: &str) -> bool {

@@ -5,9 +5,24 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+/// Posts one GraphQL request on a client of its own. Tests use this: each `#[tokio::test]` has
+/// its own runtime, and a pooled connection must not outlive the runtime that opened it.
 pub async fn post_graphql(url: &str, query: &str, variables: Value, token: Option<&str>) -> Value {
+    post_graphql_via(&reqwest::Client::new(), url, query, variables, token).await
+}
+
+/// Posts one GraphQL request on `http`, reusing its pooled connections as an app's HTTP client
+/// does. Benchmarks use this: building a client costs far more than a request (its TLS
+/// configuration), work that a load generator must not add to what it measures.
+pub async fn post_graphql_via(
+    http: &reqwest::Client,
+    url: &str,
+    query: &str,
+    variables: Value,
+    token: Option<&str>,
+) -> Value {
     // A hang is a failure to report, not a test that never ends.
-    let mut request = reqwest::Client::new()
+    let mut request = http
         .post(url)
         .timeout(Duration::from_secs(30))
         .header("content-type", "application/json")

@@ -129,6 +129,13 @@ release-wide extraEnv. Mirrors docker-compose.yml's environment for the same ser
 - name: CONSUMER_GROUP_PREFIX
   value: {{ . | quote }}
 {{- end }}
+{{- if $root.Values.kafka.staticMembership }}
+{{- /* Static group membership under the pod's own name, stable for the pod's life. */}}
+- name: CONSUMER_INSTANCE_ID
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+{{- end }}
 {{- end }}
 {{- if ne .name "auth" }}
 {{- /* Every verifier of access tokens: the subgraphs and the router. */}}

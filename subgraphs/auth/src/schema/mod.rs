@@ -10,6 +10,7 @@ pub mod types;
 use std::sync::Arc;
 
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
+use tenor_platform::db::CountRequestStatements;
 
 use crate::service::AuthService;
 
@@ -22,8 +23,11 @@ pub struct Query(customer::Query, export::ExportQuery);
 
 pub type AuthSchema = Schema<Query, Mutation, EmptySubscription>;
 
+/// The schema served by the running service; its requests' SQL statements are counted apart
+/// from the background's (`tenor_db_statements_total{origin="request"}`).
 pub fn build(service: Arc<AuthService>) -> AuthSchema {
     Schema::build(Query::default(), Mutation, EmptySubscription)
+        .extension(CountRequestStatements)
         .data(service)
         .enable_federation()
         .limit_depth(12)

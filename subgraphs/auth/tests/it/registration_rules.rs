@@ -137,3 +137,36 @@ async fn registration_publishes_user_registered() {
         "no secrets in events"
     );
 }
+
+/// Requests' SQL statements are counted as the request's (`/metrics`,
+/// `tenor_db_statements_total{origin="request"}`), and input refused on its face costs none.
+#[tokio::test]
+async fn a_registration_counts_its_statements_and_a_malformed_one_sends_none() {
+    let auth = TestAuth::start(&[]).await;
+    let counted =
+        async || tenor_platform::testing::request_statements(&auth.url, auth.db.name()).await;
+    let (email, phone) = identity();
+
+    let before = counted().await;
+    let refused = auth
+        .register("siti-at-example", &phone, "kopi susu di pagi hari")
+        .await;
+    assert_eq!(
+        refused["userErrors"][0]["code"], "EMAIL_INVALID",
+        "{refused}"
+    );
+    assert_eq!(
+        counted().await,
+        before,
+        "a malformed email reached the database"
+    );
+
+    let registered = auth
+        .register(&email, &phone, "kopi susu di pagi hari")
+        .await;
+    assert!(registered["userId"].is_string(), "{registered}");
+    assert!(
+        counted().await > before,
+        "a registration's statements were not counted as the request's"
+    );
+}

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader, NoCache};
+use tenor_platform::db::spawn_with_origin;
 use tenor_platform::refusal::ServiceError;
 use uuid::Uuid;
 
@@ -27,9 +28,11 @@ impl Loader<Uuid> for AssessmentLoader {
     }
 }
 
-/// Shared by every request; no cache, so a mutation and a later read in one request agree.
+/// Shared by every request; no cache, so a mutation and a later read in one request agree. Its
+/// batches run in tasks of their own, spawned with [`spawn_with_origin`] so their statements
+/// count as the request's.
 pub type Assessments = DataLoader<AssessmentLoader, NoCache>;
 
 pub fn assessments(credit: Credit, stats: Arc<LoaderStats>) -> Assessments {
-    DataLoader::new(AssessmentLoader { credit, stats }, tokio::spawn)
+    DataLoader::new(AssessmentLoader { credit, stats }, spawn_with_origin)
 }

@@ -15,6 +15,7 @@ mod types;
 use std::sync::Arc;
 
 use async_graphql::{EmptySubscription, ID, MergedObject, Schema, SchemaBuilder};
+use tenor_platform::db::CountRequestStatements;
 use uuid::Uuid;
 
 use crate::service::Credit;
@@ -41,9 +42,11 @@ pub fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription).enable_federation()
 }
 
-/// The schema served by the running service.
+/// The schema served by the running service; its requests' SQL statements are counted apart
+/// from the background's (`tenor_db_statements_total{origin="request"}`).
 pub fn build(credit: Credit, stats: Arc<loaders::LoaderStats>) -> CreditSchema {
     builder()
+        .extension(CountRequestStatements)
         .data(loaders::assessments(credit.clone(), stats))
         .data(credit)
         .finish()

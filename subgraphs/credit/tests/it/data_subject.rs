@@ -56,14 +56,7 @@ async fn the_owner_exports_decisions_with_reasons_and_nothing_once_deleted() {
     );
     assert!(!response.to_string().contains(&their_loan.to_string()));
 
-    let deleted = UserStatusChangedV1 {
-        user_id: user,
-        status: AccountStatus::Deleted,
-        previous_status: AccountStatus::Active,
-        reason: None,
-        changed_by: None,
-        changed_at: Utc::now(),
-    };
+    let deleted = UserStatusChangedV1::deleted_by_owner(user, AccountStatus::Active, Utc::now());
     service.publish(&service.topics.user, user, &deleted).await;
     let gone = wait_for(async || {
         let response = service.graphql(Some(&token), EXPORT, json!({})).await;

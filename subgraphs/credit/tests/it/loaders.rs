@@ -2,6 +2,7 @@
 //! conventions).
 
 use tenor_credit::testing::*;
+use tenor_platform::testing::request_statements;
 use uuid::Uuid;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -17,10 +18,15 @@ async fn assessments_of_many_loans_load_in_one_batch() {
     }
     loans.push(Uuid::now_v7());
     let stats = service.loader_stats();
-    let before = stats.batches();
+    let base_url = service.client.url().trim_end_matches("/graphql").to_owned();
+    let counted = async || request_statements(&base_url, service.db.name()).await;
+    let (before, statements_before) = (stats.batches(), counted().await);
     let token = service.token(Uuid::new_v4(), "risk:read");
     let response = service.assessments(Some(&token), &loans).await;
     assert_eq!(stats.batches() - before, 1, "{response}");
+    // Counted as the request's, though the batch runs in a task of its own: the scores, then
+    // their obtained scores.
+    assert_eq!(counted().await - statements_before, 2, "{response}");
     let entities = response["data"]["_entities"].as_array().unwrap();
     assert_eq!(entities.len(), 4);
     for (entity, loan) in entities.iter().zip(&loans).take(3) {

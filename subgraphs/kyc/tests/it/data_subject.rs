@@ -43,14 +43,7 @@ async fn verified(service: &TestService, nik: &str) -> (Uuid, Vec<u8>) {
 }
 
 fn deleted(user: Uuid) -> Envelope {
-    let event = UserStatusChangedV1 {
-        user_id: user,
-        status: AccountStatus::Deleted,
-        previous_status: AccountStatus::Active,
-        reason: None,
-        changed_by: None,
-        changed_at: Utc::now(),
-    };
+    let event = UserStatusChangedV1::deleted_by_owner(user, AccountStatus::Active, Utc::now());
     Envelope::new("/tenor/user", user.to_string(), &event, None).unwrap()
 }
 

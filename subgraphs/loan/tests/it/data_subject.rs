@@ -45,14 +45,8 @@ async fn the_owner_exports_loans_and_schedules_and_nothing_once_deleted() {
     assert!(installments.iter().all(|i| i["loanId"] == loan.to_string()));
     assert!(!response.to_string().contains(&their_loan.to_string()));
 
-    let deleted = UserStatusChangedV1 {
-        user_id: borrower,
-        status: AccountStatus::Deleted,
-        previous_status: AccountStatus::Active,
-        reason: None,
-        changed_by: None,
-        changed_at: Utc::now(),
-    };
+    let deleted =
+        UserStatusChangedV1::deleted_by_owner(borrower, AccountStatus::Active, Utc::now());
     service
         .publish(&service.topics.user, borrower, &deleted)
         .await;

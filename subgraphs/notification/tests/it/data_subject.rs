@@ -231,14 +231,7 @@ async fn an_event_taken_in_while_another_replica_deletes_the_account_keeps_nothi
 }
 
 fn deleted(user: uuid::Uuid) -> UserStatusChangedV1 {
-    UserStatusChangedV1 {
-        user_id: user,
-        status: AccountStatus::Deleted,
-        previous_status: AccountStatus::Active,
-        reason: None,
-        changed_by: None,
-        changed_at: Utc::now(),
-    }
+    UserStatusChangedV1::deleted_by_owner(user, AccountStatus::Active, Utc::now())
 }
 
 /// What another replica's handling of the deletion writes: DELETED with the contact erased, then

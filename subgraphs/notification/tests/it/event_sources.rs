@@ -56,14 +56,7 @@ async fn security_and_kyc_events_reach_the_borrower_and_a_deleted_account_hears_
 
     let gone = Borrower::new("Deleted Person").channels(&["EMAIL"]);
     service.borrower(&gone).await;
-    let deleted = UserStatusChangedV1 {
-        user_id: gone.id,
-        status: AccountStatus::Deleted,
-        previous_status: AccountStatus::Active,
-        reason: None,
-        changed_by: None,
-        changed_at: Utc::now(),
-    };
+    let deleted = UserStatusChangedV1::deleted_by_owner(gone.id, AccountStatus::Active, Utc::now());
     service
         .publish(&service.topics.user, gone.id, &deleted)
         .await;
