@@ -5,7 +5,8 @@
 //!    threads as cores: the machine's ceiling in verifies/s;
 //! 2. logins through HTTP + GraphQL with `--concurrency` clients for `--seconds`;
 //! 3. a cheap authenticated query (`mySessions(first: 1)`), first on an idle service, then while
-//!    (2) runs again.
+//!    (2) runs again;
+//! 4. one access-token (ES256) signature check with each jsonwebtoken backend.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -48,6 +49,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     let parallel = verify_samples(&phc, options.verifies, cores).await;
     let ceiling = parallel.len() as f64 / parallel_started.elapsed().as_secs_f64();
     let raw = summarise(single);
+    let tokens = crate::token_verify::measure(options.verifies * 50);
 
     // 2. the service
     let service = Service::start().await?;
@@ -138,6 +140,25 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         loaded.p99.as_secs_f64() / idle.p99.as_secs_f64()
     );
     println!("logins completed during the cheap-query phase: {logins_during}");
+    println!();
+    let us = |d: Duration| format!("{:.1} µs", d.as_secs_f64() * 1e6);
+    for (backend, cost) in [
+        ("aws-lc (Tenor)", &tokens.aws_lc),
+        ("RustCrypto (hive-router's)", &tokens.rust_crypto),
+    ] {
+        println!(
+            "{:<44} {:>10} {:>10} {:>10} {:>12}",
+            format!("ES256 token verify, {backend}"),
+            us(cost.p50),
+            us(cost.p99),
+            us(cost.max),
+            format!("n={}", cost.count)
+        );
+    }
+    println!(
+        "token verify p50, RustCrypto / aws-lc:  {:.2}",
+        tokens.rust_crypto.p50.as_secs_f64() / tokens.aws_lc.p50.as_secs_f64()
+    );
     service.shutdown.cancel();
     Ok(())
 }

@@ -13,6 +13,7 @@ mod recovery;
 mod router;
 mod stats;
 mod subscriptions;
+mod token_verify;
 
 use clap::{Parser, Subcommand};
 
@@ -54,7 +55,7 @@ enum Bench {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tenor_platform::telemetry::install_tls_provider();
+    tenor_platform::crypto::install_providers();
     match Cli::parse().bench {
         Bench::Auth(options) => auth::run(options).await,
         Bench::Router(options) => router::run(options).await,

@@ -46,7 +46,7 @@ fn error_codes(payload: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn registration_profile_block_and_unblock_across_services() {
-    tenor_platform::telemetry::install_tls_provider();
+    tenor_platform::crypto::install_providers();
     let auth_db =
         tenor_events::testing::service_database("journey_auth", tenor_auth::MIGRATIONS).await;
     let user_db =

@@ -178,7 +178,7 @@ impl TokenVerifier {
     }
 
     fn build(config: VerifierConfig, keys: HashMap<String, DecodingKey>, fixed: bool) -> Self {
-        crate::telemetry::install_tls_provider();
+        crate::crypto::install_providers();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(3))
             .build()

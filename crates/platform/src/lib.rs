@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod crypto;
 pub mod cursor;
 pub mod db;
 pub mod federation;

@@ -87,7 +87,7 @@ where
 /// it); the returned [`Traces`] must be shut down when the service stops, so the last spans are
 /// sent.
 pub fn init(service: &'static str, config: &TelemetryConfig) -> Option<Traces> {
-    install_tls_provider();
+    crate::crypto::install_providers();
     let filter = EnvFilter::try_new(&config.filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let exporting = config
         .traces
@@ -129,10 +129,4 @@ pub fn metrics_handle() -> PrometheusHandle {
             handle
         })
         .clone()
-}
-
-/// rustls needs one process-wide crypto provider; we use `ring`, which the MongoDB driver
-/// already links, instead of pulling in a second one.
-pub fn install_tls_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
 }

@@ -335,6 +335,7 @@ impl TestIssuer {
         for (k, v) in claims.as_object().expect("claims object") {
             all[k] = v.clone();
         }
+        crate::crypto::install_providers();
         let pem = self.signing.to_pkcs8_pem(LineEnding::LF).expect("PEM");
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
         header.kid = Some(self.kid.clone());

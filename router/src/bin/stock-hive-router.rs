@@ -1,5 +1,5 @@
 //! The stock Hive Router: the same statements as hive-router 0.2's own `src/main.rs` (no
-//! plugins, no guard), built from the same crate and profile (the `ntex` import is what hive-router's own
+//! plugins, no guard, the same RustCrypto JWT backend), built from the same crate and profile (the `ntex` import is what hive-router's own
 //! `main` macro expects in scope) as `tenor-router`, so
 //! `tenor-bench router` measures exactly what our plugins and configuration add. Not deployed.
 
@@ -17,5 +17,8 @@ configure_global_allocator!();
 #[hive_router::main]
 async fn main() -> Result<(), RouterInitError> {
     init_rustls_crypto_provider();
+    // hive-router as shipped verifies tokens with the RustCrypto backend it asks for; the
+    // workspace also compiles aws-lc's, so jsonwebtoken has no default and needs telling.
+    let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
     router_entrypoint(PluginRegistry::new()).await
 }

@@ -63,6 +63,8 @@ pub enum KeyError {
 
 /// Load every configured key (startup only).
 pub fn load(files: &KeyFiles, active_kid: &str) -> Result<KeyRing, KeyError> {
+    // Signing needs jsonwebtoken's provider chosen (tenor_platform::crypto).
+    tenor_platform::crypto::install_providers();
     let mut keys = Vec::new();
     let mut active = None;
     for file in &files.0 {

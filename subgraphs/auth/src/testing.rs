@@ -74,7 +74,7 @@ pub fn new_key(dir: &std::path::Path, kid: &str) -> String {
 impl TestAuth {
     /// A fresh service with default settings overridden by `overrides`.
     pub async fn start(overrides: &[(&str, &str)]) -> Self {
-        tenor_platform::telemetry::install_tls_provider();
+        tenor_platform::crypto::install_providers();
         let db = tenor_events::testing::service_database("auth", crate::MIGRATIONS).await;
         let suffix = Uuid::new_v4().simple().to_string();
         let auth_topic = format!("test.{suffix}.auth.events");

@@ -122,7 +122,7 @@ impl Instance {
 
 /// Start a credit process on `config` and wait until it is ready.
 pub async fn start_instance(config: CreditConfig, wiring: Wiring) -> Instance {
-    tenor_platform::telemetry::install_tls_provider();
+    tenor_platform::crypto::install_providers();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base_url = format!("http://{}", listener.local_addr().unwrap());
     let shutdown = CancellationToken::new();
@@ -159,7 +159,7 @@ impl TestService {
 
     /// Start with `extra` environment variables over the test defaults.
     pub async fn start_with(extra: &[(&str, &str)]) -> Self {
-        tenor_platform::telemetry::install_tls_provider();
+        tenor_platform::crypto::install_providers();
         let db = database().await;
         let issuer = TestIssuer::start().await;
         let run = Uuid::new_v4().simple().to_string();

@@ -61,7 +61,7 @@ impl TestService {
 
     /// With extra environment variables (e.g. a short URL lifetime) and a vendor.
     pub async fn start_with(extra_env: &[(&str, &str)], vendor: Arc<dyn KycVerifier>) -> Self {
-        tenor_platform::telemetry::install_tls_provider();
+        tenor_platform::crypto::install_providers();
         let db = database().await;
         let issuer = TestIssuer::start().await;
         let run = Uuid::new_v4().simple();

@@ -81,7 +81,7 @@ pub struct TestService {
 
 impl TestService {
     pub async fn start() -> Self {
-        tenor_platform::telemetry::install_tls_provider();
+        tenor_platform::crypto::install_providers();
         let db = database().await;
         let issuer = TestIssuer::start().await;
         let run = Uuid::new_v4().simple().to_string();

@@ -103,7 +103,7 @@ impl TestService {
         clock: Option<ManualClock>,
         after_contact_read: Option<crate::service::ContactReadHook>,
     ) -> Self {
-        tenor_platform::telemetry::install_tls_provider();
+        tenor_platform::crypto::install_providers();
         let db_name = format!("test_notification_{}", Uuid::new_v4().simple());
         let topics = Topics {
             loan: tenor_events::testing::fresh_topic("loan.events", 3).await,

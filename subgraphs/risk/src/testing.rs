@@ -79,7 +79,7 @@ impl TestService {
         extra_env: &[(&str, &str)],
         bureau: Option<Arc<dyn CreditBureau>>,
     ) -> Self {
-        tenor_platform::telemetry::install_tls_provider();
+        tenor_platform::crypto::install_providers();
         let db_name = fresh_database_name();
         let loan_topic = tenor_events::testing::fresh_topic("loan.events", 3).await;
         let risk_topic = tenor_events::testing::fresh_topic("risk.events", 3).await;

@@ -73,7 +73,7 @@ impl Subgraphs {
     }
 
     async fn start_with(deciding: bool, telling: bool) -> Self {
-        tenor_platform::telemetry::install_tls_provider();
+        tenor_platform::crypto::install_providers();
         let auth_db =
             tenor_events::testing::service_database("router_auth", tenor_auth::MIGRATIONS).await;
         let user_db =

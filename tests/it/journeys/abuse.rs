@@ -263,6 +263,7 @@ async fn my_loan_count(stack: &RouterStack, borrower: &Borrower) -> usize {
 
 /// An access token for `borrower` signed with auth's own key that expires in `seconds`.
 fn short_lived_token(stack: &RouterStack, borrower: &Borrower, seconds: i64) -> String {
+    tenor_platform::crypto::install_providers();
     let pem = std::fs::read(stack.subgraphs.key_file()).unwrap();
     let now = Utc::now().timestamp();
     let claims = json!({

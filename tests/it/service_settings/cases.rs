@@ -89,7 +89,7 @@ const CONCURRENCY: usize = 3;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn each_setting_starts_each_service_that_reads_it_and_takes_effect() {
-    tenor_platform::telemetry::install_tls_provider();
+    tenor_platform::crypto::install_providers();
     let world = World::new().await;
     let cases: Vec<(&Setting, Svc)> = settings()
         .flat_map(|setting| setting.services.iter().map(move |svc| (setting, *svc)))

@@ -41,6 +41,7 @@ impl Key {
     }
 
     fn sign(&self, claims: &Value) -> String {
+        tenor_platform::crypto::install_providers();
         let pem = self.signing.to_pkcs8_pem(LineEnding::LF).unwrap();
         let mut header = Header::new(Algorithm::ES256);
         header.kid = Some(self.kid.clone());

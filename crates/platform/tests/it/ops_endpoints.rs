@@ -11,7 +11,7 @@ async fn serve(readiness: Readiness) -> String {
 
 #[tokio::test]
 async fn ready_reports_each_dependency_and_503s_when_one_is_down() {
-    tenor_platform::telemetry::install_tls_provider();
+    tenor_platform::crypto::install_providers();
     let healthy = Readiness::new().with(check("postgres", || async { Ok(()) }));
     let base = serve(healthy).await;
     let response = reqwest::get(format!("{base}/ready")).await.unwrap();
@@ -38,7 +38,7 @@ async fn ready_reports_each_dependency_and_503s_when_one_is_down() {
 
 #[tokio::test]
 async fn metrics_are_rendered_in_prometheus_format() {
-    tenor_platform::telemetry::install_tls_provider();
+    tenor_platform::crypto::install_providers();
     let _ = tenor_platform::telemetry::metrics_handle();
     metrics::counter!("tenor_test_requests_total").increment(3);
     let base = serve(Readiness::new()).await;

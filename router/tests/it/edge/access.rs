@@ -14,6 +14,7 @@ const ME_AND_SESSIONS: &str = "query MeAndSessions { me { id email } mySessions 
 /// A token shaped like auth's, signed with `pem` under `kid`, with `claims` overriding the
 /// defaults (valid for 10 minutes, audience `tenor`, issuer `tenor-auth`).
 fn token(pem: &[u8], kid: &str, sub: &str, claims: Value) -> String {
+    tenor_platform::crypto::install_providers();
     let now = Utc::now().timestamp();
     let mut body = json!({
         "sub": sub, "sid": uuid::Uuid::new_v4(), "iss": "tenor-auth", "aud": "tenor",

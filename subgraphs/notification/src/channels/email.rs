@@ -32,7 +32,7 @@ impl EmailChannel {
     /// Call inside a Tokio runtime: the SMTP connection pool starts its idle-connection reaper.
     pub fn new(config: &EmailConfig) -> anyhow::Result<Self> {
         // smtps:// and STARTTLS use rustls with the process-wide `ring` provider.
-        tenor_platform::telemetry::install_tls_provider();
+        tenor_platform::crypto::install_providers();
         // lettre's error could quote the URL, and the URL may hold a password: say which
         // variable, not what it holds.
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(config.smtp_url.expose())

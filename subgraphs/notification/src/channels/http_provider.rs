@@ -70,7 +70,7 @@ pub(crate) struct HttpPoster {
 
 impl HttpPoster {
     pub(crate) fn new(config: &HttpProviderConfig) -> anyhow::Result<Self> {
-        tenor_platform::telemetry::install_tls_provider();
+        tenor_platform::crypto::install_providers();
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.timeout)

@@ -80,7 +80,7 @@ fn provider_channel(kind: ChannelKind, config: HttpProviderConfig) -> Arc<dyn Ch
 // email through Mailpit
 
 fn http() -> reqwest::Client {
-    tenor_platform::telemetry::install_tls_provider();
+    tenor_platform::crypto::install_providers();
     reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()
