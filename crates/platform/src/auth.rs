@@ -147,6 +147,14 @@ impl VerifierConfig {
     }
 }
 
+/// How long a verified token is trusted without a second signature check. No longer than a
+/// retired signing key already stays accepted (`max_key_age`, 5 minutes by default), so the cache
+/// widens no window; expiry is still checked on every use.
+const VERIFIED_FOR: Duration = Duration::from_secs(60);
+
+/// Verified tokens kept at once (about a kilobyte each): the busiest minute's distinct callers.
+const VERIFIED_TOKENS: u64 = 10_000;
+
 struct KeyCache {
     keys: HashMap<String, DecodingKey>,
     fetched_at: Option<Instant>,
@@ -160,6 +168,8 @@ pub struct TokenVerifier {
 
 struct Inner {
     config: VerifierConfig,
+    /// Tokens whose signature and claims passed, by their exact text (see [`VERIFIED_FOR`]).
+    verified: moka::future::Cache<String, Principal>,
     /// Keys given at construction (the auth service verifying its own tokens): never fetched.
     fixed: bool,
     http: reqwest::Client,
@@ -187,6 +197,10 @@ impl TokenVerifier {
         Self {
             inner: Arc::new(Inner {
                 config,
+                verified: moka::future::Cache::builder()
+                    .max_capacity(VERIFIED_TOKENS)
+                    .time_to_live(VERIFIED_FOR)
+                    .build(),
                 fixed,
                 http,
                 cache: RwLock::new(KeyCache { keys, fetched_at }),
@@ -205,7 +219,32 @@ impl TokenVerifier {
         }
     }
 
+    /// A token checked in the last [`VERIFIED_FOR`] is not checked again, only its expiry: the
+    /// app sends the same access token with every request for its 15 minutes, and one ES256
+    /// check costs more than the rest of a cheap subgraph request.
     pub async fn verify(&self, token: &str) -> Result<Principal, AuthError> {
+        if let Some(principal) = self.inner.verified.get(token).await {
+            return self.unexpired(principal);
+        }
+        let principal = self.check(token).await?;
+        self.inner
+            .verified
+            .insert(token.to_owned(), principal.clone())
+            .await;
+        Ok(principal)
+    }
+
+    /// The same rule jsonwebtoken applies to `exp`, for a token that was valid when cached.
+    fn unexpired(&self, principal: Principal) -> Result<Principal, AuthError> {
+        let leeway = chrono::Duration::from_std(self.inner.config.leeway).unwrap_or_default();
+        if principal.expires_at + leeway < Utc::now() {
+            return Err(AuthError::Expired);
+        }
+        Ok(principal)
+    }
+
+    /// Signature, algorithm, issuer, audience, expiry and claim shapes.
+    async fn check(&self, token: &str) -> Result<Principal, AuthError> {
         let header = decode_header(token).map_err(|_| AuthError::Malformed)?;
         if header.alg != Algorithm::ES256 {
             return Err(AuthError::UnsupportedAlgorithm);

@@ -92,14 +92,18 @@ async fn serve_jwks(initial: Vec<Value>) -> Jwks {
 }
 
 fn verifier(url: &str) -> TokenVerifier {
-    TokenVerifier::new(VerifierConfig {
+    TokenVerifier::new(verifier_config(url))
+}
+
+fn verifier_config(url: &str) -> VerifierConfig {
+    VerifierConfig {
         jwks_url: url.to_owned(),
         issuer: ISSUER.into(),
         audience: AUDIENCE.into(),
         leeway: Duration::from_secs(0),
         min_refresh_interval: Duration::from_millis(0),
         max_key_age: Duration::from_secs(300),
-    })
+    }
 }
 
 fn claims(user: Uuid) -> Value {
@@ -258,4 +262,34 @@ async fn an_unreachable_jwks_fails_closed() {
         verifier.verify(&key.sign(&claims(Uuid::new_v4()))).await,
         Err(AuthError::KeysUnavailable)
     );
+}
+
+#[tokio::test]
+async fn a_verified_token_is_checked_once_and_still_refused_once_it_expires() {
+    let key = Key::new("k1");
+    let jwks = serve_jwks(vec![key.jwk()]).await;
+    // Keys are never fresh here, so every signature check fetches the JWKS: the fetch count
+    // shows how many checks ran.
+    let verifier = TokenVerifier::new(VerifierConfig {
+        max_key_age: Duration::ZERO,
+        ..verifier_config(&jwks.url)
+    });
+    let user = Uuid::new_v4();
+    let mut short = claims(user);
+    short["exp"] = (chrono::Utc::now().timestamp() + 2).into();
+    let token = key.sign(&short);
+
+    assert_eq!(verifier.verify(&token).await.unwrap().user_id, user);
+    assert_eq!(verifier.verify(&token).await.unwrap().user_id, user);
+    assert_eq!(
+        *jwks.fetches.lock().unwrap(),
+        1,
+        "the second use was not checked again"
+    );
+
+    verifier.verify(&key.sign(&claims(user))).await.unwrap();
+    assert_eq!(*jwks.fetches.lock().unwrap(), 2, "another token is checked");
+
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(verifier.verify(&token).await, Err(AuthError::Expired));
 }
