@@ -1,7 +1,8 @@
 //! The stock Hive Router: the same statements as hive-router 0.2's own `src/main.rs` (no
-//! plugins, no guard, the same RustCrypto JWT backend), built from the same crate and profile (the `ntex` import is what hive-router's own
-//! `main` macro expects in scope) as `tenor-router`, so
-//! `tenor-bench router` measures exactly what our plugins and configuration add. Not deployed.
+//! plugins, no guard, the RustCrypto JWT backend hive-router ships with), built from the same
+//! crate and profile as `tenor-router` (the `ntex` import is what hive-router's own `main` macro
+//! expects in scope), so `tenor-bench router` measures exactly what our plugins and
+//! configuration add. Not deployed.
 
 // ntex's service types nest deeply; release builds need more than the default 128 (hive-router's
 // own main sets the same).
