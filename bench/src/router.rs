@@ -1,8 +1,10 @@
 //! Router: what do our plugins cost, compared with the stock hive-router on the same supergraph?
 //!
 //! Three workloads, each run with `--concurrency` clients (one borrower and token each, so the
-//! routers' in-flight deduplication merges nothing) for `--seconds` against each target in turn,
-//! after a short warm-up:
+//! routers' in-flight deduplication merges nothing) for `--seconds` against each target, after a
+//! short warm-up; the seconds are split into `--rounds` in which the targets take turns, first
+//! in one round and last in the next, and the ratio's range across rounds is printed beside it
+//! (on a shared 2-core machine one run can differ from the next by 10 % or more):
 //! - (a) a one-subgraph query: `me` (user);
 //! - (b) the mobile dashboard: `me` with its KYC status and loans with installments and what is
 //!   outstanding (user, kyc, loan);
@@ -12,7 +14,7 @@
 //! (`stock-hive-router`: hive-router's own `main`, same crate, build and config, no plugins), and
 //! `tenor-router` with every plugin on (client IP, request id, JSON guard, syntax and operation
 //! checks, JWT, directives, rate limit with its Redis round trip — limits raised so nothing is
-//! refused — error codes). The two routers alternate per workload so drift hits both.
+//! refused — error codes). `--without-plugin` turns plugins off to see what each costs.
 //!
 //! Closed-loop clients keep the machine saturated, so there each latency is mostly queueing
 //! behind the others' CPU work. The dashboard against `me` is therefore also measured paced:
@@ -40,9 +42,17 @@ pub struct Options {
     /// Measured seconds per target and workload.
     #[arg(long, default_value_t = 8)]
     seconds: u64,
+    /// Rounds the measured seconds are split into, the routers taking turns (first in one round,
+    /// second in the next), so drift on a shared machine does not favour whichever runs first.
+    #[arg(long, default_value_t = 4)]
+    rounds: u32,
     /// Requests per second for the paced (open-loop) comparison of the dashboard with `me`.
     #[arg(long, default_value_t = 100)]
     paced_rate: u32,
+    /// Turn this tenor-router plugin off (repeatable), to see what it costs; the goals assume
+    /// every plugin on, so such a run is a diagnosis, not a result.
+    #[arg(long = "without-plugin", value_name = "PLUGIN")]
+    without_plugins: Vec<String>,
 }
 
 const ME: &str = "query Me { me { id fullname status preferences { language } } }";
@@ -94,7 +104,26 @@ struct Row {
     workload: Workload,
     target: &'static str,
     rps: f64,
+    /// tenor-router's req/s over stock's, round by round (the same for both rows).
+    round_ratios: Vec<f64>,
     summary: Summary,
+}
+
+/// One target's samples and time across the rounds, and its req/s in each.
+#[derive(Default)]
+struct Measured {
+    samples: Vec<Duration>,
+    elapsed: Duration,
+    rounds: Vec<f64>,
+}
+
+impl Measured {
+    fn add(&mut self, samples: Vec<Duration>, elapsed: Duration) {
+        self.rounds
+            .push(samples.len() as f64 / elapsed.as_secs_f64());
+        self.samples.extend(samples);
+        self.elapsed += elapsed;
+    }
 }
 
 pub async fn run(options: Options) -> anyhow::Result<()> {
@@ -110,6 +139,23 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             &mut ours,
             &format!("plugins.rate_limit.config.{bucket}"),
             yaml(json!({ "capacity": 10_000_000, "refill_per_second": 10_000_000.0 })),
+        );
+    }
+    for plugin in &options.without_plugins {
+        anyhow::ensure!(
+            ours["plugins"].get(plugin.as_str()).is_some(),
+            "--without-plugin {plugin}: tenor-router has no such plugin"
+        );
+        set(
+            &mut ours,
+            &format!("plugins.{plugin}.enabled"),
+            yaml(json!(false)),
+        );
+    }
+    if !options.without_plugins.is_empty() {
+        println!(
+            "diagnosis run: tenor-router without {} (the goals assume every plugin on)",
+            options.without_plugins.join(", ")
         );
     }
     let mut stock = ours.clone();
@@ -166,13 +212,10 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             ("stock hive-router", &stock_url),
             ("tenor-router", &ours_url),
         ];
-        if workload == Workload::Dashboard {
-            targets.reverse();
-        }
         if workload == Workload::OneSubgraph {
             targets.insert(0, ("direct to user subgraph", &user_url));
         }
-        for (target, url) in targets {
+        for (target, url) in &targets {
             let sample = post(url, &workload.body(), &tokens[0]).await?;
             anyhow::ensure!(
                 workload.answered(&sample),
@@ -180,15 +223,37 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
                 workload.name()
             );
             load(url, workload, &tokens, Duration::from_secs(2)).await?;
-            let started = Instant::now();
-            let samples =
-                load(url, workload, &tokens, Duration::from_secs(options.seconds)).await?;
-            let rps = samples.len() as f64 / started.elapsed().as_secs_f64();
+        }
+        let rounds = options.rounds.max(1);
+        let slice = Duration::from_secs(options.seconds) / rounds;
+        let mut measured: Vec<Measured> = targets.iter().map(|_| Measured::default()).collect();
+        for round in 0..rounds {
+            let mut order: Vec<usize> = (0..targets.len()).collect();
+            if round % 2 == 1 {
+                order.reverse();
+            }
+            for i in order {
+                let started = Instant::now();
+                let samples = load(targets[i].1, workload, &tokens, slice).await?;
+                measured[i].add(samples, started.elapsed());
+            }
+        }
+        let per_round = |target: &str| {
+            let i = targets.iter().position(|(t, _)| *t == target);
+            i.map(|i| measured[i].rounds.clone()).unwrap_or_default()
+        };
+        let round_ratios: Vec<f64> = per_round("tenor-router")
+            .iter()
+            .zip(per_round("stock hive-router"))
+            .map(|(ours, stock)| ours / stock)
+            .collect();
+        for ((target, _), measured) in targets.into_iter().zip(measured) {
             rows.push(Row {
                 workload,
                 target,
-                rps,
-                summary: summarise(samples),
+                rps: measured.samples.len() as f64 / measured.elapsed.as_secs_f64(),
+                round_ratios: round_ratios.clone(),
+                summary: summarise(measured.samples),
             });
         }
     }
@@ -210,8 +275,13 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     }
     println!();
     println!(
-        "{:<34} {:>12} {:>8} {:>14} {:>8}   (reference: 0.85× before the single round trip)",
-        "tenor-router against stock", "throughput", "goal", "p99 difference", "goal"
+        "{:<34} {:>12} {:>8} {:>14} {:>8} {:>18}   (reference: 0.85× before the single round trip)",
+        "tenor-router against stock",
+        "throughput",
+        "goal",
+        "p99 difference",
+        "goal",
+        "rounds (min–max)"
     );
     for workload in [
         Workload::OneSubgraph,
@@ -225,13 +295,21 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         };
         let (ours, stock) = (of("tenor-router"), of("stock hive-router"));
         let p99_delta = ours.summary.p99.as_secs_f64() - stock.summary.p99.as_secs_f64();
+        let low = ours
+            .round_ratios
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min);
+        let high = ours.round_ratios.iter().copied().fold(0.0, f64::max);
         println!(
-            "{:<34} {:>11.2}× {:>8} {:>11.1} ms {:>8}",
+            "{:<34} {:>11.2}× {:>8} {:>11.1} ms {:>8} {:>12.2}–{:.2}×",
             workload.name(),
             ours.rps / stock.rps,
             "≥ 1.00×",
             p99_delta * 1000.0,
-            "≤ 1 ms"
+            "≤ 1 ms",
+            low,
+            high
         );
     }
     let (me, dashboard) = (

@@ -226,16 +226,9 @@ impl RedisMonitor {
     /// confirmed, so every later command is seen.
     async fn start(redis_url: &str) -> Self {
         use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
-        let address = redis_url
-            .trim_start_matches("redis://")
-            .split('/')
-            .next()
-            .unwrap()
-            .rsplit('@')
-            .next()
-            .unwrap()
-            .to_owned();
-        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        let mut stream = tokio::net::TcpStream::connect(redis_address(redis_url))
+            .await
+            .unwrap();
         stream.write_all(b"MONITOR\r\n").await.unwrap();
         let mut reader = tokio::io::BufReader::new(stream);
         let mut ok = String::new();
@@ -351,6 +344,140 @@ async fn each_request_costs_exactly_one_script_call() {
         !calls[5].contains(":user:"),
         "an unexecuted request spends no user budget: {}",
         calls[5]
+    );
+}
+
+/// A TCP relay in front of Redis that can hold everything the router sends until released, so
+/// a test can make requests certain to wait on Redis together (pausing Redis itself would stall
+/// every other test that uses it).
+struct HeldRedis {
+    url: String,
+    held: tokio::sync::watch::Sender<bool>,
+    relay: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for HeldRedis {
+    fn drop(&mut self) {
+        self.relay.abort();
+    }
+}
+
+impl HeldRedis {
+    async fn start(redis_url: &str) -> Self {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let upstream = redis_address(redis_url);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("redis://{}/", listener.local_addr().unwrap());
+        let (held, watch) = tokio::sync::watch::channel(false);
+        let relay = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let server = tokio::net::TcpStream::connect(&upstream).await.unwrap();
+                let (mut client_in, mut client_out) = client.into_split();
+                let (mut server_in, mut server_out) = server.into_split();
+                let mut watch = watch.clone();
+                tokio::spawn(async move {
+                    let mut buffer = vec![0; 64 * 1024];
+                    while let Ok(n @ 1..) = client_in.read(&mut buffer).await {
+                        // Held: wait for the release, then pass on what was read.
+                        let _ = watch.wait_for(|held| !*held).await;
+                        if server_out.write_all(&buffer[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+                tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut server_in, &mut client_out).await;
+                });
+            }
+        });
+        Self { url, held, relay }
+    }
+
+    fn hold(&self, held: bool) {
+        self.held.send_replace(held);
+    }
+}
+
+fn redis_address(redis_url: &str) -> String {
+    redis_url
+        .trim_start_matches("redis://")
+        .split('/')
+        .next()
+        .unwrap()
+        .rsplit('@')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// Issue 15: requests that wait on a worker at the same moment share its next script call, and
+/// each is still decided exactly: a user with 10 tokens gets 10 of 30 simultaneous requests.
+/// What the router sends Redis is held while they arrive, so they are certain to wait together.
+#[tokio::test]
+async fn simultaneous_requests_share_a_script_call_and_are_decided_exactly() {
+    let subgraphs = Subgraphs::start().await;
+    let mut config = subgraphs.router_config(free_port());
+    limited(&mut config, (1000, 100.0), (10, 0.01));
+    let prefix = format!("tenor-test-shared-{}", uuid::Uuid::new_v4().simple());
+    set(
+        &mut config,
+        "plugins.rate_limit.config.key_prefix",
+        yaml(json!(prefix)),
+    );
+    set(
+        &mut config,
+        "plugins.rate_limit.config.redis_timeout",
+        yaml(json!("5s")),
+    );
+    let redis_url = config["plugins"]["rate_limit"]["config"]["redis_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let held_redis = HeldRedis::start(&redis_url).await;
+    set(
+        &mut config,
+        "plugins.rate_limit.config.redis_url",
+        yaml(json!(held_redis.url)),
+    );
+    let router = Router::start(&config).await;
+    let customer = subgraphs.customer().await;
+    let token = subgraphs.token(&customer).await;
+    // Connect the workers and load the script, without spending the customer's tokens.
+    for _ in 0..6 {
+        assert_eq!(post(&router, None).await.0, 200);
+    }
+
+    let monitor = RedisMonitor::start(&redis_url).await;
+    held_redis.hold(true);
+    let requests = futures::future::join_all((0..30).map(|_| post(&router, Some(&token))));
+    let release = async {
+        tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+        held_redis.hold(false);
+    };
+    let (answers, ()) = tokio::join!(requests, release);
+    let statuses = answers
+        .iter()
+        .map(|(status, _, _)| *status)
+        .collect::<Vec<_>>();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        10,
+        "the user's burst and no more: {statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        20,
+        "{statuses:?}"
+    );
+
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let calls = monitor.script_calls(&prefix);
+    // Per worker: the call already waiting on Redis, then one with everything that queued behind
+    // it (one call per request before).
+    assert!(
+        calls.len() <= 4,
+        "{} script calls for 30 requests: {calls:#?}",
+        calls.len()
     );
 }
 

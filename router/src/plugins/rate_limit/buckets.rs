@@ -1,18 +1,17 @@
-//! The buckets themselves: one Lua script, run atomically in Redis, at most once per request,
-//! over a connection of the worker thread that handles it. Redis trouble lets the request
-//! through.
+//! The buckets themselves: one Lua script, run atomically in Redis, deciding every charge it
+//! carries. Each request's charge travels in at most one call, shared with whatever else its
+//! worker thread asked meanwhile (see `trips`). Redis trouble lets the request through.
 //!
 //! Every answer that says an address is out of tokens is remembered here (see `limited_ips`), so
 //! the next requests from that address are refused without asking Redis until a token is due.
 
-use std::cell::RefCell;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use redis::aio::ConnectionManager;
-
+use super::RateLimitConfig;
 use super::limited_ips::LimitedIps;
-use super::{Bucket, RateLimitConfig};
+use super::trips::{ADDRESS, Question, SESSION, Trips, USER};
 
 /// What one request is charged: its address's bucket, its user's bucket (with the user's session,
 /// whose revocation is checked in the same trip), or both.
@@ -39,36 +38,27 @@ pub(super) enum Verdict {
     SessionRevoked,
 }
 
-/// One router's buckets: its Redis and script, where the keys live, how long a round trip may
-/// take, and which addresses it knows to be out of tokens.
+/// One router's buckets: how to reach them, where the keys live, and which addresses it knows
+/// to be out of tokens.
 pub(super) struct Buckets {
-    client: redis::Client,
-    script: redis::Script,
+    trips: Arc<Trips>,
     key_prefix: String,
     revocation_prefix: String,
-    per_ip: Bucket,
-    per_user: Bucket,
-    timeout: Duration,
     limited_ips: LimitedIps,
-}
-
-thread_local! {
-    /// This worker's connection, made on its first use (on this worker's runtime, so its I/O
-    /// is driven here and nowhere else).
-    static CONNECTION: RefCell<Option<ConnectionManager>> = const { RefCell::new(None) };
 }
 
 /// Atomic token buckets: each refills by elapsed time (Redis's clock, so replicas agree) and
 /// gives one token if it has one, else says how long until it will.
 ///
-/// KEYS: the address's bucket if ARGV[5] is 1, then the user's bucket and the session's
-/// revocation marker if ARGV[6] is 1 (the marker key may be absent: no session id).
-/// ARGV: per-IP capacity and tokens per ms, per-user capacity and tokens per ms, the two flags.
+/// ARGV: per-IP capacity and tokens per ms, per-user capacity and tokens per ms, then one flags
+/// number per charge (1: the address's bucket, 2: the user's bucket, 4: the session's revocation
+/// marker). KEYS: each charge's keys in that order, charge after charge.
 ///
-/// Order: the address pays first (a request with a revoked or over-budget user still costs its
-/// address a token, as it did when the address was charged on arrival); a revoked session is
-/// refused before it takes a user token. Returns `{ verdict, retry_ms }`: 1 allowed, 0 address
-/// out of tokens, 2 user out of tokens, -1 session revoked.
+/// Per charge, in arrival order: the address pays first (a request with a revoked or
+/// over-budget user still costs its address a token, as it did when the address was charged on
+/// arrival); a revoked session is refused before it takes a user token. Returns
+/// `{ verdict, retry_ms }` per charge, flattened: 1 allowed, 0 address out of tokens, 2 user out
+/// of tokens, -1 session revoked.
 const TOKEN_BUCKETS: &str = r#"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -91,38 +81,58 @@ local function take(key, capacity, per_ms)
   redis.call('PEXPIRE', key, math.ceil(capacity / per_ms) + 1000)
   return retry_ms
 end
+local ip_capacity, ip_per_ms = tonumber(ARGV[1]), tonumber(ARGV[2])
+local user_capacity, user_per_ms = tonumber(ARGV[3]), tonumber(ARGV[4])
+local answers = {}
 local next_key = 1
-if ARGV[5] == '1' then
-  local retry_ms = take(KEYS[next_key], tonumber(ARGV[1]), tonumber(ARGV[2]))
-  if retry_ms > 0 then
-    return { 0, retry_ms }
+local function key_if(flags, bit)
+  if math.floor(flags / bit) % 2 == 1 then
+    next_key = next_key + 1
+    return KEYS[next_key - 1]
   end
-  next_key = next_key + 1
+  return nil
 end
-if ARGV[6] == '1' then
-  local user = KEYS[next_key]
-  local revoked = KEYS[next_key + 1]
-  if revoked and redis.call('EXISTS', revoked) == 1 then
-    return { -1, 0 }
+for i = 5, #ARGV do
+  local flags = tonumber(ARGV[i])
+  local address = key_if(flags, 1)
+  local user = key_if(flags, 2)
+  local revoked = key_if(flags, 4)
+  local verdict, retry_ms = 1, 0
+  if address then
+    local wait = take(address, ip_capacity, ip_per_ms)
+    if wait > 0 then
+      verdict, retry_ms = 0, wait
+    end
   end
-  local retry_ms = take(user, tonumber(ARGV[3]), tonumber(ARGV[4]))
-  if retry_ms > 0 then
-    return { 2, retry_ms }
+  if verdict == 1 and user then
+    if revoked and redis.call('EXISTS', revoked) == 1 then
+      verdict = -1
+    else
+      local wait = take(user, user_capacity, user_per_ms)
+      if wait > 0 then
+        verdict, retry_ms = 2, wait
+      end
+    end
   end
+  answers[#answers + 1] = verdict
+  answers[#answers + 1] = retry_ms
 end
-return { 1, 0 }
+return answers
 "#;
 
 impl Buckets {
     pub(super) fn open(config: &RateLimitConfig) -> redis::RedisResult<Self> {
+        let trips = Trips::new(
+            redis::Client::open(config.redis_url.as_str())?,
+            redis::Script::new(TOKEN_BUCKETS),
+            config.per_ip,
+            config.per_user,
+            config.redis_timeout,
+        );
         Ok(Self {
-            client: redis::Client::open(config.redis_url.as_str())?,
-            script: redis::Script::new(TOKEN_BUCKETS),
+            trips: Arc::new(trips),
             key_prefix: config.key_prefix.clone(),
             revocation_prefix: config.revocation_prefix.clone(),
-            per_ip: config.per_ip,
-            per_user: config.per_user,
-            timeout: config.redis_timeout,
             limited_ips: LimitedIps::new(config.remembered_ips),
         })
     }
@@ -132,63 +142,22 @@ impl Buckets {
         self.limited_ips.limited_for(ip, Instant::now())
     }
 
-    /// This worker's connection (two first requests racing on one worker may both connect; the
-    /// last one is kept, the other dropped).
-    async fn connection(&self) -> redis::RedisResult<ConnectionManager> {
-        if let Some(connection) = CONNECTION.with(|c| c.borrow().clone()) {
-            return Ok(connection);
-        }
-        let connection = ConnectionManager::new(self.client.clone()).await?;
-        CONNECTION.with(|c| *c.borrow_mut() = Some(connection.clone()));
-        Ok(connection)
-    }
-
-    /// Takes one token from each bucket `charge` names, in one round trip. Redis trouble lets
-    /// the request through.
+    /// Takes one token from each bucket `charge` names, in (at most) one round trip. Redis
+    /// trouble lets the request through.
     pub(super) async fn take(&self, charge: Charge<'_>) -> Verdict {
         if charge.is_empty() {
             return Verdict::Allowed;
         }
         let asked_at = Instant::now();
-        let attempt = async {
-            let mut connection = self.connection().await?;
-            let mut invocation = self.script.prepare_invoke();
-            if let Some(ip) = charge.ip {
-                invocation.key(format!("{}:ip:{ip}", self.key_prefix));
-            }
-            if let Some(user) = charge.user {
-                invocation.key(format!("{}:user:{user}", self.key_prefix));
-                if let Some(session) = charge.session {
-                    invocation.key(format!("{}:session:{session}", self.revocation_prefix));
-                }
-            }
-            invocation
-                .arg(self.per_ip.capacity)
-                .arg(self.per_ip.refill_per_second / 1000.0)
-                .arg(self.per_user.capacity)
-                .arg(self.per_user.refill_per_second / 1000.0)
-                .arg(u8::from(charge.ip.is_some()))
-                .arg(u8::from(charge.user.is_some()))
-                .invoke_async::<(i8, u64)>(&mut connection)
-                .await
-        };
-        let verdict = match tokio::time::timeout(self.timeout, attempt).await {
-            Ok(Ok((1, _))) => Verdict::Allowed,
-            Ok(Ok((-1, _))) => Verdict::SessionRevoked,
-            Ok(Ok((0, retry_ms))) => Verdict::IpLimited {
+        let verdict = match self.trips.ask(self.question(charge)).await {
+            Some((1, _)) | None => Verdict::Allowed,
+            Some((-1, _)) => Verdict::SessionRevoked,
+            Some((0, retry_ms)) => Verdict::IpLimited {
                 retry_after_ms: retry_ms.max(1),
             },
-            Ok(Ok((_, retry_ms))) => Verdict::UserLimited {
+            Some((_, retry_ms)) => Verdict::UserLimited {
                 retry_after_ms: retry_ms.max(1),
             },
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "rate limiter: Redis failed; request let through");
-                Verdict::Allowed
-            }
-            Err(_) => {
-                tracing::warn!("rate limiter: Redis timed out; request let through");
-                Verdict::Allowed
-            }
         };
         if let (Some(ip), Verdict::IpLimited { retry_after_ms }) = (charge.ip, verdict) {
             // Counted from when the question was asked: never later than Redis's own answer.
@@ -196,5 +165,24 @@ impl Buckets {
                 .learn(ip, asked_at + Duration::from_millis(retry_after_ms));
         }
         verdict
+    }
+
+    /// The script's keys and flags for `charge`.
+    fn question(&self, charge: Charge<'_>) -> Question {
+        let mut keys = Vec::with_capacity(3);
+        let mut flags = 0;
+        if let Some(ip) = charge.ip {
+            keys.push(format!("{}:ip:{ip}", self.key_prefix));
+            flags |= ADDRESS;
+        }
+        if let Some(user) = charge.user {
+            keys.push(format!("{}:user:{user}", self.key_prefix));
+            flags |= USER;
+            if let Some(session) = charge.session {
+                keys.push(format!("{}:session:{session}", self.revocation_prefix));
+                flags |= SESSION;
+            }
+        }
+        Question { keys, flags }
     }
 }

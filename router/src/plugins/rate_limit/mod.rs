@@ -32,9 +32,12 @@
 //!
 //! Each worker thread has its own Redis connection, driven by that worker's own runtime: one
 //! busy worker cannot stall the limiter on the others (a single shared connection would have its
-//! I/O driven by whichever worker happened to create it).
+//! I/O driven by whichever worker happened to create it). Requests that wait on one worker at
+//! the same moment share its next script call (`trips`): under load, one round trip serves many
+//! requests, each still decided exactly as if alone.
 //!
-//! Here: the configuration, the hooks and the refusals; the buckets in Redis are in `buckets`.
+//! Here: the configuration, the hooks and the refusals; the buckets in Redis are in `buckets`,
+//! the round trips in `trips`.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -69,6 +72,7 @@ use super::refusal::Refusal;
 
 mod buckets;
 mod limited_ips;
+mod trips;
 
 use buckets::{Buckets, Charge, Verdict};
 
