@@ -90,21 +90,13 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     // machine the services share.
     let http = reqwest::Client::new();
     let started = Instant::now();
-    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(options.rate)));
-    let mut runs = Vec::with_capacity(n);
-    for (token, socket) in borrowers {
-        ticker.tick().await;
-        let url = stack.router.graphql_url();
-        runs.push(tokio::spawn(one_application(
-            http.clone(),
-            url,
-            token,
-            socket,
-        )));
-    }
+    let runs = crate::open_loop::paced(options.rate, borrowers, None, |(token, socket)| {
+        one_application(http.clone(), stack.router.graphql_url(), token, socket)
+    })
+    .await;
     let mut samples = Vec::new();
     let mut errors = 0;
-    for run in futures::future::join_all(runs).await {
+    for run in runs {
         match run {
             Ok(Ok(sample)) => samples.push(sample),
             Ok(Err(e)) => {

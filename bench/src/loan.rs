@@ -213,15 +213,12 @@ async fn fixed_rate(
     // One HTTP client, as the app holds one: building a client per request (its TLS
     // configuration) would tax the machine the router and loan share with this generator.
     let http = reqwest::Client::new();
-    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(rate)));
     let started = Instant::now();
-    let mut requests = Vec::with_capacity(borrowers.len());
-    for borrower in borrowers {
-        ticker.tick().await;
+    let requests = crate::open_loop::paced(rate, borrowers, None, |borrower| {
         let url = stack.router.graphql_url();
         let token = borrower.token.clone();
         let http = http.clone();
-        requests.push(tokio::spawn(async move {
+        async move {
             let sent = Instant::now();
             let response = tenor_harness::post_graphql_via(
                 &http,
@@ -233,11 +230,12 @@ async fn fixed_rate(
             .await;
             let ok = !response["data"]["applyLoan"]["loan"].is_null();
             (sent.elapsed(), ok)
-        }));
-    }
+        }
+    })
+    .await;
     let mut latencies = Vec::new();
     let mut errors = 0;
-    for request in futures::future::join_all(requests).await {
+    for request in requests {
         match request {
             Ok((latency, true)) => latencies.push(latency),
             _ => errors += 1,

@@ -9,6 +9,7 @@ mod hops;
 mod live;
 mod loan;
 mod notification;
+mod open_loop;
 mod recovery;
 mod router;
 mod stats;

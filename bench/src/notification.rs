@@ -141,23 +141,21 @@ async fn publish_at_rate(
     n: usize,
     rate: u32,
 ) -> (Vec<Published>, usize) {
-    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(rate)));
-    let mut publishes = Vec::with_capacity(n);
-    for i in 0..n {
-        ticker.tick().await;
+    let publishes = crate::open_loop::paced(rate, 0..n, None, |i| {
         let service = Arc::clone(service);
-        publishes.push(tokio::spawn(async move {
+        async move {
             let envelope = service.approve_loan(borrower, 1_000_000 + i as i64).await;
             Published {
                 event: envelope.id(),
                 acked: Instant::now(),
                 acked_at: Utc::now(),
             }
-        }));
-    }
+        }
+    })
+    .await;
     let mut published = Vec::with_capacity(n);
     let mut errors = 0;
-    for publish in futures::future::join_all(publishes).await {
+    for publish in publishes {
         match publish {
             Ok(p) => published.push(p),
             // `TestService::publish` panics when Kafka refuses; the task's error says why.

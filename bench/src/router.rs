@@ -403,16 +403,10 @@ async fn paced(
     rate: u32,
     duration: Duration,
 ) -> anyhow::Result<Vec<Duration>> {
-    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(rate.max(1))));
     let deadline = Instant::now() + duration;
-    let mut requests = Vec::new();
-    for token in tokens.iter().cycle() {
-        ticker.tick().await;
-        if Instant::now() >= deadline {
-            break;
-        }
+    let requests = crate::open_loop::paced(rate, tokens.iter().cycle(), Some(deadline), |token| {
         let (url, token) = (url.to_owned(), token.clone());
-        requests.push(tokio::spawn(async move {
+        async move {
             let started = Instant::now();
             let response = post(&url, &workload.body(), &token).await?;
             anyhow::ensure!(
@@ -420,10 +414,11 @@ async fn paced(
                 "a paced request failed: {response}"
             );
             Ok(started.elapsed())
-        }));
-    }
+        }
+    })
+    .await;
     let mut samples = Vec::with_capacity(requests.len());
-    for request in futures::future::join_all(requests).await {
+    for request in requests {
         samples.push(request??);
     }
     Ok(samples)

@@ -481,6 +481,65 @@ async fn simultaneous_requests_share_a_script_call_and_are_decided_exactly() {
     );
 }
 
+/// A Redis that stops answering (not down: hung, so nothing refuses the connection) delays each
+/// request by at most twice `redis_timeout`, then lets it through; once it answers again, the
+/// limits hold again.
+#[tokio::test]
+async fn a_hung_redis_delays_requests_briefly_and_the_limits_come_back_with_it() {
+    let subgraphs = Subgraphs::start().await;
+    let mut config = subgraphs.router_config(free_port());
+    limited(&mut config, (1000, 100.0), (3, 0.01));
+    set(
+        &mut config,
+        "plugins.rate_limit.config.redis_timeout",
+        yaml(json!("200ms")),
+    );
+    let redis_url = config["plugins"]["rate_limit"]["config"]["redis_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let held_redis = HeldRedis::start(&redis_url).await;
+    set(
+        &mut config,
+        "plugins.rate_limit.config.redis_url",
+        yaml(json!(held_redis.url)),
+    );
+    let router = Router::start(&config).await;
+    let customer = subgraphs.customer().await;
+    let token = subgraphs.token(&customer).await;
+    for _ in 0..6 {
+        assert_eq!(post(&router, None).await.0, 200);
+    }
+
+    held_redis.hold(true);
+    let timed = |_| async {
+        let started = std::time::Instant::now();
+        let (status, _, body) = post(&router, Some(&token)).await;
+        (status, started.elapsed(), body)
+    };
+    for (status, took, body) in futures::future::join_all((0..20).map(timed)).await {
+        assert_eq!(status, 200, "let through while Redis hangs: {body}");
+        assert!(
+            took < std::time::Duration::from_millis(1500),
+            "a request waited {took:?}"
+        );
+    }
+    assert!(
+        router.log().contains("rate limiter: Redis timed out"),
+        "{}",
+        router.log()
+    );
+
+    held_redis.hold(false);
+    // What was held reaches Redis now and may still spend the user's tokens; either way, the
+    // user's bucket (3 tokens, none back for 100 s) is decided by Redis again.
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(post(&router, Some(&token)).await.0);
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+}
+
 /// A token the router does not accept counts as anonymous: its requests pay their address.
 #[tokio::test]
 async fn a_flood_of_forged_tokens_from_one_address_is_rate_limited() {

@@ -22,7 +22,8 @@
 //!
 //! Over the limit: HTTP 429, `Retry-After` (whole seconds), and a GraphQL error with
 //! `extensions.code = RATE_LIMITED` and `retryAfterMs`. If Redis is unreachable the request is
-//! let through and a warning logged: a limiter outage must not become an API outage.
+//! let through and a warning logged: a limiter outage must not become an API outage. A hung
+//! Redis delays a request by at most twice `redis_timeout`.
 //!
 //! Revoked sessions: the per-user call also asks whether the token's session (`sid`) was
 //! revoked — auth sets `<revocation_prefix>:session:<sid>` for every session it ends (logout,

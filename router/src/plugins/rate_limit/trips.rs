@@ -95,7 +95,8 @@ impl Trips {
             let trips = self.clone();
             hive_router::ntex::rt::spawn(async move { trips.send_queue().await });
         }
-        // The call in flight, then the one carrying this charge: each bounded by the timeout.
+        // The call in flight, then the one carrying this charge: each bounded by the timeout, so
+        // a hung Redis delays a request by twice the timeout at most.
         match tokio::time::timeout(self.timeout * 2, answer).await {
             Ok(Ok(answer)) => Some(answer),
             _ => None,
@@ -108,11 +109,15 @@ impl Trips {
         loop {
             let batch = QUEUE.with(|queue| {
                 let mut queue = queue.borrow_mut();
-                if queue.waiting.is_empty() {
+                // A request that stopped waiting (let through after twice the timeout while
+                // Redis hung, or its client gone) is not charged: the queue cannot grow for as
+                // long as Redis stays slow.
+                queue.waiting.retain(|waiting| !waiting.reply.is_closed());
+                let n = queue.waiting.len().min(MOST_PER_CALL);
+                if n == 0 {
                     queue.sending = false;
                     return None;
                 }
-                let n = queue.waiting.len().min(MOST_PER_CALL);
                 Some(queue.waiting.drain(..n).collect::<Vec<_>>())
             });
             let Some(batch) = batch else { return };
@@ -152,6 +157,11 @@ impl Trips {
                 charges = batch.len(),
                 answers = answers.len(),
                 "rate limiter: Redis answered the wrong number of charges; requests let through"
+            ),
+            // The connection's own response timeout (the same length) may fire first.
+            Ok(Err(e)) if e.is_timeout() => tracing::warn!(
+                charges = batch.len(),
+                "rate limiter: Redis timed out; requests let through"
             ),
             Ok(Err(e)) => tracing::warn!(
                 error = %e,
