@@ -410,6 +410,35 @@ fn redis_address(redis_url: &str) -> String {
         .to_owned()
 }
 
+/// A router whose Redis is reached through a [`HeldRedis`] (`redis_timeout` as given), its
+/// workers connected and the script loaded by anonymous requests (which spend no user's tokens);
+/// with the relay and the real Redis's URL.
+async fn router_behind_held_redis(
+    config: &mut serde_yaml::Value,
+    redis_timeout: &str,
+) -> (Router, HeldRedis, String) {
+    set(
+        config,
+        "plugins.rate_limit.config.redis_timeout",
+        yaml(json!(redis_timeout)),
+    );
+    let redis_url = config["plugins"]["rate_limit"]["config"]["redis_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let held_redis = HeldRedis::start(&redis_url).await;
+    set(
+        config,
+        "plugins.rate_limit.config.redis_url",
+        yaml(json!(held_redis.url)),
+    );
+    let router = Router::start(config).await;
+    for _ in 0..6 {
+        assert_eq!(post(&router, None).await.0, 200);
+    }
+    (router, held_redis, redis_url)
+}
+
 /// Issue 15: requests that wait on a worker at the same moment share its next script call, and
 /// each is still decided exactly: a user with 10 tokens gets 10 of 30 simultaneous requests.
 /// What the router sends Redis is held while they arrive, so they are certain to wait together.
@@ -424,28 +453,9 @@ async fn simultaneous_requests_share_a_script_call_and_are_decided_exactly() {
         "plugins.rate_limit.config.key_prefix",
         yaml(json!(prefix)),
     );
-    set(
-        &mut config,
-        "plugins.rate_limit.config.redis_timeout",
-        yaml(json!("5s")),
-    );
-    let redis_url = config["plugins"]["rate_limit"]["config"]["redis_url"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let held_redis = HeldRedis::start(&redis_url).await;
-    set(
-        &mut config,
-        "plugins.rate_limit.config.redis_url",
-        yaml(json!(held_redis.url)),
-    );
-    let router = Router::start(&config).await;
+    let (router, held_redis, redis_url) = router_behind_held_redis(&mut config, "5s").await;
     let customer = subgraphs.customer().await;
     let token = subgraphs.token(&customer).await;
-    // Connect the workers and load the script, without spending the customer's tokens.
-    for _ in 0..6 {
-        assert_eq!(post(&router, None).await.0, 200);
-    }
 
     let monitor = RedisMonitor::start(&redis_url).await;
     held_redis.hold(true);
@@ -489,27 +499,9 @@ async fn a_hung_redis_delays_requests_briefly_and_the_limits_come_back_with_it()
     let subgraphs = Subgraphs::start().await;
     let mut config = subgraphs.router_config(free_port());
     limited(&mut config, (1000, 100.0), (3, 0.01));
-    set(
-        &mut config,
-        "plugins.rate_limit.config.redis_timeout",
-        yaml(json!("200ms")),
-    );
-    let redis_url = config["plugins"]["rate_limit"]["config"]["redis_url"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let held_redis = HeldRedis::start(&redis_url).await;
-    set(
-        &mut config,
-        "plugins.rate_limit.config.redis_url",
-        yaml(json!(held_redis.url)),
-    );
-    let router = Router::start(&config).await;
+    let (router, held_redis, _) = router_behind_held_redis(&mut config, "200ms").await;
     let customer = subgraphs.customer().await;
     let token = subgraphs.token(&customer).await;
-    for _ in 0..6 {
-        assert_eq!(post(&router, None).await.0, 200);
-    }
 
     held_redis.hold(true);
     let timed = |_| async {
