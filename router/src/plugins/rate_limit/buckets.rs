@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::RateLimitConfig;
 use super::limited_ips::LimitedIps;
-use super::trips::{ADDRESS, Question, SESSION, Trips, USER};
+use super::trips::{Question, Trips};
 
 /// What one request is charged: its address's bucket, its user's bucket (with the user's session,
 /// whose revocation is checked in the same trip), or both.
@@ -46,6 +46,11 @@ pub(super) struct Buckets {
     revocation_prefix: String,
     limited_ips: LimitedIps,
 }
+
+/// A charge's flags in the script's ARGV: which buckets it names (its keys come in this order).
+const ADDRESS: u8 = 1;
+const USER: u8 = 2;
+const SESSION: u8 = 4;
 
 /// Atomic token buckets: each refills by elapsed time (Redis's clock, so replicas agree) and
 /// gives one token if it has one, else says how long until it will.

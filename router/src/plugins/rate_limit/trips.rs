@@ -21,16 +21,11 @@ use super::Bucket;
 /// At most this many charges per script call (a deeper queue is sent in several calls).
 const MOST_PER_CALL: usize = 128;
 
-/// One charge's keys (in the script's order: address, user, session marker) and which of them
-/// it names.
+/// One charge's keys and flags, as the script (`buckets`) reads them.
 pub(super) struct Question {
     pub(super) keys: Vec<String>,
     pub(super) flags: u8,
 }
-
-pub(super) const ADDRESS: u8 = 1;
-pub(super) const USER: u8 = 2;
-pub(super) const SESSION: u8 = 4;
 
 /// The script's answer for one charge: `(verdict, retry_ms)`.
 pub(super) type Answer = (i64, u64);
