@@ -170,6 +170,7 @@ async fn every_documented_router_variable_takes_effect() {
         "ROUTER_RATE_LIMIT_IP_PER_SECOND",
         "ROUTER_RATE_LIMIT_USER_BURST",
         "ROUTER_RATE_LIMIT_USER_PER_SECOND",
+        "ROUTER_RATE_LIMIT_LEASE_FOR",
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
         "TELEMETRY_TRACING_SAMPLING_RATE",
         "REDIS_URL",
@@ -263,6 +264,36 @@ async fn every_documented_router_variable_takes_effect() {
         .unwrap();
     assert!(!keys.is_empty(), "no bucket in {db5}");
     drop(router);
+
+    // ROUTER_RATE_LIMIT_LEASE_FOR: by default a request on a roomy bucket also takes tokens
+    // ahead for the replica (here 62: 1/16 of the 999 left); at 0s it takes its own token only.
+    for (lease_for, db) in [(None, 6), (Some("0s"), 7)] {
+        let url = format!("{}/{db}", redis.trim_end_matches('/'));
+        let mut env = vec![
+            ("REDIS_URL", url.as_str()),
+            ("ROUTER_RATE_LIMIT_IP_BURST", "1000"),
+            ("ROUTER_RATE_LIMIT_IP_PER_SECOND", "100"),
+        ];
+        env.extend(lease_for.map(|value| ("ROUTER_RATE_LIMIT_LEASE_FOR", value)));
+        let router = Router::start_with_env(&config_reading_redis_url(&subgraphs), &env).await;
+        assert_eq!(answer(&router, None, None).await.0, 200);
+        let mut connection = redis::Client::open(url.as_str())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap();
+        let left: f64 = redis::cmd("HGET")
+            .arg(format!("{}:ip:127.0.0.1", subgraphs.redis_prefix))
+            .arg("tokens")
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        match lease_for {
+            None => assert!(left < 950.0, "no lease taken: {left} tokens left"),
+            Some(_) => assert!(left >= 998.0, "more than one token taken: {left} left"),
+        }
+        drop(router);
+    }
 
     // ROUTER_TRUSTED_PROXY_HOPS: with one trusted proxy, X-Forwarded-For names the client, so
     // two clients behind it get two buckets.

@@ -281,7 +281,8 @@ async fn post_body(router: &Router, token: Option<&str>, body: &str) -> (u16, Va
     )
 }
 
-/// Issue 15: the limiter costs one Redis round trip per request, whatever the request carries.
+/// Issue 15: without leases, the limiter costs one Redis round trip per request, whatever the
+/// request carries.
 #[tokio::test]
 async fn each_request_costs_exactly_one_script_call() {
     let subgraphs = Subgraphs::start().await;
@@ -292,6 +293,11 @@ async fn each_request_costs_exactly_one_script_call() {
         &mut config,
         "plugins.rate_limit.config.key_prefix",
         yaml(json!(prefix)),
+    );
+    set(
+        &mut config,
+        "plugins.rate_limit.config.lease_for",
+        yaml(json!("0s")),
     );
     let redis_url = config["plugins"]["rate_limit"]["config"]["redis_url"]
         .as_str()
@@ -663,4 +669,145 @@ async fn each_subscription_on_a_websocket_pays_its_users_token() {
         ["FORBIDDEN", "FORBIDDEN", "RATE_LIMITED"],
         "{codes:?}"
     );
+}
+
+/// A router with roomy buckets (100 000 tokens for the address and for each user) and leases
+/// under a prefix of its own; with that prefix and the real Redis's URL.
+async fn leasing_router(
+    subgraphs: &Subgraphs,
+    user: (u32, f64),
+    lease_for: &str,
+) -> (Router, String, String) {
+    let mut config = subgraphs.router_config(free_port());
+    limited(&mut config, (100_000, 10_000.0), user);
+    let prefix = format!("tenor-test-leases-{}", uuid::Uuid::new_v4().simple());
+    set(
+        &mut config,
+        "plugins.rate_limit.config.key_prefix",
+        yaml(json!(prefix)),
+    );
+    set(
+        &mut config,
+        "plugins.rate_limit.config.lease_for",
+        yaml(json!(lease_for)),
+    );
+    let redis_url = config["plugins"]["rate_limit"]["config"]["redis_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (Router::start(&config).await, prefix, redis_url)
+}
+
+/// Issue 15: while its buckets have plenty of room, a router takes tokens ahead (a lease) and
+/// pays most requests without a round trip to Redis.
+#[tokio::test]
+async fn roomy_buckets_are_leased_and_most_requests_skip_redis() {
+    let subgraphs = Subgraphs::start().await;
+    let (router, prefix, redis_url) = leasing_router(&subgraphs, (100_000, 10_000.0), "5s").await;
+    let customer = subgraphs.customer().await;
+    let token = subgraphs.token(&customer).await;
+    // Connects the workers and the revocation subscription, and loads the script.
+    for _ in 0..4 {
+        assert_eq!(post(&router, Some(&token)).await.0, 200);
+        assert_eq!(post(&router, None).await.0, 200);
+    }
+
+    let monitor = RedisMonitor::start(&redis_url).await;
+    for _ in 0..100 {
+        let (status, _, body) = post(&router, Some(&token)).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(post(&router, None).await.0, 200);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let calls = monitor.script_calls(&prefix);
+    // A lease holds up to 64 tokens: 200 requests need a handful of calls, not 200.
+    assert!(
+        calls.len() <= 12,
+        "{} script calls for 200 requests: {calls:#?}",
+        calls.len()
+    );
+}
+
+/// Issue 15: leases never let replicas spend more than the shared budget, nor strand it while
+/// requests keep coming: two routers leasing from one user's 400 tokens (practically none back
+/// during the test) let exactly 400 of 600 requests through between them.
+#[tokio::test]
+async fn two_leasing_routers_spend_exactly_the_shared_budget() {
+    let subgraphs = Subgraphs::start().await;
+    // 0.1 tokens/s over a 10 min lease: leases of up to 60 tokens (never over 1/16 of what is left).
+    let (a, prefix, redis_url) = leasing_router(&subgraphs, (400, 0.1), "600s").await;
+    let mut config_b = subgraphs.router_config(free_port());
+    limited(&mut config_b, (100_000, 10_000.0), (400, 0.1));
+    set(
+        &mut config_b,
+        "plugins.rate_limit.config.key_prefix",
+        yaml(json!(prefix)),
+    );
+    set(
+        &mut config_b,
+        "plugins.rate_limit.config.lease_for",
+        yaml(json!("600s")),
+    );
+    let b = Router::start(&config_b).await;
+    let customer = subgraphs.customer().await;
+    let token = subgraphs.token(&customer).await;
+
+    let monitor = RedisMonitor::start(&redis_url).await;
+    let started = std::time::Instant::now();
+    let mut allowed = 0;
+    for round in 0..30 {
+        let router = if round % 2 == 0 { &a } else { &b };
+        let answers = futures::future::join_all((0..20).map(|_| post(router, Some(&token)))).await;
+        for (status, _, body) in answers {
+            match status {
+                200 => allowed += 1,
+                429 => assert_eq!(error_codes(&body), ["RATE_LIMITED"], "{body}"),
+                other => panic!("{other}: {body}"),
+            }
+        }
+    }
+    let refilled = (started.elapsed().as_secs_f64() * 0.1).ceil() as usize;
+    assert!(
+        (400..=400 + refilled).contains(&allowed),
+        "{allowed} of 600 allowed against a budget of 400 (+{refilled} refilled)"
+    );
+    let calls = monitor.script_calls(&prefix);
+    assert!(
+        calls.len() < 300,
+        "leases were used: {} script calls for 600 requests",
+        calls.len()
+    );
+}
+
+/// Issue 15: a session whose requests are paid from a lease (no per-request Redis check) is
+/// still refused from the request after its logout: auth announces the revocation and the router
+/// hears it before the logout even answers. The user's other session keeps working.
+#[tokio::test]
+async fn a_logged_out_session_is_refused_at_once_though_its_tokens_are_leased() {
+    let subgraphs = Subgraphs::start().await;
+    let (router, prefix, redis_url) = leasing_router(&subgraphs, (100_000, 10_000.0), "600s").await;
+    let customer = subgraphs.customer().await;
+    let phone = subgraphs.token(&customer).await;
+    let tablet = subgraphs.token(&customer).await;
+    for _ in 0..4 {
+        assert_eq!(post(&router, Some(&phone)).await.0, 200);
+        assert_eq!(post(&router, Some(&tablet)).await.0, 200);
+    }
+    // Both sessions are paid from the lease now: no script call at all.
+    let monitor = RedisMonitor::start(&redis_url).await;
+    for _ in 0..5 {
+        assert_eq!(post(&router, Some(&phone)).await.0, 200);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(monitor.script_calls(&prefix), Vec::<String>::new());
+
+    let logout = router
+        .gql("mutation Logout { logout { ok } }", json!({}), Some(&phone))
+        .await;
+    assert_eq!(logout["data"]["logout"]["ok"], true, "{logout}");
+    let (status, _, body) = post(&router, Some(&phone)).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(error_codes(&body), ["UNAUTHENTICATED"], "{body}");
+    let (status, _, body) = post(&router, Some(&tablet)).await;
+    assert_eq!(status, 200, "{body}");
 }

@@ -1,7 +1,11 @@
 //! `rate_limit`: token buckets in Redis, per client IP and per signed-in user, shared by every
 //! router replica (a limit kept in one process's memory would multiply by the replica count).
 //!
-//! At most one Redis round trip per request (one script call, see `buckets`):
+//! At most one Redis round trip per request (one script call, see `buckets`), and usually none
+//! while a bucket has plenty of room: the call that pays a request then also takes a few tokens
+//! ahead for this router (a lease, see `leases`), and the next requests on that bucket are paid
+//! here. A nearly empty bucket is never leased, so near its limit every request is decided in
+//! Redis as before, and replicas together never spend more than the shared budget.
 //! - A request without credentials pays its address's token when it arrives (before parsing,
 //!   planning or any subgraph call), keyed by the address [`super::client_ip`] trusts. So does
 //!   every WebSocket upgrade (the socket's token comes later, in `connection_init`).
@@ -29,7 +33,10 @@
 //! revoked — auth sets `<revocation_prefix>:session:<sid>` for every session it ends (logout,
 //! revoke, password change, refresh reuse, account blocked or deleted) for as long as an access
 //! token of that session can live. Such a token is refused with `401 UNAUTHENTICATED` at once,
-//! instead of working until it expires.
+//! instead of working until it expires. A request paid from a lease is not asked about in Redis;
+//! it is refused all the same, because auth also announces every revoked session on a Redis
+//! channel this router listens to, and a session is trusted between calls only while that
+//! subscription is known to deliver (`revocations`).
 //!
 //! Each worker thread has its own Redis connection, driven by that worker's own runtime: one
 //! busy worker cannot stall the limiter on the others (a single shared connection would have its
@@ -38,7 +45,8 @@
 //! requests, each still decided exactly as if alone.
 //!
 //! Here: the configuration, the hooks and the refusals; the buckets in Redis are in `buckets`,
-//! the round trips in `trips`.
+//! the round trips in `trips`, the tokens taken ahead in `leases`, the revocations heard in
+//! `revocations`.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -72,7 +80,9 @@ use super::is_websocket_upgrade;
 use super::refusal::Refusal;
 
 mod buckets;
+mod leases;
 mod limited_ips;
+mod revocations;
 mod trips;
 
 use buckets::{Buckets, Charge, Verdict};
@@ -108,6 +118,10 @@ pub struct RateLimitConfig {
     /// How many out-of-tokens addresses this router remembers at once (see `limited_ips`).
     #[serde(default = "default_remembered_ips")]
     pub remembered_ips: usize,
+    /// How long tokens this router takes ahead from a roomy bucket stay spendable here (see
+    /// `leases`); `0s` decides every request in Redis.
+    #[serde(default = "default_lease_for", with = "hive_router::humantime_serde")]
+    pub lease_for: Duration,
 }
 
 fn default_prefix() -> String {
@@ -120,6 +134,10 @@ fn default_revocation_prefix() -> String {
 
 fn default_timeout() -> Duration {
     Duration::from_millis(200)
+}
+
+fn default_lease_for() -> Duration {
+    Duration::from_secs(1)
 }
 
 /// About 1 MiB at most; a flood from more addresses than this still meets Redis.

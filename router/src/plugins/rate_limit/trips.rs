@@ -16,8 +16,6 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::oneshot;
 
-use super::Bucket;
-
 /// At most this many charges per script call (a deeper queue is sent in several calls).
 const MOST_PER_CALL: usize = 128;
 
@@ -27,8 +25,11 @@ pub(super) struct Question {
     pub(super) flags: u8,
 }
 
-/// The script's answer for one charge: `(verdict, retry_ms)`.
-pub(super) type Answer = (i64, u64);
+/// How many numbers the script answers per charge (what they mean: `buckets`).
+const ANSWER_LEN: usize = 4;
+
+/// The script's answer for one charge.
+pub(super) type Answer = [i64; ANSWER_LEN];
 
 struct Waiting {
     question: Question,
@@ -49,12 +50,12 @@ thread_local! {
     static CONNECTION: RefCell<Option<ConnectionManager>> = const { RefCell::new(None) };
 }
 
-/// Where the buckets live and what each costs: everything a script call needs.
+/// Where the buckets live and the script that decides: everything a script call needs.
 pub(super) struct Trips {
     client: redis::Client,
     script: redis::Script,
-    per_ip: Bucket,
-    per_user: Bucket,
+    /// The script's arguments before the charges' flags (the same in every call).
+    leading_args: Vec<String>,
     timeout: Duration,
 }
 
@@ -62,15 +63,13 @@ impl Trips {
     pub(super) fn new(
         client: redis::Client,
         script: redis::Script,
-        per_ip: Bucket,
-        per_user: Bucket,
+        leading_args: Vec<String>,
         timeout: Duration,
     ) -> Self {
         Self {
             client,
             script,
-            per_ip,
-            per_user,
+            leading_args,
             timeout,
         }
     }
@@ -128,11 +127,9 @@ impl Trips {
                 invocation.key(key);
             }
         }
-        invocation
-            .arg(self.per_ip.capacity)
-            .arg(self.per_ip.refill_per_second / 1000.0)
-            .arg(self.per_user.capacity)
-            .arg(self.per_user.refill_per_second / 1000.0);
+        for arg in &self.leading_args {
+            invocation.arg(arg);
+        }
         for waiting in &batch {
             invocation.arg(waiting.question.flags);
         }
@@ -141,11 +138,11 @@ impl Trips {
             invocation.invoke_async::<Vec<i64>>(&mut connection).await
         };
         match tokio::time::timeout(self.timeout, call).await {
-            Ok(Ok(answers)) if answers.len() == 2 * batch.len() => {
-                for (waiting, answer) in batch.into_iter().zip(answers.chunks_exact(2)) {
-                    let retry_ms = u64::try_from(answer[1]).unwrap_or(0);
+            Ok(Ok(answers)) if answers.len() == ANSWER_LEN * batch.len() => {
+                for (waiting, answer) in batch.into_iter().zip(answers.chunks_exact(ANSWER_LEN)) {
+                    let answer: Answer = answer.try_into().expect("chunks of ANSWER_LEN");
                     // Its request may have gone meanwhile: nobody to tell.
-                    let _ = waiting.reply.send((answer[0], retry_ms));
+                    let _ = waiting.reply.send(answer);
                 }
             }
             Ok(Ok(answers)) => tracing::warn!(

@@ -1,5 +1,7 @@
 //! The Redis revocation set the router checks: `SET <prefix>:session:<sid> 1 PX <ttl>` for
-//! every ended session. Why it exists and who writes it when: `service::revocation`.
+//! every ended session, then `PUBLISH <prefix>:sessions <sid>` so that routers serving requests
+//! from leased rate-limit tokens (which skip the per-request check) stop trusting the session at
+//! once. Why it exists and who writes it when: `service::revocation`.
 
 use std::time::Duration;
 
@@ -46,7 +48,14 @@ impl RevocationCache {
         self.timeout
     }
 
-    /// Mark `sessions` revoked, in one round trip. Idempotent: a repeat only renews the expiry.
+    /// The channel routers listen on for revoked sessions.
+    pub fn channel(&self) -> String {
+        format!("{}:sessions", self.key_prefix)
+    }
+
+    /// Mark `sessions` revoked and announce them, in one round trip: each key is set before its
+    /// announcement goes out. Idempotent: a repeat only renews the expiry (and announces again,
+    /// which a router takes as it took the first).
     pub async fn mark(&self, sessions: &[Uuid]) -> redis::RedisResult<()> {
         if sessions.is_empty() {
             return Ok(());
@@ -63,6 +72,10 @@ impl RevocationCache {
         let mut pipe = redis::pipe();
         for session in sessions {
             pipe.pset_ex(self.key(*session), 1, millis).ignore();
+        }
+        let channel = self.channel();
+        for session in sessions {
+            pipe.publish(&channel, session.to_string()).ignore();
         }
         pipe.exec_async(&mut connection).await
     }
