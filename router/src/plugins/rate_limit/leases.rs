@@ -24,6 +24,10 @@
 //!   starts a new generation; a drop empties the trusted set);
 //! - a revocation heard forgets the session at once, and is remembered for a while so that a
 //!   script answer already on its way (it ran just before the revocation) cannot trust it again.
+//! - every script call for a signed-in request still checks its session, and a call that finds
+//!   it revoked forgets it: were an announcement lost (auth crashed between setting the key and
+//!   publishing it), the session would still be refused once the user's lease is spent — within
+//!   `lease_for` or its few tokens.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -242,6 +246,12 @@ impl Asking<'_> {
             lease.tokens = lease.tokens.saturating_add(extra);
             lease.until = until;
         }
+        if let (false, Some(_), Some(session)) = (allowed, self.spend.user, self.spend.session) {
+            // Revoked (or over its budget: trusted again on the next call that pays). Without
+            // this, a revocation whose announcement was lost would still be refused, call by
+            // call, but the session would stay trusted for the next lease.
+            state.trusted.remove(session);
+        }
         if let (true, Some(_), Some(session)) = (allowed, self.spend.user, self.spend.session) {
             let live_since_asked = self.generation != 0 && self.generation == state.generation;
             if live_since_asked && !state.revoked.contains_key(session) {
@@ -378,6 +388,22 @@ mod tests {
         assert!(!leases.try_spend(signed_in("s1"), now));
         // The address's lease it took is this router's all the same.
         assert!(leases.try_spend(ANONYMOUS, now));
+    }
+
+    #[test]
+    fn a_session_redis_finds_revoked_is_no_longer_trusted_though_its_revocation_went_unheard() {
+        let leases = live();
+        let now = Instant::now();
+        paid(&leases, "s1", [5, 1], now);
+        assert!(leases.try_spend(signed_in("s1"), now));
+        // The user's lease is spent; the next call finds the session revoked.
+        leases
+            .asking(signed_in("s1"), now)
+            .answered([0, 0], false, now);
+        // A lease taken for the user by another session's call is not the revoked one's.
+        paid(&leases, "s2", [0, 5], now);
+        assert!(!leases.try_spend(signed_in("s1"), now));
+        assert!(leases.try_spend(signed_in("s2"), now));
     }
 
     #[test]
