@@ -245,6 +245,12 @@ impl RedisMonitor {
         Self { lines, reader }
     }
 
+    /// [`Self::script_calls`] once what was sent has had 300 ms to show up.
+    async fn settled_script_calls(&self, prefix: &str) -> Vec<String> {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        self.script_calls(prefix)
+    }
+
     /// Script calls (EVALSHA/EVAL, not the commands the script runs inside) that name a key
     /// under `prefix`, one line each.
     fn script_calls(&self, prefix: &str) -> Vec<String> {
@@ -486,8 +492,7 @@ async fn simultaneous_requests_share_a_script_call_and_are_decided_exactly() {
         "{statuses:?}"
     );
 
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let calls = monitor.script_calls(&prefix);
+    let calls = monitor.settled_script_calls(&prefix).await;
     // Per worker: the call already waiting on Redis, then one with everything that queued behind
     // it (one call per request before).
     assert!(
@@ -671,16 +676,16 @@ async fn each_subscription_on_a_websocket_pays_its_users_token() {
     );
 }
 
-/// A router with roomy buckets (100 000 tokens for the address and for each user) and leases
-/// under a prefix of its own; with that prefix and the real Redis's URL.
-async fn leasing_router(
+/// The config of a router with a roomy address bucket (100 000 tokens), `user` for each user's,
+/// leases lasting `lease_for`, and its buckets under `prefix`.
+fn leasing_config(
     subgraphs: &Subgraphs,
     user: (u32, f64),
     lease_for: &str,
-) -> (Router, String, String) {
+    prefix: &str,
+) -> serde_yaml::Value {
     let mut config = subgraphs.router_config(free_port());
     limited(&mut config, (100_000, 10_000.0), user);
-    let prefix = format!("tenor-test-leases-{}", uuid::Uuid::new_v4().simple());
     set(
         &mut config,
         "plugins.rate_limit.config.key_prefix",
@@ -691,6 +696,18 @@ async fn leasing_router(
         "plugins.rate_limit.config.lease_for",
         yaml(json!(lease_for)),
     );
+    config
+}
+
+/// A router from [`leasing_config`] under a prefix of its own; with that prefix and the real
+/// Redis's URL.
+async fn leasing_router(
+    subgraphs: &Subgraphs,
+    user: (u32, f64),
+    lease_for: &str,
+) -> (Router, String, String) {
+    let prefix = format!("tenor-test-leases-{}", uuid::Uuid::new_v4().simple());
+    let config = leasing_config(subgraphs, user, lease_for, &prefix);
     let redis_url = config["plugins"]["rate_limit"]["config"]["redis_url"]
         .as_str()
         .unwrap()
@@ -718,8 +735,7 @@ async fn roomy_buckets_are_leased_and_most_requests_skip_redis() {
         assert_eq!(status, 200, "{body}");
         assert_eq!(post(&router, None).await.0, 200);
     }
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let calls = monitor.script_calls(&prefix);
+    let calls = monitor.settled_script_calls(&prefix).await;
     // A lease holds up to 64 tokens: 200 requests need a handful of calls, not 200.
     assert!(
         calls.len() <= 12,
@@ -736,18 +752,7 @@ async fn two_leasing_routers_spend_exactly_the_shared_budget() {
     let subgraphs = Subgraphs::start().await;
     // 0.1 tokens/s over a 10 min lease: leases of up to 60 tokens (never over 1/16 of what is left).
     let (a, prefix, redis_url) = leasing_router(&subgraphs, (400, 0.1), "600s").await;
-    let mut config_b = subgraphs.router_config(free_port());
-    limited(&mut config_b, (100_000, 10_000.0), (400, 0.1));
-    set(
-        &mut config_b,
-        "plugins.rate_limit.config.key_prefix",
-        yaml(json!(prefix)),
-    );
-    set(
-        &mut config_b,
-        "plugins.rate_limit.config.lease_for",
-        yaml(json!("600s")),
-    );
+    let config_b = leasing_config(&subgraphs, (400, 0.1), "600s", &prefix);
     let b = Router::start(&config_b).await;
     let customer = subgraphs.customer().await;
     let token = subgraphs.token(&customer).await;
@@ -798,8 +803,10 @@ async fn a_logged_out_session_is_refused_at_once_though_its_tokens_are_leased() 
     for _ in 0..5 {
         assert_eq!(post(&router, Some(&phone)).await.0, 200);
     }
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(monitor.script_calls(&prefix), Vec::<String>::new());
+    assert_eq!(
+        monitor.settled_script_calls(&prefix).await,
+        Vec::<String>::new()
+    );
 
     let logout = router
         .gql("mutation Logout { logout { ok } }", json!({}), Some(&phone))
