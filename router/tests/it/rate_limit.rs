@@ -2,7 +2,9 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{Router, Subgraphs, error_codes, eventually, free_port, set, yaml};
+use crate::common::{
+    Router, Subgraphs, error_codes, eventually, free_port, post_graphql, set, yaml,
+};
 
 fn limited(config: &mut serde_yaml::Value, ip: (u32, f64), user: (u32, f64)) {
     set(
@@ -817,4 +819,53 @@ async fn a_logged_out_session_is_refused_at_once_though_its_tokens_are_leased() 
     assert_eq!(error_codes(&body), ["UNAUTHENTICATED"], "{body}");
     let (status, _, body) = post(&router, Some(&tablet)).await;
     assert_eq!(status, 200, "{body}");
+}
+
+/// Issue 15: a revocation the router could not hear (its subscription to them was down) is not
+/// missed: when the subscription is back, no session trusted before is trusted again until Redis
+/// has checked it, so the logged-out session is refused though its tokens are still leased.
+#[tokio::test]
+async fn a_session_revoked_while_the_router_could_not_hear_it_is_refused_once_redis_is_back() {
+    let subgraphs = Subgraphs::start().await;
+    let prefix = format!("tenor-test-leases-{}", uuid::Uuid::new_v4().simple());
+    let mut config = leasing_config(&subgraphs, (100_000, 10_000.0), "600s", &prefix);
+    let (router, held_redis, redis_url) = router_behind_held_redis(&mut config, "200ms").await;
+    let customer = subgraphs.customer().await;
+    let phone = subgraphs.token(&customer).await;
+    for _ in 0..4 {
+        assert_eq!(post(&router, Some(&phone)).await.0, 200);
+    }
+    let monitor = RedisMonitor::start(&redis_url).await;
+    assert_eq!(post(&router, Some(&phone)).await.0, 200);
+    assert_eq!(
+        monitor.settled_script_calls(&prefix).await,
+        Vec::<String>::new(),
+        "paid from the lease"
+    );
+
+    // Redis stops answering the router: its PING goes unanswered and it stops listening.
+    held_redis.hold(true);
+    eventually(async || router.log().contains("no revocation subscription")).await;
+    // Meanwhile the phone logs out (straight at auth, which reaches Redis itself).
+    let logout = post_graphql(
+        &format!("{}/graphql", subgraphs.auth_url),
+        "mutation Logout { logout { ok } }",
+        json!({}),
+        Some(&phone),
+    )
+    .await;
+    assert_eq!(logout["data"]["logout"]["ok"], true, "{logout}");
+
+    held_redis.hold(false);
+    eventually(async || {
+        router
+            .log()
+            .matches("listening for revoked sessions")
+            .count()
+            >= 2
+    })
+    .await;
+    let (status, _, body) = post(&router, Some(&phone)).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(error_codes(&body), ["UNAUTHENTICATED"], "{body}");
 }
