@@ -163,6 +163,12 @@ fn type_mismatch(default: &serde_yaml::Value, value: &str) -> Option<&'static st
             .parse::<u32>()
             .is_err()
             .then_some("a whole number (0 to 4294967295)"),
+        // A duration such as `1s` or `250ms` (`0s` included).
+        serde_yaml::Value::String(default) if humantime::parse_duration(default).is_ok() => {
+            humantime::parse_duration(value)
+                .is_err()
+                .then_some("a duration such as 1s or 250ms")
+        }
         _ => None,
     }
 }

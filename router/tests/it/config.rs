@@ -51,15 +51,17 @@ fn a_bad_value_is_named_by_its_variable_and_never_echoed() {
         "ROUTER_TRUSTED_PROXY_HOPS" => Some("1.5".to_owned()),
         "ROUTER_WORKERS_IGNORED" => Some("yes".to_owned()),
         "ROUTER_RATE_LIMIT_IP_PER_SECOND" => Some("0.5".to_owned()),
+        "ROUTER_RATE_LIMIT_LEASE_FOR" => Some("-1s".to_owned()),
         _ => None,
     };
     let problems = from_env_problems(&raw, &env);
     // IP_PER_SECOND=0.5 is fine; a variable the config does not read is not its business.
-    assert_eq!(problems.len(), 3, "{problems:#?}");
+    assert_eq!(problems.len(), 4, "{problems:#?}");
     for var in [
         "ROUTER_RATE_LIMIT_IP_BURST",
         "ROUTER_RATE_LIMIT_USER_PER_SECOND",
         "ROUTER_TRUSTED_PROXY_HOPS",
+        "ROUTER_RATE_LIMIT_LEASE_FOR",
     ] {
         assert!(
             problems.iter().any(|p| p.starts_with(var)),
