@@ -524,6 +524,11 @@ async fn a_router_with_a_bad_value_does_not_start_and_says_which_variable() {
     assert!(!status.success());
     assert!(log.contains("ROUTER_RATE_LIMIT_IP_BURST"), "{log}");
     assert!(!log.contains("two hundred"), "{log}");
+    // A lease longer than an hour would strand tokens for longer than any limit spans.
+    let router = Router::spawn_with_env(&config, &[("ROUTER_RATE_LIMIT_LEASE_FOR", "2h")]).await;
+    let (status, log) = router.exit().await;
+    assert!(!status.success());
+    assert!(log.contains("lease_for: at most 1h"), "{log}");
     // The documented example values start (they used to fail as strings).
     let router = Router::start_with_env(
         &subgraphs.router_config(free_port()),

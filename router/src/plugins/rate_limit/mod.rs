@@ -136,6 +136,8 @@ fn default_timeout() -> Duration {
     Duration::from_millis(200)
 }
 
+const MOST_LEASE_FOR: Duration = Duration::from_secs(3600);
+
 fn default_lease_for() -> Duration {
     Duration::from_secs(1)
 }
@@ -192,6 +194,14 @@ impl RouterPlugin for RateLimitPlugin {
                 )
                 .into());
             }
+        }
+        // Longer would strand tokens for longer than any limit here is meant to span.
+        if config.lease_for > MOST_LEASE_FOR {
+            return Err(format!(
+                "plugins.rate_limit.config.lease_for: at most {}",
+                humantime::format_duration(MOST_LEASE_FOR)
+            )
+            .into());
         }
         let buckets = Buckets::open(&config)
             .map_err(|e| format!("plugins.rate_limit.config.redis_url: {e}"))?;
