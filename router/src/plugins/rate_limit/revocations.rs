@@ -1,5 +1,6 @@
 //! Hearing revocations as they happen, so that a session served from a lease (see `leases`) is
-//! refused from the moment auth revokes it, as it would be by the script.
+//! refused as soon as this router has read the announcement — normally before the revoking
+//! mutation has even answered, at worst the few milliseconds later this thread is scheduled.
 //!
 //! Auth publishes every session it marks revoked on `<revocation_prefix>:sessions` (the
 //! payload is the `sid`), right after setting its key and before the revoking mutation
