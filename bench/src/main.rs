@@ -12,6 +12,7 @@ mod notification;
 mod open_loop;
 mod recovery;
 mod router;
+mod script_calls;
 mod stats;
 mod subscriptions;
 mod token_verify;

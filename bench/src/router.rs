@@ -107,14 +107,18 @@ struct Row {
     /// tenor-router's req/s over stock's, round by round (the same for both rows).
     round_ratios: Vec<f64>,
     summary: Summary,
+    /// Redis script calls per request during this target's turns.
+    script_calls_per_request: f64,
 }
 
-/// One target's samples and time across the rounds, and its req/s in each.
+/// One target's samples and time across the rounds, its req/s in each, and the Redis script
+/// calls made during its turns.
 #[derive(Default)]
 struct Measured {
     samples: Vec<Duration>,
     elapsed: Duration,
     rounds: Vec<f64>,
+    script_calls: u64,
 }
 
 impl Measured {
@@ -158,6 +162,10 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             options.without_plugins.join(", ")
         );
     }
+    let redis_url = ours["plugins"]["rate_limit"]["config"]["redis_url"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("the router config names no rate-limit Redis"))?
+        .to_owned();
     let mut stock = ours.clone();
     stock.as_mapping_mut().unwrap().remove("plugins");
     set(&mut stock, "http.port", yaml(json!(free_port())));
@@ -202,6 +210,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         }
     }
 
+    let mut script_calls = crate::script_calls::ScriptCalls::connect(&redis_url).await?;
     let mut rows = Vec::new();
     for workload in [
         Workload::OneSubgraph,
@@ -233,9 +242,11 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
                 order.reverse();
             }
             for i in order {
+                let calls_before = script_calls.so_far().await?;
                 let started = Instant::now();
                 let samples = load(targets[i].1, workload, &tokens, slice).await?;
                 measured[i].add(samples, started.elapsed());
+                measured[i].script_calls += script_calls.so_far().await? - calls_before;
             }
         }
         let per_round = |target: &str| {
@@ -253,6 +264,8 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
                 target,
                 rps: measured.samples.len() as f64 / measured.elapsed.as_secs_f64(),
                 round_ratios: round_ratios.clone(),
+                script_calls_per_request: measured.script_calls as f64
+                    / measured.samples.len().max(1) as f64,
                 summary: summarise(measured.samples),
             });
         }
@@ -312,6 +325,15 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             high
         );
     }
+    let per_request: Vec<String> = rows
+        .iter()
+        .filter(|row| row.target == "tenor-router")
+        .map(|row| format!("{:.3}", row.script_calls_per_request))
+        .collect();
+    println!(
+        "Redis script calls per tenor-router request (me, dashboard, mutation): {} (goal ≤ 1; without leases 1, less when calls are shared)",
+        per_request.join(" / ")
+    );
     let (me, dashboard) = (
         rows.iter()
             .find(|r| r.workload == Workload::OneSubgraph && r.target == "tenor-router")
