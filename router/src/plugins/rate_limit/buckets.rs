@@ -99,6 +99,14 @@ local function take(key, capacity, per_ms, lease_most)
   redis.call('PEXPIRE', key, math.ceil(capacity / per_ms) + 1000)
   return retry_ms, leased
 end
+-- `take` as a verdict: 1 (paid), else `refused` and how long to wait; and the tokens leased.
+local function pay(key, capacity, per_ms, lease_most, refused)
+  local wait, leased = take(key, capacity, per_ms, lease_most)
+  if wait > 0 then
+    return refused, wait, leased
+  end
+  return 1, 0, leased
+end
 local ip_capacity, ip_per_ms = tonumber(ARGV[1]), tonumber(ARGV[2])
 local user_capacity, user_per_ms = tonumber(ARGV[3]), tonumber(ARGV[4])
 local ip_lease, user_lease = tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -120,21 +128,15 @@ for i = 8, #ARGV do
   local lease_user = math.floor(flags / 16) % 2 == 1
   local verdict, retry_ms, address_leased, user_leased = 1, 0, 0, 0
   if address then
-    local wait, leased = take(address, ip_capacity, ip_per_ms, lease_address and ip_lease or 0)
-    if wait > 0 then
-      verdict, retry_ms = 0, wait
-    end
-    address_leased = leased
+    verdict, retry_ms, address_leased =
+      pay(address, ip_capacity, ip_per_ms, lease_address and ip_lease or 0, 0)
   end
   if verdict == 1 and user then
     if revoked and redis.call('EXISTS', revoked) == 1 then
       verdict = -1
     else
-      local wait, leased = take(user, user_capacity, user_per_ms, lease_user and user_lease or 0)
-      if wait > 0 then
-        verdict, retry_ms = 2, wait
-      end
-      user_leased = leased
+      verdict, retry_ms, user_leased =
+        pay(user, user_capacity, user_per_ms, lease_user and user_lease or 0, 2)
     end
   end
   answers[#answers + 1] = verdict
@@ -204,12 +206,12 @@ impl Buckets {
             user: user.as_deref(),
             session: charge.user.and(charge.session),
         };
-        if self.leases.try_spend(spend, Instant::now()) {
+        let asked_at = Instant::now();
+        if self.leases.try_spend(spend, asked_at) {
             return Verdict::Allowed;
         }
 
-        let asking = self.leases.asking(spend, Instant::now());
-        let asked_at = Instant::now();
+        let asking = self.leases.asking(spend, asked_at);
         let answer = self.trips.ask(self.question(spend, asking.leases())).await;
         let Some([verdict, retry_ms, address_leased, user_leased]) = answer else {
             return Verdict::Allowed;

@@ -138,13 +138,7 @@ impl Leases {
             }
         }
         let keys = [spend.address, spend.user];
-        let has_token = |key: &str| {
-            state
-                .tokens
-                .get(key)
-                .is_some_and(|lease| lease.tokens > 0 && lease.until > now)
-        };
-        if !keys.iter().flatten().all(|key| has_token(key)) {
+        if !keys.iter().flatten().all(|key| state.holds(key, now)) {
             return false;
         }
         for key in keys.into_iter().flatten() {
@@ -166,11 +160,7 @@ impl Leases {
         let mut lease = [false; 2];
         for (key, lease) in [spend.address, spend.user].into_iter().zip(&mut lease) {
             let Some(key) = key else { continue };
-            let holds = state
-                .tokens
-                .get(key)
-                .is_some_and(|held| held.tokens > 0 && held.until > now);
-            *lease = room && !holds && state.leasing.insert(key.to_owned());
+            *lease = room && !state.holds(key, now) && state.leasing.insert(key.to_owned());
         }
         Asking {
             leases: self,
@@ -246,15 +236,14 @@ impl Asking<'_> {
             lease.tokens = lease.tokens.saturating_add(extra);
             lease.until = until;
         }
-        if let (false, Some(_), Some(session)) = (allowed, self.spend.user, self.spend.session) {
-            // Revoked (or over its budget: trusted again on the next call that pays). Without
-            // this, a revocation whose announcement was lost would still be refused, call by
-            // call, but the session would stay trusted for the next lease.
-            state.trusted.remove(session);
-        }
-        if let (true, Some(_), Some(session)) = (allowed, self.spend.user, self.spend.session) {
+        if let (Some(_), Some(session)) = (self.spend.user, self.spend.session) {
             let live_since_asked = self.generation != 0 && self.generation == state.generation;
-            if live_since_asked && !state.revoked.contains_key(session) {
+            if !allowed {
+                // Revoked (or over its budget: trusted again on the next call that pays).
+                // Without this, a revocation whose announcement was lost would still be
+                // refused, call by call, but the session would stay trusted for the next lease.
+                state.trusted.remove(session);
+            } else if live_since_asked && !state.revoked.contains_key(session) {
                 state.trusted.insert(
                     session.to_owned(),
                     Trust {
@@ -287,6 +276,13 @@ impl Drop for Asking<'_> {
 }
 
 impl State {
+    /// Whether this router holds an unexpired token for the bucket `key`.
+    fn holds(&self, key: &str, now: Instant) -> bool {
+        self.tokens
+            .get(key)
+            .is_some_and(|lease| lease.tokens > 0 && lease.until > now)
+    }
+
     fn sweep(&mut self, now: Instant) {
         if self.next_sweep.is_some_and(|at| at > now) {
             return;
