@@ -161,6 +161,16 @@ fn config_reading_redis_url(subgraphs: &Subgraphs) -> serde_yaml::Value {
     config
 }
 
+/// `command`'s answer from the Redis at `url`.
+async fn redis_query<T: redis::FromRedisValue>(url: &str, command: &redis::Cmd) -> T {
+    let mut connection = redis::Client::open(url)
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    command.query_async(&mut connection).await.unwrap()
+}
+
 #[tokio::test]
 async fn every_documented_router_variable_takes_effect() {
     let documented = documented_router_variables();
@@ -254,16 +264,7 @@ async fn every_documented_router_variable_takes_effect() {
     )
     .await;
     assert_eq!(answer(&router, None, None).await.0, 200);
-    let mut connection = redis::Client::open(db5.as_str())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg("*:ip:*")
-        .query_async(&mut connection)
-        .await
-        .unwrap();
+    let keys: Vec<String> = redis_query(&db5, redis::cmd("KEYS").arg("*:ip:*")).await;
     assert!(!keys.is_empty(), "no bucket in {db5}");
     drop(router);
 
@@ -279,17 +280,8 @@ async fn every_documented_router_variable_takes_effect() {
         env.extend(lease_for.map(|value| ("ROUTER_RATE_LIMIT_LEASE_FOR", value)));
         let router = Router::start_with_env(&config_reading_redis_url(&subgraphs), &env).await;
         assert_eq!(answer(&router, None, None).await.0, 200);
-        let mut connection = redis::Client::open(url.as_str())
-            .unwrap()
-            .get_multiplexed_async_connection()
-            .await
-            .unwrap();
-        let left: f64 = redis::cmd("HGET")
-            .arg(format!("{}:ip:127.0.0.1", subgraphs.redis_prefix))
-            .arg("tokens")
-            .query_async(&mut connection)
-            .await
-            .unwrap();
+        let bucket = format!("{}:ip:127.0.0.1", subgraphs.redis_prefix);
+        let left: f64 = redis_query(&url, redis::cmd("HGET").arg(bucket).arg("tokens")).await;
         match lease_for {
             None => assert!(left < 950.0, "no lease taken: {left} tokens left"),
             Some(_) => assert!(left >= 998.0, "more than one token taken: {left} left"),
