@@ -10,6 +10,7 @@ mod live;
 mod loan;
 mod notification;
 mod open_loop;
+mod process;
 mod recovery;
 mod router;
 mod script_calls;

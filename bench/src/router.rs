@@ -32,6 +32,7 @@ use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use crate::live::publish_approval;
+use crate::process::cpu_time;
 use crate::stats::{Summary, ms, summarise};
 
 #[derive(clap::Args)]
@@ -109,6 +110,9 @@ struct Row {
     summary: Summary,
     /// Redis script calls per request during this target's turns.
     script_calls_per_request: f64,
+    /// The router process's CPU time per request during its turns (none for the subgraph
+    /// called directly).
+    cpu_per_request: Option<Duration>,
 }
 
 /// One target's samples and time across the rounds, its req/s in each, and the Redis script
@@ -119,6 +123,7 @@ struct Measured {
     elapsed: Duration,
     rounds: Vec<f64>,
     script_calls: u64,
+    cpu: Duration,
 }
 
 impl Measured {
@@ -172,6 +177,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     let ours = Router::start_binary(&workspace_binary("tenor-router"), &ours).await;
     let stock = Router::start_binary(&workspace_binary("stock-hive-router"), &stock).await;
     let (ours_url, stock_url) = (ours.graphql_url(), stock.graphql_url());
+    let (ours_pid, stock_pid) = (ours.pid(), stock.pid());
     let user_url = format!("{}/graphql", subgraphs.user_url);
 
     // Borrowers with verified KYC and a loan with its schedule, prepared through our router.
@@ -218,13 +224,13 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         Workload::Mutation,
     ] {
         let mut targets = vec![
-            ("stock hive-router", &stock_url),
-            ("tenor-router", &ours_url),
+            ("stock hive-router", &stock_url, stock_pid),
+            ("tenor-router", &ours_url, ours_pid),
         ];
         if workload == Workload::OneSubgraph {
-            targets.insert(0, ("direct to user subgraph", &user_url));
+            targets.insert(0, ("direct to user subgraph", &user_url, None));
         }
-        for (target, url) in &targets {
+        for (target, url, _) in &targets {
             let sample = post(url, &workload.body(), &tokens[0]).await?;
             anyhow::ensure!(
                 workload.answered(&sample),
@@ -242,15 +248,20 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
                 order.reverse();
             }
             for i in order {
+                let (_, url, pid) = targets[i];
                 let calls_before = script_calls.so_far().await?;
+                let cpu_before = pid.map(cpu_time).transpose()?;
                 let started = Instant::now();
-                let samples = load(targets[i].1, workload, &tokens, slice).await?;
+                let samples = load(url, workload, &tokens, slice).await?;
                 measured[i].add(samples, started.elapsed());
+                if let (Some(pid), Some(before)) = (pid, cpu_before) {
+                    measured[i].cpu += cpu_time(pid)?.saturating_sub(before);
+                }
                 measured[i].script_calls += script_calls.so_far().await? - calls_before;
             }
         }
         let per_round = |target: &str| {
-            let i = targets.iter().position(|(t, _)| *t == target);
+            let i = targets.iter().position(|(t, _, _)| *t == target);
             i.map(|i| measured[i].rounds.clone()).unwrap_or_default()
         };
         let round_ratios: Vec<f64> = per_round("tenor-router")
@@ -258,8 +269,10 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             .zip(per_round("stock hive-router"))
             .map(|(ours, stock)| ours / stock)
             .collect();
-        for ((target, _), measured) in targets.into_iter().zip(measured) {
+        for ((target, _, pid), measured) in targets.into_iter().zip(measured) {
+            let requests = measured.samples.len().max(1) as u32;
             rows.push(Row {
+                cpu_per_request: pid.map(|_| measured.cpu / requests),
                 workload,
                 target,
                 rps: measured.samples.len() as f64 / measured.elapsed.as_secs_f64(),
@@ -323,6 +336,31 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             "≤ 1 ms",
             low,
             high
+        );
+    }
+    println!();
+    println!(
+        "{:<34} {:>14} {:>14} {:>8}   (each router process's own CPU, all threads, during its turns)",
+        "router CPU per request", "tenor-router", "stock", "ratio"
+    );
+    for workload in [
+        Workload::OneSubgraph,
+        Workload::Dashboard,
+        Workload::Mutation,
+    ] {
+        let cpu_of = |target: &str| {
+            rows.iter()
+                .find(|r| r.workload == workload && r.target == target)
+                .and_then(|r| r.cpu_per_request)
+                .expect("both routers ran every workload")
+        };
+        let (ours, stock) = (cpu_of("tenor-router"), cpu_of("stock hive-router"));
+        println!(
+            "{:<34} {:>11.0} µs {:>11.0} µs {:>7.2}×",
+            workload.name(),
+            ours.as_secs_f64() * 1e6,
+            stock.as_secs_f64() * 1e6,
+            ours.as_secs_f64() / stock.as_secs_f64()
         );
     }
     let per_request: Vec<String> = rows

@@ -34,6 +34,7 @@ use uuid::Uuid;
 
 use crate::live::{publish_approval, subscribe, wait_until_loan_knows};
 use crate::loan::{APPLY, Borrower};
+use crate::process::rss_kib;
 use crate::stats::{ms, summarise};
 
 #[derive(clap::Args)]
@@ -431,15 +432,6 @@ async fn receive(
 }
 
 /// A process's resident memory, KiB (VmRSS).
-fn rss_kib(pid: u32) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or_else(|| anyhow::anyhow!("no VmRSS for {pid}"))
-}
-
 /// Soft open-file limit up to the hard limit, for this process and the router and loan it
 /// starts (children inherit it); the limit in force.
 fn raise_open_file_limit() -> anyhow::Result<u64> {
