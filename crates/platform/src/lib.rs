@@ -14,6 +14,7 @@ pub mod graphql;
 pub mod http;
 pub mod loaders;
 pub mod manifest;
+pub mod money;
 pub mod mongo;
 pub mod refusal;
 pub mod request;

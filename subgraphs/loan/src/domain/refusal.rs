@@ -1,6 +1,7 @@
 //! Every way the loan rules say no, with the stable code the app branches on
 //! (docs/conventions.md § API conventions). A refusal changes nothing.
 
+use tenor_platform::money::rupiah;
 use tenor_platform::refusal::Refusal;
 
 use super::LoanStatus;
@@ -114,10 +115,10 @@ impl Refusal for LoanRefusal {
 
     fn message(&self) -> String {
         match self {
-            Self::AmountTooHigh { max } => format!("The most you can borrow is Rp{max}"),
-            Self::AmountTooLow { min } => format!("The least you can borrow is Rp{min}"),
-            Self::TenorTooLong { max } => format!("The longest tenor is {max} months"),
-            Self::TenorTooShort { min } => format!("The shortest tenor is {min} months"),
+            Self::AmountTooHigh { max } => format!("The most you can borrow is {}", rupiah(*max)),
+            Self::AmountTooLow { min } => format!("The least you can borrow is {}", rupiah(*min)),
+            Self::TenorTooLong { max } => format!("The longest tenor is {}", months(*max)),
+            Self::TenorTooShort { min } => format!("The shortest tenor is {}", months(*min)),
             Self::PurposeInvalid { message } => message.clone().unwrap_or_else(|| {
                 format!("Describe the purpose in 1 to {PURPOSE_MAX_CHARS} characters")
             }),
@@ -144,7 +145,7 @@ impl Refusal for LoanRefusal {
             Self::KycNotVerified => "Verify your identity (KYC) before applying".to_owned(),
             Self::AmountInvalid => "The payment amount must be positive".to_owned(),
             Self::Overpayment { outstanding } => {
-                format!("Only Rp{outstanding} is outstanding on this loan")
+                format!("Only {} is outstanding on this loan", rupiah(*outstanding))
             }
             Self::PayoutFailed { why } => format!("The payout did not go through: {why}"),
             Self::PayoutPending => {
@@ -156,5 +157,34 @@ impl Refusal for LoanRefusal {
                     .to_owned()
             }
         }
+    }
+}
+
+fn months(n: u32) -> String {
+    if n == 1 {
+        "1 month".to_owned()
+    } else {
+        format!("{n} months")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_say_month_or_months_and_group_rupiah() {
+        assert_eq!(
+            LoanRefusal::TenorTooShort { min: 1 }.message(),
+            "The shortest tenor is 1 month"
+        );
+        assert_eq!(
+            LoanRefusal::TenorTooLong { max: 12 }.message(),
+            "The longest tenor is 12 months"
+        );
+        assert_eq!(
+            LoanRefusal::AmountTooLow { min: 500_000 }.message(),
+            "The least you can borrow is Rp500.000"
+        );
     }
 }

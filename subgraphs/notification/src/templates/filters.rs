@@ -38,20 +38,8 @@ const MONTHS_EN: [&str; 12] = [
     "December",
 ];
 
-/// Integer rupiah the Indonesian way: `Rp1.250.000`, `Rp0`; a negative amount (a refund or a
-/// correction) keeps its sign in front: `-Rp50.000`. Amounts in our events are whole rupiah.
-pub fn format_rupiah(amount: i64) -> String {
-    let digits = amount.unsigned_abs().to_string();
-    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push('.');
-        }
-        grouped.push(digit);
-    }
-    let sign = if amount < 0 { "-" } else { "" };
-    format!("{sign}Rp{grouped}")
-}
+/// Integer rupiah the Indonesian way: `Rp1.250.000`, `Rp0`, `-Rp50.000` (a refund keeps its sign).
+pub use tenor_platform::money::rupiah as format_rupiah;
 
 /// `15 Januari 2027` / `15 January 2027`.
 pub fn format_date(date: NaiveDate, language: Language) -> String {
@@ -151,16 +139,6 @@ fn invalid(message: String) -> Error {
 mod tests {
     use super::*;
     use crate::domain::IndonesianZone;
-
-    #[test]
-    fn rupiah_groups_thousands_with_dots() {
-        assert_eq!(format_rupiah(1_250_000), "Rp1.250.000");
-        assert_eq!(format_rupiah(0), "Rp0");
-        assert_eq!(format_rupiah(999), "Rp999");
-        assert_eq!(format_rupiah(1_000), "Rp1.000");
-        assert_eq!(format_rupiah(-50_000), "-Rp50.000");
-        assert_eq!(format_rupiah(i64::MIN), "-Rp9.223.372.036.854.775.808");
-    }
 
     #[test]
     fn rupiah_refuses_what_is_not_whole_rupiah() {
