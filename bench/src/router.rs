@@ -218,11 +218,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
 
     let mut script_calls = crate::script_calls::ScriptCalls::connect(&redis_url).await?;
     let mut rows = Vec::new();
-    for workload in [
-        Workload::OneSubgraph,
-        Workload::Dashboard,
-        Workload::Mutation,
-    ] {
+    for workload in WORKLOADS {
         let mut targets = vec![
             ("stock hive-router", &stock_url, stock_pid),
             ("tenor-router", &ours_url, ours_pid),
@@ -309,17 +305,8 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         "goal",
         "rounds (min–max)"
     );
-    for workload in [
-        Workload::OneSubgraph,
-        Workload::Dashboard,
-        Workload::Mutation,
-    ] {
-        let of = |target: &str| {
-            rows.iter()
-                .find(|r| r.workload == workload && r.target == target)
-                .expect("every workload ran on both routers")
-        };
-        let (ours, stock) = (of("tenor-router"), of("stock hive-router"));
+    for workload in WORKLOADS {
+        let (ours, stock) = routers(&rows, workload);
         let p99_delta = ours.summary.p99.as_secs_f64() - stock.summary.p99.as_secs_f64();
         let low = ours
             .round_ratios
@@ -343,18 +330,10 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         "{:<34} {:>14} {:>14} {:>8}   (each router process's own CPU, all threads, during its turns)",
         "router CPU per request", "tenor-router", "stock", "ratio"
     );
-    for workload in [
-        Workload::OneSubgraph,
-        Workload::Dashboard,
-        Workload::Mutation,
-    ] {
-        let cpu_of = |target: &str| {
-            rows.iter()
-                .find(|r| r.workload == workload && r.target == target)
-                .and_then(|r| r.cpu_per_request)
-                .expect("both routers ran every workload")
-        };
-        let (ours, stock) = (cpu_of("tenor-router"), cpu_of("stock hive-router"));
+    for workload in WORKLOADS {
+        let (ours, stock) = routers(&rows, workload);
+        let cpu = |row: &Row| row.cpu_per_request.expect("a router's CPU is measured");
+        let (ours, stock) = (cpu(ours), cpu(stock));
         println!(
             "{:<34} {:>11.0} µs {:>11.0} µs {:>7.2}×",
             workload.name(),
@@ -426,6 +405,22 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     );
     drop((stack, stock));
     Ok(())
+}
+
+const WORKLOADS: [Workload; 3] = [
+    Workload::OneSubgraph,
+    Workload::Dashboard,
+    Workload::Mutation,
+];
+
+/// tenor-router's and stock's rows for `workload`.
+fn routers(rows: &[Row], workload: Workload) -> (&Row, &Row) {
+    let of = |target: &str| {
+        rows.iter()
+            .find(|r| r.workload == workload && r.target == target)
+            .expect("every workload ran on both routers")
+    };
+    (of("tenor-router"), of("stock hive-router"))
 }
 
 /// One HTTP client with a connection pool for every request, as an app would keep.
