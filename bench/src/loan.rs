@@ -56,7 +56,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         // Every borrower comes from this one machine: lift the per-IP budget, keep the plugin.
         set(
             config,
-            "plugins.rate_limit.config.per_ip",
+            "plugins.tenor.config.rate_limit.config.per_ip",
             yaml(json!({ "capacity": 1_000_000, "refill_per_second": 1_000_000.0 })),
         );
     })

@@ -62,7 +62,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     let stack = RouterStack::start_with(|config| {
         set(
             config,
-            "plugins.rate_limit.config.per_ip",
+            "plugins.tenor.config.rate_limit.config.per_ip",
             yaml(json!({ "capacity": 1_000_000, "refill_per_second": 1_000_000.0 })),
         );
     })

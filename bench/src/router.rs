@@ -146,18 +146,20 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     for bucket in ["per_ip", "per_user"] {
         set(
             &mut ours,
-            &format!("plugins.rate_limit.config.{bucket}"),
+            &format!("plugins.tenor.config.rate_limit.config.{bucket}"),
             yaml(json!({ "capacity": 10_000_000, "refill_per_second": 10_000_000.0 })),
         );
     }
     for plugin in &options.without_plugins {
         anyhow::ensure!(
-            ours["plugins"].get(plugin.as_str()).is_some(),
+            ours["plugins"]["tenor"]["config"]
+                .get(plugin.as_str())
+                .is_some(),
             "--without-plugin {plugin}: tenor-router has no such plugin"
         );
         set(
             &mut ours,
-            &format!("plugins.{plugin}.enabled"),
+            &format!("plugins.tenor.config.{plugin}.enabled"),
             yaml(json!(false)),
         );
     }
@@ -167,7 +169,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             options.without_plugins.join(", ")
         );
     }
-    let redis_url = ours["plugins"]["rate_limit"]["config"]["redis_url"]
+    let redis_url = ours["plugins"]["tenor"]["config"]["rate_limit"]["config"]["redis_url"]
         .as_str()
         .ok_or_else(|| anyhow::anyhow!("the router config names no rate-limit Redis"))?
         .to_owned();

@@ -285,19 +285,19 @@ fn lift_limits(config: &mut tenor_harness::Yaml, options: &Options) {
     for bucket in ["per_ip", "per_user"] {
         set(
             config,
-            &format!("plugins.rate_limit.config.{bucket}"),
+            &format!("plugins.tenor.config.rate_limit.config.{bucket}"),
             yaml(json!({ "capacity": 10_000_000, "refill_per_second": 10_000_000.0 })),
         );
     }
-    if config["plugins"]["live_caps"].is_mapping() {
+    if config["plugins"]["tenor"]["config"]["live_caps"].is_mapping() {
         set(
             config,
-            "plugins.live_caps.config.max_connections",
+            "plugins.tenor.config.live_caps.config.max_connections",
             yaml(json!(options.subscriptions + 100)),
         );
         set(
             config,
-            "plugins.live_caps.config.max_connections_per_user",
+            "plugins.tenor.config.live_caps.config.max_connections_per_user",
             yaml(json!(options.subscriptions.div_ceil(options.borrowers) + 1)),
         );
     }

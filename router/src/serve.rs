@@ -12,16 +12,7 @@ use hive_router::error::RouterInitError;
 use hive_router::{PluginRegistry, init_rustls_crypto_provider, ntex, router_entrypoint};
 
 use crate::compose::{Problems, check_served_supergraph};
-use crate::graphiql::GraphiqlPlugin;
-use crate::plugins::client_ip::ClientIpPlugin;
-use crate::plugins::error_codes::ErrorCodesPlugin;
-use crate::plugins::json_guard::JsonGuardPlugin;
-use crate::plugins::kyc_links::KycLinksPlugin;
-use crate::plugins::live_caps::LiveCapsPlugin;
-use crate::plugins::operation_checks::OperationChecksPlugin;
-use crate::plugins::rate_limit::RateLimitPlugin;
-use crate::plugins::request_id::RequestIdPlugin;
-use crate::plugins::worker_watchdog::WorkerWatchdogPlugin;
+use crate::plugins::tenor::TenorPlugin;
 
 /// The variable hive-router reads its config path from.
 pub const CONFIG_ENV: &str = "ROUTER_CONFIG_FILE_PATH";
@@ -57,24 +48,10 @@ const LOG_FORMAT_ENV: &str = "LOG_FORMAT";
 /// Relative to the working directory (`./dev` runs services from the repository root).
 pub const DEFAULT_CONFIG: &str = "router/router.config.yaml";
 
-/// Our plugins, in the order they run. Each is enabled by a `plugins.<name>` block in the config.
+/// The engine's plugins: one, which runs ours in order (`plugins.tenor.config.<name>` blocks).
 pub fn plugins() -> PluginRegistry {
-    PluginRegistry::new()
-        // Before anything else: every request proves its worker alive.
-        .register::<WorkerWatchdogPlugin>()
-        // It answers /graphiql itself (static files, no GraphQL), so nothing after it runs.
-        .register::<GraphiqlPlugin>()
-        .register::<ClientIpPlugin>()
-        .register::<RequestIdPlugin>()
-        // KYC's signed links (`/kyc/*`), passed on to the KYC service; no GraphQL after it.
-        .register::<KycLinksPlugin>()
-        // WebSockets over the per-router cap are refused before they cost a Redis round trip.
-        .register::<LiveCapsPlugin>()
-        .register::<RateLimitPlugin>()
-        // Hostile JSON is refused before the engine parses it (after the IP limit took a token).
-        .register::<JsonGuardPlugin>()
-        .register::<OperationChecksPlugin>()
-        .register::<ErrorCodesPlugin>()
+    // One plugin: it runs ours in their order (plugins::tenor says why not ten).
+    PluginRegistry::new().register::<TenorPlugin>()
 }
 
 /// Loads the configuration exactly as the router will (same loader, same env overrides) and

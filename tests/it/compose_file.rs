@@ -646,7 +646,7 @@ fn the_image_holds_every_file_the_router_reads_at_run_time() {
     for path in [
         &config["supergraph"]["path"],
         &config["persisted_documents"]["storage"]["path"],
-        &config["plugins"]["graphiql"]["config"]["assets_dir"],
+        &config["plugins"]["tenor"]["config"]["graphiql"]["config"]["assets_dir"],
     ] {
         let path = path.as_str().expect("a path in router.config.yaml");
         needed.push(normalize(&format!("router/{path}")));

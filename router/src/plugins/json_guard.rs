@@ -65,7 +65,7 @@ impl RouterPlugin for JsonGuardPlugin {
     fn on_plugin_init(payload: OnPluginInitPayload<Self>) -> OnPluginInitResult<Self> {
         let config: JsonGuardConfig = payload.config()?;
         if config.max_depth == 0 {
-            return Err("plugins.json_guard.config.max_depth must be positive".into());
+            return Err("plugins.tenor.config.json_guard.config.max_depth must be positive".into());
         }
         payload.initialize_plugin(JsonGuardPlugin {
             max_depth: config.max_depth,

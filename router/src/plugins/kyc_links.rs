@@ -77,13 +77,15 @@ impl RouterPlugin for KycLinksPlugin {
         let config: KycLinksConfig = payload.config()?;
         let upstream = config.upstream.trim_end_matches('/').to_owned();
         if !(upstream.starts_with("http://") || upstream.starts_with("https://")) {
-            return Err("plugins.kyc_links.config.upstream: not an http(s) URL".into());
+            return Err(
+                "plugins.tenor.config.kyc_links.config.upstream: not an http(s) URL".into(),
+            );
         }
         let client = reqwest::Client::builder()
             .timeout(config.timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| format!("plugins.kyc_links: {e}"))?;
+            .map_err(|e| format!("plugins.tenor.config.kyc_links: {e}"))?;
         payload.initialize_plugin(KycLinksPlugin {
             client,
             upstream,

@@ -105,7 +105,7 @@ impl RouterPlugin for LiveCapsPlugin {
         let config: LiveCapsConfig = payload.config()?;
         if config.max_connections == 0 || config.max_connections_per_user == 0 {
             return Err(
-                "plugins.live_caps.config: max_connections and max_connections_per_user must be positive"
+                "plugins.tenor.config.live_caps.config: max_connections and max_connections_per_user must be positive"
                     .into(),
             );
         }

@@ -1,5 +1,6 @@
-//! Our Hive Router plugins. Each is switched on by a `plugins.<name>` block in the router config
-//! and registered in [`crate::serve::plugins`].
+//! Our Hive Router plugins. The engine runs one, [`tenor::TenorPlugin`] (registered in
+//! [`crate::serve::plugins`]), which calls the others in order; each is switched on by its block
+//! `plugins.tenor.config.<name>` in the router config.
 //!
 //! Order matters where they share request state: `client_ip` and `request_id` run first and put
 //! what they learn into the request's plugin context for `rate_limit` and the subgraph calls.
@@ -19,6 +20,7 @@ pub mod rate_limit;
 mod refusal;
 pub mod request_id;
 mod syntax;
+pub mod tenor;
 pub mod worker_watchdog;
 
 /// Set in the plugin context once [`operation_checks`] has checked an operation from its

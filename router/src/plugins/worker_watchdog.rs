@@ -111,7 +111,7 @@ impl RouterPlugin for WorkerWatchdogPlugin {
         let config: WorkerWatchdogConfig = payload.config()?;
         if config.stall_after < BEAT * 4 {
             return Err(format!(
-                "plugins.worker_watchdog.config.stall_after must be at least {:?}",
+                "plugins.tenor.config.worker_watchdog.config.stall_after must be at least {:?}",
                 BEAT * 4
             )
             .into());

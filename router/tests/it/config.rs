@@ -155,7 +155,7 @@ fn config_reading_redis_url(subgraphs: &Subgraphs) -> serde_yaml::Value {
     let mut config = subgraphs.router_config(free_port());
     set(
         &mut config,
-        "plugins.rate_limit.config.redis_url",
+        "plugins.tenor.config.rate_limit.config.redis_url",
         yaml(json!({ "from_env": "REDIS_URL", "default": "redis://127.0.0.1:1/" })),
     );
     config
@@ -451,7 +451,7 @@ async fn every_documented_router_variable_takes_effect() {
     let mut config = subgraphs.router_config(free_port());
     set(
         &mut config,
-        "plugins.kyc_links.config.upstream",
+        "plugins.tenor.config.kyc_links.config.upstream",
         yaml(json!({ "from_env": "ROUTER_KYC_LINKS_URL", "default": "http://127.0.0.1:1" })),
     );
     let link_status = async |router: &Router| {

@@ -19,7 +19,7 @@ fn caps(connections: usize, per_user: usize) -> impl FnOnce(&mut serde_yaml::Val
     move |config| {
         set(
             config,
-            "plugins.live_caps.config",
+            "plugins.tenor.config.live_caps.config",
             yaml(json!({ "max_connections": connections, "max_connections_per_user": per_user })),
         );
     }

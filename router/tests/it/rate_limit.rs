@@ -9,12 +9,12 @@ use crate::common::{
 fn limited(config: &mut serde_yaml::Value, ip: (u32, f64), user: (u32, f64)) {
     set(
         config,
-        "plugins.rate_limit.config.per_ip",
+        "plugins.tenor.config.rate_limit.config.per_ip",
         yaml(json!({ "capacity": ip.0, "refill_per_second": ip.1 })),
     );
     set(
         config,
-        "plugins.rate_limit.config.per_user",
+        "plugins.tenor.config.rate_limit.config.per_user",
         yaml(json!({ "capacity": user.0, "refill_per_second": user.1 })),
     );
 }
@@ -105,7 +105,7 @@ async fn a_redis_outage_does_not_become_an_api_outage() {
     // Nothing listens there.
     set(
         &mut config,
-        "plugins.rate_limit.config.redis_url",
+        "plugins.tenor.config.rate_limit.config.redis_url",
         yaml(json!(format!("redis://127.0.0.1:{}/", free_port()))),
     );
     let router = Router::start(&config).await;
@@ -131,12 +131,12 @@ async fn a_blocked_worker_does_not_switch_the_limiter_off_for_the_others() {
     set(&mut config, "http.workers", yaml(json!(2)));
     set(
         &mut config,
-        "plugins.worker_watchdog.config.test_faults",
+        "plugins.tenor.config.worker_watchdog.config.test_faults",
         yaml(json!(true)),
     );
     set(
         &mut config,
-        "plugins.worker_watchdog.config.stall_after",
+        "plugins.tenor.config.worker_watchdog.config.stall_after",
         yaml(json!("30s")),
     );
     let router = Router::start(&config).await;
@@ -299,15 +299,15 @@ async fn each_request_costs_exactly_one_script_call() {
     let prefix = format!("tenor-test-trips-{}", uuid::Uuid::new_v4().simple());
     set(
         &mut config,
-        "plugins.rate_limit.config.key_prefix",
+        "plugins.tenor.config.rate_limit.config.key_prefix",
         yaml(json!(prefix)),
     );
     set(
         &mut config,
-        "plugins.rate_limit.config.lease_for",
+        "plugins.tenor.config.rate_limit.config.lease_for",
         yaml(json!("0s")),
     );
-    let redis_url = config["plugins"]["rate_limit"]["config"]["redis_url"]
+    let redis_url = config["plugins"]["tenor"]["config"]["rate_limit"]["config"]["redis_url"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -433,17 +433,17 @@ async fn router_behind_held_redis(
 ) -> (Router, HeldRedis, String) {
     set(
         config,
-        "plugins.rate_limit.config.redis_timeout",
+        "plugins.tenor.config.rate_limit.config.redis_timeout",
         yaml(json!(redis_timeout)),
     );
-    let redis_url = config["plugins"]["rate_limit"]["config"]["redis_url"]
+    let redis_url = config["plugins"]["tenor"]["config"]["rate_limit"]["config"]["redis_url"]
         .as_str()
         .unwrap()
         .to_owned();
     let held_redis = HeldRedis::start(&redis_url).await;
     set(
         config,
-        "plugins.rate_limit.config.redis_url",
+        "plugins.tenor.config.rate_limit.config.redis_url",
         yaml(json!(held_redis.url)),
     );
     let router = Router::start(config).await;
@@ -464,7 +464,7 @@ async fn simultaneous_requests_share_a_script_call_and_are_decided_exactly() {
     let prefix = format!("tenor-test-shared-{}", uuid::Uuid::new_v4().simple());
     set(
         &mut config,
-        "plugins.rate_limit.config.key_prefix",
+        "plugins.tenor.config.rate_limit.config.key_prefix",
         yaml(json!(prefix)),
     );
     let (router, held_redis, redis_url) = router_behind_held_redis(&mut config, "5s").await;
@@ -690,12 +690,12 @@ fn leasing_config(
     limited(&mut config, (100_000, 10_000.0), user);
     set(
         &mut config,
-        "plugins.rate_limit.config.key_prefix",
+        "plugins.tenor.config.rate_limit.config.key_prefix",
         yaml(json!(prefix)),
     );
     set(
         &mut config,
-        "plugins.rate_limit.config.lease_for",
+        "plugins.tenor.config.rate_limit.config.lease_for",
         yaml(json!(lease_for)),
     );
     config
@@ -710,7 +710,7 @@ async fn leasing_router(
 ) -> (Router, String, String) {
     let prefix = format!("tenor-test-leases-{}", uuid::Uuid::new_v4().simple());
     let config = leasing_config(subgraphs, user, lease_for, &prefix);
-    let redis_url = config["plugins"]["rate_limit"]["config"]["redis_url"]
+    let redis_url = config["plugins"]["tenor"]["config"]["rate_limit"]["config"]["redis_url"]
         .as_str()
         .unwrap()
         .to_owned();

@@ -97,22 +97,22 @@ impl Subgraphs {
             "jwt.jwks_providers",
             Yaml::Sequence(vec![jwks]),
         );
-        if config["plugins"]["kyc_links"].is_mapping() {
+        if config["plugins"]["tenor"]["config"]["kyc_links"].is_mapping() {
             set(
                 &mut config,
-                "plugins.kyc_links.config.upstream",
+                "plugins.tenor.config.kyc_links.config.upstream",
                 yaml(json!(self.kyc_url)),
             );
         }
-        if config["plugins"]["rate_limit"].is_mapping() {
+        if config["plugins"]["tenor"]["config"]["rate_limit"].is_mapping() {
             set(
                 &mut config,
-                "plugins.rate_limit.config.redis_url",
+                "plugins.tenor.config.rate_limit.config.redis_url",
                 yaml(json!(redis_url())),
             );
             set(
                 &mut config,
-                "plugins.rate_limit.config.key_prefix",
+                "plugins.tenor.config.rate_limit.config.key_prefix",
                 yaml(json!(self.redis_prefix)),
             );
         }

@@ -190,7 +190,7 @@ impl RouterPlugin for RateLimitPlugin {
         for (name, bucket) in [("per_ip", config.per_ip), ("per_user", config.per_user)] {
             if bucket.capacity == 0 || bucket.refill_per_second <= 0.0 {
                 return Err(format!(
-                    "plugins.rate_limit.config.{name}: capacity and refill_per_second must be positive"
+                    "plugins.tenor.config.rate_limit.config.{name}: capacity and refill_per_second must be positive"
                 )
                 .into());
             }
@@ -198,13 +198,13 @@ impl RouterPlugin for RateLimitPlugin {
         // Longer would strand tokens for longer than any limit here is meant to span.
         if config.lease_for > MOST_LEASE_FOR {
             return Err(format!(
-                "plugins.rate_limit.config.lease_for: at most {}",
+                "plugins.tenor.config.rate_limit.config.lease_for: at most {}",
                 humantime::format_duration(MOST_LEASE_FOR)
             )
             .into());
         }
         let buckets = Buckets::open(&config)
-            .map_err(|e| format!("plugins.rate_limit.config.redis_url: {e}"))?;
+            .map_err(|e| format!("plugins.tenor.config.rate_limit.config.redis_url: {e}"))?;
         let graphql_path = payload.router_config().http.graphql_endpoint.clone();
         payload.initialize_plugin(RateLimitPlugin {
             graphql_path,

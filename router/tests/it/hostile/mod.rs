@@ -30,12 +30,12 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(2);
 fn generous(config: &mut serde_yaml::Value) {
     set(
         config,
-        "plugins.rate_limit.config.per_ip",
+        "plugins.tenor.config.rate_limit.config.per_ip",
         yaml(json!({ "capacity": 100000, "refill_per_second": 10000 })),
     );
     set(
         config,
-        "plugins.rate_limit.config.per_user",
+        "plugins.tenor.config.rate_limit.config.per_user",
         yaml(json!({ "capacity": 100000, "refill_per_second": 10000 })),
     );
 }

@@ -16,12 +16,12 @@ async fn a_wedged_worker_takes_the_process_down() {
     let mut config = subgraphs.router_config(free_port());
     set(
         &mut config,
-        "plugins.worker_watchdog.config.stall_after",
+        "plugins.tenor.config.worker_watchdog.config.stall_after",
         yaml(json!("2s")),
     );
     set(
         &mut config,
-        "plugins.worker_watchdog.config.test_faults",
+        "plugins.tenor.config.worker_watchdog.config.test_faults",
         yaml(json!(true)),
     );
     let router = Router::start(&config).await;
@@ -53,7 +53,7 @@ async fn a_stopped_router_exits_cleanly_without_the_watchdog() {
     let mut config = subgraphs.router_config(free_port());
     set(
         &mut config,
-        "plugins.worker_watchdog.config.stall_after",
+        "plugins.tenor.config.worker_watchdog.config.stall_after",
         yaml(json!("1s")),
     );
     let router = Router::start(&config).await;
@@ -82,12 +82,12 @@ async fn a_briefly_blocked_worker_is_not_a_wedge() {
     let mut config = subgraphs.router_config(free_port());
     set(
         &mut config,
-        "plugins.worker_watchdog.config.stall_after",
+        "plugins.tenor.config.worker_watchdog.config.stall_after",
         yaml(json!("3s")),
     );
     set(
         &mut config,
-        "plugins.worker_watchdog.config.test_faults",
+        "plugins.tenor.config.worker_watchdog.config.test_faults",
         yaml(json!(true)),
     );
     let router = Router::start(&config).await;
