@@ -253,6 +253,16 @@ impl RedisMonitor {
         self.script_calls(prefix)
     }
 
+    /// At most `most` settled script calls under `prefix` were made for `requests` requests.
+    async fn assert_script_calls_at_most(&self, prefix: &str, most: usize, requests: usize) {
+        let calls = self.settled_script_calls(prefix).await;
+        assert!(
+            calls.len() <= most,
+            "{} script calls for {requests} requests: {calls:#?}",
+            calls.len()
+        );
+    }
+
     /// Script calls (EVALSHA/EVAL, not the commands the script runs inside) that name a key
     /// under `prefix`, one line each.
     fn script_calls(&self, prefix: &str) -> Vec<String> {
@@ -269,6 +279,15 @@ impl RedisMonitor {
             })
             .cloned()
             .collect()
+    }
+}
+
+/// Four signed-in and four anonymous requests, all answered: each worker has connected to Redis
+/// and loaded the script (NOSCRIPT, then EVALSHA again), so what follows sees steady calls.
+async fn warm_up(router: &Router, token: &str) {
+    for _ in 0..4 {
+        assert_eq!(post(router, Some(token)).await.0, 200);
+        assert_eq!(post(router, None).await.0, 200);
     }
 }
 
@@ -294,32 +313,12 @@ async fn post_body(router: &Router, token: Option<&str>, body: &str) -> (u16, Va
 #[tokio::test]
 async fn each_request_costs_exactly_one_script_call() {
     let subgraphs = Subgraphs::start().await;
-    let mut config = subgraphs.router_config(free_port());
-    limited(&mut config, (1000, 100.0), (1000, 100.0));
-    let prefix = format!("tenor-test-trips-{}", uuid::Uuid::new_v4().simple());
-    set(
-        &mut config,
-        "plugins.tenor.config.rate_limit.config.key_prefix",
-        yaml(json!(prefix)),
-    );
-    set(
-        &mut config,
-        "plugins.tenor.config.rate_limit.config.lease_for",
-        yaml(json!("0s")),
-    );
-    let redis_url = config["plugins"]["tenor"]["config"]["rate_limit"]["config"]["redis_url"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let router = Router::start(&config).await;
+    let (router, prefix, redis_url) =
+        limiter_router(&subgraphs, (1000, 100.0), (1000, 100.0), "0s").await;
     let customer = subgraphs.customer().await;
     let token = subgraphs.token(&customer).await;
-    // The first calls connect each worker and may load the script (NOSCRIPT, then EVALSHA
-    // again): not what is measured.
-    for _ in 0..4 {
-        assert_eq!(post(&router, Some(&token)).await.0, 200);
-        assert_eq!(post(&router, None).await.0, 200);
-    }
+    // The first calls connect each worker and may load the script: not what is measured.
+    warm_up(&router, &token).await;
 
     let monitor = RedisMonitor::start(&redis_url).await;
     let settle = || tokio::time::sleep(std::time::Duration::from_millis(500));
@@ -436,10 +435,7 @@ async fn router_behind_held_redis(
         "plugins.tenor.config.rate_limit.config.redis_timeout",
         yaml(json!(redis_timeout)),
     );
-    let redis_url = config["plugins"]["tenor"]["config"]["rate_limit"]["config"]["redis_url"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let redis_url = redis_url_of(config);
     let held_redis = HeldRedis::start(&redis_url).await;
     set(
         config,
@@ -494,14 +490,9 @@ async fn simultaneous_requests_share_a_script_call_and_are_decided_exactly() {
         "{statuses:?}"
     );
 
-    let calls = monitor.settled_script_calls(&prefix).await;
     // Per worker: the call already waiting on Redis, then one with everything that queued behind
     // it (one call per request before).
-    assert!(
-        calls.len() <= 4,
-        "{} script calls for 30 requests: {calls:#?}",
-        calls.len()
-    );
+    monitor.assert_script_calls_at_most(&prefix, 4, 30).await;
 }
 
 /// A Redis that stops answering (not down: hung, so nothing refuses the connection) delays each
@@ -678,16 +669,20 @@ async fn each_subscription_on_a_websocket_pays_its_users_token() {
     );
 }
 
-/// The config of a router with a roomy address bucket (100 000 tokens), `user` for each user's,
-/// leases lasting `lease_for`, and its buckets under `prefix`.
-fn leasing_config(
+/// An address bucket with plenty of room: 100 000 tokens, 10 000 a second.
+const ROOMY: (u32, f64) = (100_000, 10_000.0);
+
+/// The config of a router with `address` and `user` buckets, leases lasting `lease_for`, and its
+/// buckets under `prefix`.
+fn limiter_config(
     subgraphs: &Subgraphs,
+    address: (u32, f64),
     user: (u32, f64),
     lease_for: &str,
     prefix: &str,
 ) -> serde_yaml::Value {
     let mut config = subgraphs.router_config(free_port());
-    limited(&mut config, (100_000, 10_000.0), user);
+    limited(&mut config, address, user);
     set(
         &mut config,
         "plugins.tenor.config.rate_limit.config.key_prefix",
@@ -701,20 +696,26 @@ fn leasing_config(
     config
 }
 
-/// A router from [`leasing_config`] under a prefix of its own; with that prefix and the real
+/// A router from [`limiter_config`] under a prefix of its own; with that prefix and the real
 /// Redis's URL.
-async fn leasing_router(
+async fn limiter_router(
     subgraphs: &Subgraphs,
+    address: (u32, f64),
     user: (u32, f64),
     lease_for: &str,
 ) -> (Router, String, String) {
-    let prefix = format!("tenor-test-leases-{}", uuid::Uuid::new_v4().simple());
-    let config = leasing_config(subgraphs, user, lease_for, &prefix);
-    let redis_url = config["plugins"]["tenor"]["config"]["rate_limit"]["config"]["redis_url"]
+    let prefix = format!("tenor-test-limits-{}", uuid::Uuid::new_v4().simple());
+    let config = limiter_config(subgraphs, address, user, lease_for, &prefix);
+    let redis_url = redis_url_of(&config);
+    (Router::start(&config).await, prefix, redis_url)
+}
+
+/// The rate limiter's Redis as `config` names it.
+fn redis_url_of(config: &serde_yaml::Value) -> String {
+    config["plugins"]["tenor"]["config"]["rate_limit"]["config"]["redis_url"]
         .as_str()
         .unwrap()
-        .to_owned();
-    (Router::start(&config).await, prefix, redis_url)
+        .to_owned()
 }
 
 /// Issue 15: while its buckets have plenty of room, a router takes tokens ahead (a lease) and
@@ -722,14 +723,12 @@ async fn leasing_router(
 #[tokio::test]
 async fn roomy_buckets_are_leased_and_most_requests_skip_redis() {
     let subgraphs = Subgraphs::start().await;
-    let (router, prefix, redis_url) = leasing_router(&subgraphs, (100_000, 10_000.0), "5s").await;
+    let (router, prefix, redis_url) =
+        limiter_router(&subgraphs, ROOMY, (100_000, 10_000.0), "5s").await;
     let customer = subgraphs.customer().await;
     let token = subgraphs.token(&customer).await;
-    // Connects the workers and the revocation subscription, and loads the script.
-    for _ in 0..4 {
-        assert_eq!(post(&router, Some(&token)).await.0, 200);
-        assert_eq!(post(&router, None).await.0, 200);
-    }
+    // Also connects the revocation subscription.
+    warm_up(&router, &token).await;
 
     let monitor = RedisMonitor::start(&redis_url).await;
     for _ in 0..100 {
@@ -737,13 +736,8 @@ async fn roomy_buckets_are_leased_and_most_requests_skip_redis() {
         assert_eq!(status, 200, "{body}");
         assert_eq!(post(&router, None).await.0, 200);
     }
-    let calls = monitor.settled_script_calls(&prefix).await;
     // A lease holds up to 64 tokens: 200 requests need a handful of calls, not 200.
-    assert!(
-        calls.len() <= 12,
-        "{} script calls for 200 requests: {calls:#?}",
-        calls.len()
-    );
+    monitor.assert_script_calls_at_most(&prefix, 12, 200).await;
 }
 
 /// Issue 15: leases never let replicas spend more than the shared budget, nor strand it while
@@ -753,8 +747,8 @@ async fn roomy_buckets_are_leased_and_most_requests_skip_redis() {
 async fn two_leasing_routers_spend_exactly_the_shared_budget() {
     let subgraphs = Subgraphs::start().await;
     // 0.1 tokens/s over a 10 min lease: leases of up to 60 tokens (never over 1/16 of what is left).
-    let (a, prefix, redis_url) = leasing_router(&subgraphs, (400, 0.1), "600s").await;
-    let config_b = leasing_config(&subgraphs, (400, 0.1), "600s", &prefix);
+    let (a, prefix, redis_url) = limiter_router(&subgraphs, ROOMY, (400, 0.1), "600s").await;
+    let config_b = limiter_config(&subgraphs, ROOMY, (400, 0.1), "600s", &prefix);
     let b = Router::start(&config_b).await;
     let customer = subgraphs.customer().await;
     let token = subgraphs.token(&customer).await;
@@ -793,7 +787,8 @@ async fn two_leasing_routers_spend_exactly_the_shared_budget() {
 #[tokio::test]
 async fn a_logged_out_session_is_refused_at_once_though_its_tokens_are_leased() {
     let subgraphs = Subgraphs::start().await;
-    let (router, prefix, redis_url) = leasing_router(&subgraphs, (100_000, 10_000.0), "600s").await;
+    let (router, prefix, redis_url) =
+        limiter_router(&subgraphs, ROOMY, (100_000, 10_000.0), "600s").await;
     let customer = subgraphs.customer().await;
     let phone = subgraphs.token(&customer).await;
     let tablet = subgraphs.token(&customer).await;
@@ -840,7 +835,7 @@ async fn a_logged_out_session_is_refused_at_once_though_its_tokens_are_leased() 
 async fn a_session_revoked_while_the_router_could_not_hear_it_is_refused_once_redis_is_back() {
     let subgraphs = Subgraphs::start().await;
     let prefix = format!("tenor-test-leases-{}", uuid::Uuid::new_v4().simple());
-    let mut config = leasing_config(&subgraphs, (100_000, 10_000.0), "600s", &prefix);
+    let mut config = limiter_config(&subgraphs, ROOMY, (100_000, 10_000.0), "600s", &prefix);
     let (router, held_redis, redis_url) = router_behind_held_redis(&mut config, "200ms").await;
     let customer = subgraphs.customer().await;
     let phone = subgraphs.token(&customer).await;
