@@ -5,7 +5,8 @@
 //! - `Int` is a 32-bit signed integer (spec §3.5.1): the engine refuses `2147483648` written
 //!   inline but let the same number through as a variable, down to the subgraph. Every variable
 //!   typed `Int` — directly, in lists, or as a field of an input object, however nested — is
-//!   checked against the range.
+//!   checked against the range, and refused when it is spelt as a float (`1e3`, `1000.0`,
+//!   `1.5`): the engine refuses those with HTTP 200 and a debug-formatted message.
 //!
 //! - A document that does not parse is answered here (`GRAPHQL_PARSE_FAILED`, the engine's code
 //!   and status), never by the engine: graphql-tools 0.5.12 transmutes its parse error's
@@ -253,14 +254,10 @@ fn check_ints(
         return Err("input nested too deeply".to_owned());
     }
     match shape {
-        Shape::Named(name) if name == "Int" => {
-            if value.is_number() && !in_i32_range(value) {
-                return Err(format!(
-                    "Int cannot represent non 32-bit signed integer value: {value}"
-                ));
-            }
-            Ok(())
-        }
+        Shape::Named(name) if name == "Int" => match int_problem(value) {
+            Some(problem) => Err(problem),
+            None => Ok(()),
+        },
         Shape::Named(name) => {
             let (Some(fields), Some(object)) = (inputs.get(name), value.as_object()) else {
                 return Ok(());
@@ -283,16 +280,32 @@ fn check_ints(
     }
 }
 
-fn in_i32_range(value: &Value) -> bool {
+/// What is wrong with a number sent for an `Int`, if anything. JSON has one kind of number, so
+/// the spelling decides: `1000` is an integer, `1000.0`, `1e3` and `1.5` are not (spec §3.5.1:
+/// only integer input values are accepted). The engine refuses those too, but with HTTP 200
+/// and its own debug text ("Number(Number(1000.0))"); here they get a 400 and a plain message.
+fn int_problem(value: &Value) -> Option<String> {
+    let out_of_range = || format!("Int cannot represent non 32-bit signed integer value: {value}");
+    if !value.is_number() {
+        return None; // another kind: the engine's coercion refuses it with a 400 of its own
+    }
     if let Some(i) = value.as_i64() {
-        return i32::try_from(i).is_ok();
+        return i32::try_from(i).is_err().then(out_of_range);
     }
-    // A u64 above i64::MAX, or a float: in range only when it is a whole number that fits
-    // (the engine itself refuses fractions).
-    match value.as_f64() {
-        Some(f) => f.fract() == 0.0 && f >= f64::from(i32::MIN) && f <= f64::from(i32::MAX),
-        None => false,
+    if value.as_u64().is_some() {
+        return Some(out_of_range()); // above i64::MAX
     }
+    // A whole number too large for 32 bits says so first, as it would spelt as an integer.
+    let beyond_i32 = |f: f64| f < f64::from(i32::MIN) || f > f64::from(i32::MAX);
+    if value
+        .as_f64()
+        .is_some_and(|f| f.fract() == 0.0 && beyond_i32(f))
+    {
+        return Some(out_of_range());
+    }
+    Some(format!(
+        "Int cannot represent non-integer value: {value} (send a whole number, without a decimal point or exponent)"
+    ))
 }
 
 /// Every input object of the supergraph with its fields' shapes.
@@ -366,6 +379,18 @@ mod tests {
         ] {
             let refused = run(doc, None, bad).unwrap_err();
             assert!(refused.contains("32-bit"), "{bad}: {refused}");
+        }
+        // A number spelt as a float is not an Int, whole or not, wherever it is.
+        for bad in [
+            r#"{"n": 1e3}"#,
+            r#"{"n": 1000.0}"#,
+            r#"{"n": 1.5}"#,
+            r#"{"n": -0.5}"#,
+            r#"{"l": [1, 2.0]}"#,
+            r#"{"o": {"inner": {"amount": 5e2}}}"#,
+        ] {
+            let refused = run(doc, None, bad).unwrap_err();
+            assert!(refused.contains("non-integer value"), "{bad}: {refused}");
         }
         // Wrong kinds are the engine's to refuse; in-range nested values pass.
         assert_eq!(

@@ -87,6 +87,9 @@ fn corpus() -> Vec<Case> {
         json_post("Int variable 2^31", r#"{"query":"query Q($a: Int!, $t: Int!) { quoteLoan(amount: $a, tenorMonths: $t) { quote { totalCost } } }","variables":{"a":2147483648,"t":3}}"#),
         json_post("Int variable -2^31-1", r#"{"query":"query Q($a: Int!, $t: Int!) { quoteLoan(amount: $a, tenorMonths: $t) { quote { totalCost } } }","variables":{"a":1000000,"t":-2147483649}}"#),
         json_post("Int variable 1e10 as float", r#"{"query":"query Q($a: Int!, $t: Int!) { quoteLoan(amount: $a, tenorMonths: $t) { quote { totalCost } } }","variables":{"a":1e10,"t":3}}"#),
+        json_post("Int spelt as float 1e3", r#"{"query":"query Q($a: Int!, $t: Int!) { quoteLoan(amount: $a, tenorMonths: $t) { quote { totalCost } } }","variables":{"a":1e3,"t":3}}"#),
+        json_post("Int spelt as float 3.0", r#"{"query":"query Q($a: Int!, $t: Int!) { quoteLoan(amount: $a, tenorMonths: $t) { quote { totalCost } } }","variables":{"a":1000000,"t":3.0}}"#),
+        json_post("Int spelt as float 2.5", r#"{"query":"query Q($a: Int!, $t: Int!) { quoteLoan(amount: $a, tenorMonths: $t) { quote { totalCost } } }","variables":{"a":1000000,"t":2.5}}"#),
         json_post("invalid UTF-8", [br#"{"query":"{ __typename "#.as_slice(), &[0xff, 0xfe, 0xc3], br#" }"}"#].concat()),
         json_post("truncated UTF-8 in a string", [br#"{"query":"{ __typename }","variables":{"x":""#.as_slice(), &[0xe2, 0x82], br#""}}"#].concat()),
         json_post("duplicate keys", r#"{"query":"{ __typename }","query":"{ me { id } }"}"#),
@@ -191,6 +194,16 @@ async fn the_hostile_http_corpus_never_hangs_breaks_or_kills_the_router() {
                 body.contains("GRAPHQL_PARSE_FAILED") && body.contains("Parse error at 1:"),
                 "{body}"
             );
+        }
+        if case.name.starts_with("Int spelt as float") {
+            // A request error with a plain message, not the engine's 200 and debug text.
+            assert_eq!(status, 400, "{}: {body}", case.name);
+            assert!(
+                body.contains("BAD_USER_INPUT") && body.contains("non-integer value"),
+                "{}: {body}",
+                case.name
+            );
+            assert!(!body.contains("Number("), "{}: {body}", case.name);
         }
         if case.name.starts_with("Int variable") {
             assert_eq!(status, 400, "{}: {body}", case.name);

@@ -20,6 +20,16 @@ fn refusal_code(message: &Value) -> Option<&str> {
     errors[0]["extensions"]["code"].as_str()
 }
 
+/// The next message about operation `id`, skipping those about earlier ones.
+async fn answer_to(socket: &mut ws::Socket, id: &str, within: Duration) -> Value {
+    loop {
+        let message = ws::next(socket, within).await.unwrap();
+        if message["id"] == id {
+            return message;
+        }
+    }
+}
+
 #[tokio::test]
 async fn hostile_websocket_messages_are_refused_and_the_router_stays_up() {
     let stack = RouterStack::start_with(generous).await;
@@ -72,20 +82,21 @@ async fn hostile_websocket_messages_are_refused_and_the_router_stays_up() {
     let refused = ws::next(&mut socket, within).await.unwrap();
     assert_eq!(refusal_code(&refused), Some("BAD_USER_INPUT"), "{refused}");
     ws::send_text(&mut socket, r#"{"id":"b","type":"subscribe","payload":{"query":"query Q($n: Int) { __typename }","variables":{"n":2147483648}}}"#).await;
-    let mut refused = ws::next(&mut socket, within).await.unwrap();
-    while refused["id"] != "b" {
-        refused = ws::next(&mut socket, within).await.unwrap();
-    }
+    let refused = answer_to(&mut socket, "b", within).await;
     assert_eq!(refusal_code(&refused), Some("BAD_USER_INPUT"), "{refused}");
+    ws::send_text(&mut socket, r#"{"id":"f","type":"subscribe","payload":{"query":"query Q($n: Int) { __typename }","variables":{"n":1e3}}}"#).await;
+    let refused = answer_to(&mut socket, "f", within).await;
+    assert_eq!(refusal_code(&refused), Some("BAD_USER_INPUT"), "{refused}");
+    assert!(
+        refused.to_string().contains("non-integer value"),
+        "{refused}"
+    );
     ws::send_text(
         &mut socket,
         r#"{"id":"c","type":"subscribe","payload":{"query":"query C { __typename }"}}"#,
     )
     .await;
-    let mut answer = ws::next(&mut socket, within).await.unwrap();
-    while answer["id"] != "c" {
-        answer = ws::next(&mut socket, within).await.unwrap();
-    }
+    let answer = answer_to(&mut socket, "c", within).await;
     assert_eq!(answer["payload"]["data"]["__typename"], "Query", "{answer}");
     // Out of order, malformed and unknown frames: a close code or an error, never a hang or a
     // server fault.
