@@ -31,7 +31,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hive_router::PlanExecutionOutput;
-use hive_router::executor::execution::client_request_details::JwtRequestDetails;
 use hive_router::executor::plugins::hooks::on_graphql_analysis::{
     OnGraphqlAnalysisHookPayload, OnGraphqlAnalysisHookResult,
 };
@@ -189,19 +188,14 @@ impl LiveCapsPlugin {
         let Some(socket) = payload.context.get_ref::<LiveSocket>() else {
             return false;
         };
-        let JwtRequestDetails::Authenticated { token, .. } =
-            payload.client_request_details.jwt.as_ref()
-        else {
-            return false;
-        };
-        let Some(claims) = claims_of(token) else {
+        let Some(claims) = claims_of(payload.client_request_details.jwt.as_ref()) else {
             return false;
         };
         let mut held = socket.user.lock().unwrap_or_else(|e| e.into_inner());
         if held.is_some() {
             return false;
         }
-        match self.per_user.take(&claims.sub) {
+        match self.per_user.take(claims.sub) {
             Some(slot) => {
                 *held = Some(slot);
                 false

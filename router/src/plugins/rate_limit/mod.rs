@@ -53,7 +53,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use base64::Engine as _;
 use hive_router::GraphQLError;
 use hive_router::PlanExecutionOutput;
 use hive_router::executor::execution::client_request_details::JwtRequestDetails;
@@ -72,6 +71,7 @@ use hive_router::executor::plugins::plugin_trait::{
 };
 use hive_router::http::StatusCode;
 use hive_router::ntex::http::Response;
+use hive_router::sonic_rs::JsonValueTrait as _;
 use serde::Deserialize;
 use serde_with::{DisplayFromStr, PickFirst, serde_as};
 
@@ -282,14 +282,11 @@ impl RouterPlugin for RateLimitPlugin {
         payload: &mut OnGraphqlAnalysisHookPayload<'exec>,
     ) -> OnGraphqlAnalysisHookResult {
         let ip = take_unpaid_address(payload.context);
-        let claims = match payload.client_request_details.jwt.as_ref() {
-            JwtRequestDetails::Authenticated { token, .. } => claims_of(token),
-            JwtRequestDetails::Unauthenticated => None,
-        };
+        let claims = claims_of(payload.client_request_details.jwt.as_ref());
         let charge = Charge {
             ip,
-            user: claims.as_ref().map(|c| c.sub.as_str()),
-            session: claims.as_ref().and_then(|c| c.sid.as_deref()),
+            user: claims.as_ref().map(|c| c.sub),
+            session: claims.as_ref().and_then(|c| c.sid),
         };
         let (error, status) = match self.buckets.take(charge).await {
             Verdict::Allowed => return OnGraphqlAnalysisHookResult::Proceed,
@@ -341,40 +338,62 @@ fn refused_response(retry_after_ms: u64) -> Response {
 }
 
 /// What the limiter (and [`super::live_caps`]) needs from a token.
-#[derive(Debug, PartialEq, Deserialize)]
-pub(super) struct Claims {
-    pub(super) sub: String,
-    pub(super) sid: Option<String>,
+#[derive(Debug, PartialEq)]
+pub(super) struct Claims<'a> {
+    pub(super) sub: &'a str,
+    pub(super) sid: Option<&'a str>,
 }
 
-/// The claims in `token`'s payload, read without checking its signature: only for the token the
-/// engine verified for this very request (`JwtRequestDetails::Authenticated`).
-pub(super) fn claims_of(token: &str) -> Option<Claims> {
-    let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .ok()?;
-    serde_json::from_slice(&bytes).ok()
+/// The subject and session of the token the engine verified for this very request, read from
+/// the claims the engine already decoded (the token is not decoded a second time). `None` when
+/// the request is anonymous or its token has no string `sub`.
+pub(super) fn claims_of(jwt: &JwtRequestDetails) -> Option<Claims<'_>> {
+    let JwtRequestDetails::Authenticated { claims, .. } = jwt else {
+        return None;
+    };
+    Some(Claims {
+        sub: claims.get("sub").and_then(|sub| sub.as_str())?,
+        sid: claims.get("sid").and_then(|sid| sid.as_str()),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn verified(claims: &str) -> JwtRequestDetails {
+        JwtRequestDetails::Authenticated {
+            token: "not read".to_owned(),
+            prefix: None,
+            claims: hive_router::sonic_rs::from_str(claims).unwrap(),
+            scopes: None,
+        }
+    }
+
     #[test]
-    fn subject_and_session_come_from_the_token_payload() {
-        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
-            br#"{"sub":"0192a7f0-0000-7000-8000-000000000001","sid":"s-1","scope":"loan:apply"}"#,
+    fn subject_and_session_come_from_the_verified_claims() {
+        let jwt = verified(
+            r#"{"sub":"0192a7f0-0000-7000-8000-000000000001","sid":"s-1","scope":"loan:apply"}"#,
         );
         assert_eq!(
-            claims_of(&format!("eyJhbGciOiJFUzI1NiJ9.{payload}.sig")),
+            claims_of(&jwt),
             Some(Claims {
-                sub: "0192a7f0-0000-7000-8000-000000000001".to_owned(),
-                sid: Some("s-1".to_owned()),
+                sub: "0192a7f0-0000-7000-8000-000000000001",
+                sid: Some("s-1"),
             })
         );
-        assert_eq!(claims_of("abc"), None);
-        assert_eq!(claims_of("a.!!!.c"), None);
+        let no_session = verified(r#"{"sub":"u-1"}"#);
+        assert_eq!(
+            claims_of(&no_session),
+            Some(Claims {
+                sub: "u-1",
+                sid: None
+            })
+        );
+        // No string subject: nobody to charge as a user (the address still pays).
+        assert_eq!(claims_of(&verified(r#"{"sub":7,"sid":"s-1"}"#)), None);
+        assert_eq!(claims_of(&verified("{}")), None);
+        assert_eq!(claims_of(&JwtRequestDetails::Unauthenticated), None);
     }
 
     #[test]
