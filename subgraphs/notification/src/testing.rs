@@ -10,7 +10,7 @@ use futures::TryStreamExt;
 use mongodb::Database;
 use mongodb::bson::{Document, doc};
 use tenor_contracts::identity::{AccountKind, UserProfileUpdatedV1, UserRegisteredV1};
-use tenor_contracts::loan::{LoanApprovedV1, LoanInstallmentDueV1};
+use tenor_contracts::loan::{LoanApprovedV1, LoanInstallmentDueV1, LoanRejectedV1};
 use tenor_events::{DomainEvent, Envelope};
 use tenor_platform::config::Env;
 pub use tenor_platform::testing::{GraphqlClient, error_code, user_error_codes};
@@ -281,6 +281,21 @@ impl TestService {
             score: 720,
             reason_codes: vec![],
             approved_at: Utc::now(),
+        };
+        self.publish(&self.topics.loan, loan, &event).await
+    }
+
+    /// Publish `loan.rejected.v1` for a new loan of `user`, with credit's codes and English
+    /// reason; the envelope.
+    pub async fn reject_loan(&self, user: Uuid, reason_codes: &[&str], reason: &str) -> Envelope {
+        let loan = Uuid::now_v7();
+        let event = LoanRejectedV1 {
+            loan_id: loan,
+            user_id: user,
+            score: 480,
+            reason_codes: reason_codes.iter().map(|c| (*c).to_owned()).collect(),
+            reason: Some(reason.to_owned()),
+            rejected_at: Utc::now(),
         };
         self.publish(&self.topics.loan, loan, &event).await
     }

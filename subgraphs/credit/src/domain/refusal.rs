@@ -61,39 +61,68 @@ impl Refusal for CreditRefusal {
         }
     }
 
+    /// In Indonesian, then English (`id / en`), as auth, KYC and loan answer: credit does not
+    /// know the reader's language preference (a borrower asking for a review, or staff).
     fn message(&self) -> String {
-        match self {
-            Self::NotFound => "No such loan".to_owned(),
-            Self::ScoreOutOfRange => "A score lies between 300 and 850".to_owned(),
-            Self::ReasonInvalid => format!("Give a reason of 1 to {TEXT_MAX_CHARS} characters"),
-            Self::ReasonCodeInvalid => {
-                "A reason code is 2 to 64 capital letters, digits or underscores".to_owned()
-            }
-            Self::NoteTooLong => format!("A note has at most {TEXT_MAX_CHARS} characters"),
-            Self::MakerChecker => {
+        let (id, en) = match self {
+            Self::NotFound => ("Pinjaman tidak ditemukan".into(), "No such loan".into()),
+            Self::ScoreOutOfRange => (
+                "Skor harus antara 300 dan 850".into(),
+                "A score lies between 300 and 850".into(),
+            ),
+            Self::ReasonInvalid => (
+                format!("Tuliskan alasan dalam 1 sampai {TEXT_MAX_CHARS} karakter"),
+                format!("Give a reason of 1 to {TEXT_MAX_CHARS} characters"),
+            ),
+            Self::ReasonCodeInvalid => (
+                "Kode alasan terdiri dari 2 sampai 64 huruf kapital, angka atau garis bawah".into(),
+                "A reason code is 2 to 64 capital letters, digits or underscores".into(),
+            ),
+            Self::NoteTooLong => (
+                format!("Catatan paling banyak {TEXT_MAX_CHARS} karakter"),
+                format!("A note has at most {TEXT_MAX_CHARS} characters"),
+            ),
+            Self::MakerChecker => (
+                "Anda yang mencatat skor manual pinjaman ini; staf lain yang harus memutuskannya"
+                    .into(),
                 "You recorded the manual score of this loan; another staff member must decide it"
-                    .to_owned()
-            }
-            Self::AlreadyDecided => "This loan has already been decided".to_owned(),
-            Self::NotInReviewQueue => {
+                    .into(),
+            ),
+            Self::AlreadyDecided => (
+                "Pinjaman ini sudah diputuskan".into(),
+                "This loan has already been decided".into(),
+            ),
+            Self::NotInReviewQueue => (
+                "Pinjaman ini tidak ada di antrean tinjauan; masih diputuskan otomatis".into(),
                 "This loan is not in the review queue; it is still being decided automatically"
-                    .to_owned()
-            }
-            Self::ManualScoreAlreadyRecorded => {
-                "A manual score was already recorded for this loan".to_owned()
-            }
-            Self::ManualScoreRequired => {
-                "Record a manual score for this loan before deciding it".to_owned()
-            }
-            Self::NotRejected => "Only a rejected application can be reviewed".to_owned(),
-            Self::NotAutomatic => {
-                "This decision was already made by a person; it cannot be reviewed again".to_owned()
-            }
-            Self::ReviewAlreadyRequested => "A review was already requested".to_owned(),
-            Self::ReviewWindowPassed { days } => {
-                format!("A review can be requested within {days} days of the decision")
-            }
-        }
+                    .into(),
+            ),
+            Self::ManualScoreAlreadyRecorded => (
+                "Skor manual untuk pinjaman ini sudah dicatat".into(),
+                "A manual score was already recorded for this loan".into(),
+            ),
+            Self::ManualScoreRequired => (
+                "Catat skor manual untuk pinjaman ini sebelum memutuskannya".into(),
+                "Record a manual score for this loan before deciding it".into(),
+            ),
+            Self::NotRejected => (
+                "Hanya pengajuan yang ditolak yang dapat ditinjau".into(),
+                "Only a rejected application can be reviewed".into(),
+            ),
+            Self::NotAutomatic => (
+                "Keputusan ini sudah dibuat oleh petugas; tidak dapat ditinjau lagi".into(),
+                "This decision was already made by a person; it cannot be reviewed again".into(),
+            ),
+            Self::ReviewAlreadyRequested => (
+                "Tinjauan sudah diminta".into(),
+                "A review was already requested".into(),
+            ),
+            Self::ReviewWindowPassed { days } => (
+                format!("Tinjauan dapat diminta paling lambat {days} hari setelah keputusan"),
+                format!("A review can be requested within {days} days of the decision"),
+            ),
+        };
+        format!("{id} / {en}")
     }
 }
 
@@ -118,6 +147,18 @@ pub fn valid_text(text: &str, required: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refusals_speak_indonesian_then_english() {
+        assert_eq!(
+            CreditRefusal::ReviewWindowPassed { days: 14 }.message(),
+            "Tinjauan dapat diminta paling lambat 14 hari setelah keputusan / A review can be requested within 14 days of the decision"
+        );
+        assert_eq!(
+            CreditRefusal::NotFound.message(),
+            "Pinjaman tidak ditemukan / No such loan"
+        );
+    }
 
     #[test]
     fn reason_codes_and_texts_are_checked() {

@@ -113,50 +113,106 @@ impl Refusal for LoanRefusal {
         }
     }
 
+    /// In Indonesian, then English (`id / en`), as auth and KYC answer: loan does not know the
+    /// reader's language preference, and every borrower reads Indonesian.
     fn message(&self) -> String {
-        match self {
-            Self::AmountTooHigh { max } => format!("The most you can borrow is {}", rupiah(*max)),
-            Self::AmountTooLow { min } => format!("The least you can borrow is {}", rupiah(*min)),
-            Self::TenorTooLong { max } => format!("The longest tenor is {}", months(*max)),
-            Self::TenorTooShort { min } => format!("The shortest tenor is {}", months(*min)),
-            Self::PurposeInvalid { message } => message.clone().unwrap_or_else(|| {
-                format!("Describe the purpose in 1 to {PURPOSE_MAX_CHARS} characters")
-            }),
-            Self::IdempotencyKeyInvalid => format!(
-                "The idempotency key must be 1 to {IDEMPOTENCY_KEY_MAX_CHARS} printable ASCII characters"
+        let (id, en) = match self {
+            Self::AmountTooHigh { max } => (
+                format!("Pinjaman paling besar {}", rupiah(*max)),
+                format!("The most you can borrow is {}", rupiah(*max)),
             ),
-            Self::IdempotencyKeyReused { what } => {
-                format!("This idempotency key was used for a different {what}")
-            }
-            Self::NotFound { .. } => "No such loan".to_owned(),
-            Self::LoanAlreadyOpen => {
-                "You already have a loan in progress; finish or cancel it first".to_owned()
-            }
-            Self::NotCancellable => {
-                "Only an application still waiting for a decision can be cancelled".to_owned()
-            }
-            Self::NotApproved { status } => {
-                format!("The loan is {status}, only an APPROVED loan can be disbursed")
-            }
-            Self::NotActive { status } => {
-                format!("The loan is {status}; only an ACTIVE loan takes payments")
-            }
-            Self::UserNotActive => "Your account is not active".to_owned(),
-            Self::KycNotVerified => "Verify your identity (KYC) before applying".to_owned(),
-            Self::AmountInvalid => "The payment amount must be positive".to_owned(),
-            Self::Overpayment { outstanding } => {
-                format!("Only {} is outstanding on this loan", rupiah(*outstanding))
-            }
-            Self::PayoutFailed { why } => format!("The payout did not go through: {why}"),
-            Self::PayoutPending => {
-                "The payout provider did not answer; the payout is being retried".to_owned()
-            }
-            Self::PaymentDeclined { why } => format!("The payment did not go through: {why}"),
-            Self::PaymentPending => {
-                "The payment provider did not answer; retry with the same idempotency key"
-                    .to_owned()
-            }
-        }
+            Self::AmountTooLow { min } => (
+                format!("Pinjaman paling kecil {}", rupiah(*min)),
+                format!("The least you can borrow is {}", rupiah(*min)),
+            ),
+            Self::TenorTooLong { max } => (
+                format!("Tenor paling lama {max} bulan"),
+                format!("The longest tenor is {}", months(*max)),
+            ),
+            Self::TenorTooShort { min } => (
+                format!("Tenor paling singkat {min} bulan"),
+                format!("The shortest tenor is {}", months(*min)),
+            ),
+            // The text policy's message is already in both languages.
+            Self::PurposeInvalid {
+                message: Some(message),
+            } => return message.clone(),
+            Self::PurposeInvalid { message: None } => (
+                format!("Tuliskan tujuan pinjaman dalam 1 sampai {PURPOSE_MAX_CHARS} karakter"),
+                format!("Describe the purpose in 1 to {PURPOSE_MAX_CHARS} characters"),
+            ),
+            Self::IdempotencyKeyInvalid => (
+                format!(
+                    "Kunci idempotensi harus 1 sampai {IDEMPOTENCY_KEY_MAX_CHARS} karakter ASCII yang terlihat"
+                ),
+                format!(
+                    "The idempotency key must be 1 to {IDEMPOTENCY_KEY_MAX_CHARS} printable ASCII characters"
+                ),
+            ),
+            Self::IdempotencyKeyReused { what } => (
+                format!(
+                    "Kunci idempotensi ini sudah dipakai untuk {} lain",
+                    in_indonesian(what)
+                ),
+                format!("This idempotency key was used for a different {what}"),
+            ),
+            Self::NotFound { .. } => ("Pinjaman tidak ditemukan".into(), "No such loan".into()),
+            Self::LoanAlreadyOpen => (
+                "Anda masih punya pinjaman yang berjalan; selesaikan atau batalkan dulu".into(),
+                "You already have a loan in progress; finish or cancel it first".into(),
+            ),
+            Self::NotCancellable => (
+                "Hanya pengajuan yang masih menunggu keputusan yang dapat dibatalkan".into(),
+                "Only an application still waiting for a decision can be cancelled".into(),
+            ),
+            Self::NotApproved { status } => (
+                format!(
+                    "Pinjaman berstatus {status}; hanya pinjaman APPROVED yang dapat dicairkan"
+                ),
+                format!("The loan is {status}, only an APPROVED loan can be disbursed"),
+            ),
+            Self::NotActive { status } => (
+                format!(
+                    "Pinjaman berstatus {status}; hanya pinjaman ACTIVE yang menerima pembayaran"
+                ),
+                format!("The loan is {status}; only an ACTIVE loan takes payments"),
+            ),
+            Self::UserNotActive => (
+                "Akun Anda tidak aktif".into(),
+                "Your account is not active".into(),
+            ),
+            Self::KycNotVerified => (
+                "Selesaikan verifikasi identitas (KYC) sebelum mengajukan pinjaman".into(),
+                "Verify your identity (KYC) before applying".into(),
+            ),
+            Self::AmountInvalid => (
+                "Jumlah pembayaran harus lebih dari nol".into(),
+                "The payment amount must be positive".into(),
+            ),
+            Self::Overpayment { outstanding } => (
+                format!("Sisa tagihan pinjaman ini hanya {}", rupiah(*outstanding)),
+                format!("Only {} is outstanding on this loan", rupiah(*outstanding)),
+            ),
+            // `why` is the provider's own text, passed on as it came.
+            Self::PayoutFailed { why } => (
+                format!("Pencairan dana tidak berhasil: {why}"),
+                format!("The payout did not go through: {why}"),
+            ),
+            Self::PayoutPending => (
+                "Penyedia pencairan dana tidak menjawab; pencairan sedang dicoba lagi".into(),
+                "The payout provider did not answer; the payout is being retried".into(),
+            ),
+            Self::PaymentDeclined { why } => (
+                format!("Pembayaran tidak berhasil: {why}"),
+                format!("The payment did not go through: {why}"),
+            ),
+            Self::PaymentPending => (
+                "Penyedia pembayaran tidak menjawab; ulangi dengan kunci idempotensi yang sama"
+                    .into(),
+                "The payment provider did not answer; retry with the same idempotency key".into(),
+            ),
+        };
+        format!("{id} / {en}")
     }
 }
 
@@ -168,23 +224,46 @@ fn months(n: u32) -> String {
     }
 }
 
+/// What an idempotency key was used for, in Indonesian.
+fn in_indonesian(what: &str) -> &str {
+    match what {
+        "application" => "pengajuan",
+        "payment" => "pembayaran",
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn refusals_say_month_or_months_and_group_rupiah() {
+    fn refusals_say_month_or_months_and_group_rupiah_in_both_languages() {
         assert_eq!(
             LoanRefusal::TenorTooShort { min: 1 }.message(),
-            "The shortest tenor is 1 month"
+            "Tenor paling singkat 1 bulan / The shortest tenor is 1 month"
         );
         assert_eq!(
             LoanRefusal::TenorTooLong { max: 12 }.message(),
-            "The longest tenor is 12 months"
+            "Tenor paling lama 12 bulan / The longest tenor is 12 months"
         );
         assert_eq!(
             LoanRefusal::AmountTooLow { min: 500_000 }.message(),
-            "The least you can borrow is Rp500.000"
+            "Pinjaman paling kecil Rp500.000 / The least you can borrow is Rp500.000"
         );
+        assert_eq!(
+            LoanRefusal::IdempotencyKeyReused { what: "payment" }.message(),
+            "Kunci idempotensi ini sudah dipakai untuk pembayaran lain / This idempotency key was used for a different payment"
+        );
+    }
+
+    #[test]
+    fn a_purpose_refusal_from_the_text_policy_is_not_translated_twice() {
+        let policy =
+            "tujuan: karakter U+202E tidak diizinkan. / purpose: character U+202E is not allowed.";
+        let refusal = LoanRefusal::PurposeInvalid {
+            message: Some(policy.to_owned()),
+        };
+        assert_eq!(refusal.message(), policy);
     }
 }

@@ -73,6 +73,8 @@ impl NotificationService {
         {
             fields.extend(given);
         }
+        // As the borrower would read it (a rejection's reason in the template's language).
+        templates::in_borrower_language(&source.key.event_type, &mut variables, cx.language);
         templates::render(source, &variables, cx).map_err(Failure::refused)
     }
 

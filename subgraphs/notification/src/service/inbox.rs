@@ -10,7 +10,11 @@ use crate::store::{InboxItem, StoreError, inbox};
 
 /// The refusal of a read mark on an item the caller does not have.
 pub fn not_found() -> Refused {
-    Refused::new("NOT_FOUND", Some("id"), "no such notification")
+    Refused::new(
+        "NOT_FOUND",
+        Some("id"),
+        "Notifikasi tidak ditemukan / No such notification",
+    )
 }
 
 fn failure(error: StoreError) -> Failure<Refused> {

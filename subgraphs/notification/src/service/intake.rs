@@ -129,7 +129,8 @@ impl NotificationService {
             }
             .to_owned()
         });
-        let variables = templates::variables_with_name(data, &name);
+        let mut variables = templates::variables_with_name(data, &name);
+        templates::in_borrower_language(entry.event_type, &mut variables, contact.language);
         let now = self.now();
         let due = if entry.quiet_hours {
             self.settings.quiet_hours.next_allowed(now, contact.zone)

@@ -154,8 +154,9 @@ fn loan_rejected() -> EventEntry {
         loan_id: sample_id(1),
         user_id: sample_id(2),
         score: 480,
-        reason_codes: vec!["INSUFFICIENT_INCOME".into()],
-        reason: Some("Penghasilan belum mencukupi untuk cicilan yang diajukan".into()),
+        reason_codes: vec!["SCORE_BELOW_THRESHOLD".into()],
+        // What a template receives for an Indonesian reader (`reasons`), not credit's English.
+        reason: Some("Skor kredit Anda belum memenuhi persyaratan kami saat ini".into()),
         rejected_at: sample_time("2027-01-15T07:05:00Z"),
     };
     event(
@@ -170,7 +171,7 @@ fn loan_rejected() -> EventEntry {
             var("reason_codes", "decision reason codes (internal, a list)"),
             optional(
                 "reason",
-                "reason to show the borrower, may be null: {% if reason %}",
+                "reason to show the borrower, in their language and without a closing full stop, may be null: {% if reason %}",
             ),
             var(
                 "rejected_at",

@@ -115,7 +115,7 @@ mod tests {
         assert!(reminder.contains("15 March 2027"), "{reminder}");
         let rejected = rendered("loan.rejected.v1", ChannelKind::Push, Language::Id);
         assert!(
-            rejected.contains("Alasan: Penghasilan belum mencukupi"),
+            rejected.contains("Alasan: Skor kredit Anda belum memenuhi persyaratan kami saat ini."),
             "{rejected}"
         );
         let device = rendered("auth.device.registered.v1", ChannelKind::Push, Language::En);

@@ -7,7 +7,8 @@
 //! text, so a typo cannot send "Halo , pinjaman Anda sebesar  disetujui".
 //!
 //! A template's variables are the event's `data` exactly as its contract serialises it, plus
-//! `name` (the borrower's full name). [`catalog`] lists them per event, with sample data that
+//! `name` (the borrower's full name); a loan rejection's `reason` is in the borrower's language
+//! ([`reasons`]). [`catalog`] lists them per event, with sample data that
 //! [`check`] renders every template with before it may be stored.
 
 mod catalog;
@@ -15,6 +16,7 @@ mod defaults;
 mod engine;
 mod error;
 mod filters;
+mod reasons;
 pub mod store;
 
 use serde::{Deserialize, Serialize};
@@ -26,6 +28,7 @@ pub use defaults::defaults;
 pub use engine::{check, render};
 pub use error::TemplateError;
 pub use filters::{format_date, format_datetime, format_rupiah};
+pub use reasons::in_borrower_language;
 
 /// Which template: one per event type, channel and language. Its text form
 /// (`loan.approved.v1/email/id`) is the stored head's `_id` and what logs show.

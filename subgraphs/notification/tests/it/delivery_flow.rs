@@ -125,3 +125,43 @@ async fn a_channel_without_an_address_or_provider_is_skipped_not_failed() {
         )
     );
 }
+
+#[tokio::test]
+async fn a_rejection_reads_in_the_borrowers_language_whatever_language_credit_explained_it_in() {
+    let sms = Receiver::answering([200, 200]).await;
+    let service = TestService::start_with(&[("NOTIFICATION_SMS_URL", &sms.url())], None).await;
+    let siti = Borrower::new("Siti Rahayu").channels(&["SMS"]);
+    let john = Borrower::new("John Tan").english().channels(&["SMS"]);
+    service.borrower(&siti).await;
+    service.borrower(&john).await;
+    // What credit publishes for a score below the threshold: its code and an English sentence.
+    let english = "Your application does not meet our credit score requirements at this time.";
+
+    service
+        .reject_loan(siti.id, &["SCORE_BELOW_THRESHOLD"], english)
+        .await;
+    service
+        .reject_loan(john.id, &["SCORE_BELOW_THRESHOLD"], english)
+        .await;
+
+    let requests = sms.wait_for(2, Duration::from_secs(20)).await;
+    let text_to = |borrower: &Borrower| {
+        let to = borrower.phone.clone().unwrap();
+        let request = requests.iter().find(|r| r.json["to"] == to).unwrap();
+        request.json["text"].as_str().unwrap().to_owned()
+    };
+    let indonesian = text_to(&siti);
+    assert!(
+        indonesian.contains("Alasan: Skor kredit Anda belum memenuhi persyaratan kami saat ini. "),
+        "{indonesian}"
+    );
+    assert!(!indonesian.contains("Your application"), "{indonesian}");
+    assert!(!indonesian.contains(".."), "{indonesian}");
+    let english_sms = text_to(&john);
+    assert!(
+        english_sms
+            .contains("Reason: Your credit score does not meet our requirements at this time. "),
+        "{english_sms}"
+    );
+    assert!(!english_sms.contains(".."), "{english_sms}");
+}
