@@ -292,13 +292,14 @@ pub async fn inbox(
         .nodes
 }
 
-/// Waits until an email whose subject contains `subject` has reached the borrower (Mailpit).
-pub async fn email_about(borrower: &Borrower, subject: &str) {
+/// Waits until an email whose subject contains `subject` has reached the borrower (Mailpit);
+/// its text.
+pub async fn email_about(borrower: &Borrower, subject: &str) -> String {
     let deadline = std::time::Instant::now() + PUSH;
     loop {
         let emails = emails_to(&borrower.email).await;
-        if emails.iter().any(|e| e.subject.contains(subject)) {
-            return;
+        if let Some(email) = emails.iter().find(|e| e.subject.contains(subject)) {
+            return email.text.clone();
         }
         let subjects: Vec<_> = emails.iter().map(|e| e.subject.clone()).collect();
         assert!(

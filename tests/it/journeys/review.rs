@@ -62,7 +62,12 @@ async fn a_loan_refused_by_policy_is_told_with_its_reason() {
         "no schedule for a refused loan"
     );
     assert_in_inbox(&borrower, "loan.rejected.v1").await;
-    email_about(&borrower, "belum dapat disetujui").await;
+    // The app shows credit's reason; the email says it in the borrower's language (Indonesian).
+    let email = email_about(&borrower, "belum dapat disetujui").await;
+    assert!(
+        email.contains("Alasan: Anda memiliki pinjaman aktif di terlalu banyak pemberi pinjaman"),
+        "{email}"
+    );
 }
 
 #[tokio::test]
