@@ -358,7 +358,10 @@ fn kyc_rejected() -> EventEntry {
                 "the staff member's id for a manual decision (internal)",
             ),
             var("reason_code", "machine-readable reason, e.g. FACE_MISMATCH"),
-            var("reason", "the reason to show the borrower (never PII)"),
+            var(
+                "reason",
+                "the reason to show the borrower (never PII), in their language for KYC's own codes, as staff wrote it otherwise; no closing full stop",
+            ),
             var(
                 "rejected_at",
                 "when it was rejected (use | datetime or | date)",

@@ -1,23 +1,49 @@
-//! A loan rejection's reason, in the borrower's language.
+//! A rejection's reason, in the borrower's language.
 //!
-//! Credit explains a decision twice: stable codes (`reason_codes`) and one short English
+//! Credit explains a loan decision twice: stable codes (`reason_codes`) and one short English
 //! sentence (`reason`, also what the app shows beside the codes). Rendered as it came, an
 //! Indonesian SMS read "Alasan: Your application does not meet our credit score requirements at
-//! this time.." — two languages and two full stops. So for `loan.rejected.v1` the `reason` a
-//! template sees is rebuilt from the codes, in the borrower's language and without a closing
-//! full stop (the templates add their own). A code this table does not know (a reason code
-//! staff gave when deciding by hand) reads as the general sentence, never as the code.
+//! this time.." — two languages and two full stops. KYC's automatic rejections say their reason
+//! in both languages at once ("Dokumen tidak terbaca / The document could not be read"). So for
+//! `loan.rejected.v1` and `kyc.rejected.v1` the `reason` a template sees is rebuilt from the
+//! codes, in the borrower's language and without a closing full stop (the templates add their
+//! own).
+//! - A loan code this table does not know (a reason code staff gave when deciding by hand)
+//!   reads as the general sentence, never as the code.
+//! - A KYC code it does not know is a staff rejection: the reason staff wrote is kept (it is
+//!   the only explanation there is), without its closing full stop.
 //!
-//! The codes are credit's automatic rejection codes (`subgraphs/credit/src/domain/decision.rs`);
-//! a new one there needs its sentences here, or it reads as the general one.
+//! The codes are credit's automatic rejection codes (`subgraphs/credit/src/domain/decision.rs`)
+//! and KYC's (`subgraphs/kyc/src/domain/decision.rs`); a new one there needs its sentences here,
+//! or it reads as the general one (tests below read both files).
 
 use serde_json::Value;
 
 use crate::domain::Language;
 
 const LOAN_REJECTED: &str = "loan.rejected.v1";
+const KYC_REJECTED: &str = "kyc.rejected.v1";
 
-/// `(code, Indonesian, English)`.
+/// KYC's automatic rejections: `(code, Indonesian, English)`.
+const KYC_SENTENCES: [(&str, &str, &str); 3] = [
+    (
+        "DOCUMENT_UNREADABLE",
+        "dokumen tidak terbaca",
+        "the document could not be read",
+    ),
+    (
+        "DOCUMENT_NUMBER_MISMATCH",
+        "nomor dokumen tidak sesuai dengan dokumen",
+        "the number does not match the document",
+    ),
+    (
+        "FACE_MISMATCH",
+        "swafoto tidak cocok dengan foto dokumen",
+        "the selfie does not match the document photo",
+    ),
+];
+
+/// Credit's automatic loan rejections: `(code, Indonesian, English)`.
 const SENTENCES: [(&str, &str, &str); 6] = [
     (
         "SCORE_BELOW_THRESHOLD",
@@ -57,17 +83,34 @@ const GENERAL: (&str, &str) = (
     "your application does not meet our credit policy",
 );
 
-/// Rewrites `variables.reason` of a loan rejection in `language`; other events, and a rejection
-/// that gives no reason, are left as they are.
+/// Rewrites `variables.reason` of a loan or KYC rejection in `language`; other events, and a
+/// rejection that gives no reason, are left as they are.
 pub fn in_borrower_language(event_type: &str, variables: &mut Value, language: Language) {
-    if event_type != LOAN_REJECTED || !variables["reason"].is_string() {
+    let Some(given) = variables["reason"].as_str() else {
         return;
-    }
-    let codes: Vec<&str> = variables["reason_codes"]
-        .as_array()
-        .map(|codes| codes.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    variables["reason"] = Value::String(reason(&codes, language));
+    };
+    let reason = match event_type {
+        LOAN_REJECTED => {
+            let codes: Vec<&str> = variables["reason_codes"]
+                .as_array()
+                .map(|codes| codes.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            reason(&codes, language)
+        }
+        KYC_REJECTED => match variables["reason_code"].as_str().and_then(kyc_sentence) {
+            Some(sentences) => capitalised(pick(sentences, language)),
+            None => given.trim().trim_end_matches('.').to_owned(),
+        },
+        _ => return,
+    };
+    variables["reason"] = Value::String(reason);
+}
+
+fn kyc_sentence(code: &str) -> Option<(&'static str, &'static str)> {
+    KYC_SENTENCES
+        .iter()
+        .find(|(known, ..)| *known == code)
+        .map(|&(_, id, en)| (id, en))
 }
 
 /// The codes' sentences joined with "; ", each said once, the first capitalised.
@@ -177,15 +220,57 @@ mod tests {
         }
     }
 
+    fn kyc_rejected(code: &str, reason: &str, language: Language) -> Value {
+        let mut variables = json!({ "reason_code": code, "reason": reason });
+        in_borrower_language(KYC_REJECTED, &mut variables, language);
+        variables["reason"].clone()
+    }
+
+    #[test]
+    fn an_automatic_kyc_rejection_speaks_one_language_and_a_staff_one_keeps_its_words() {
+        let both = "Dokumen tidak terbaca / The document could not be read";
+        assert_eq!(
+            kyc_rejected("DOCUMENT_UNREADABLE", both, Language::Id),
+            "Dokumen tidak terbaca"
+        );
+        assert_eq!(
+            kyc_rejected("DOCUMENT_UNREADABLE", both, Language::En),
+            "The document could not be read"
+        );
+        assert_eq!(
+            kyc_rejected(
+                "MANUAL_REVIEW_REJECTED",
+                " Foto KTP terpotong, kirim ulang. ",
+                Language::En
+            ),
+            "Foto KTP terpotong, kirim ulang"
+        );
+    }
+
+    /// Every code KYC rejects with automatically has its sentences here.
+    #[test]
+    fn every_automatic_rejection_code_of_kyc_is_known() {
+        let kyc = include_str!("../../../kyc/src/domain/decision.rs");
+        let codes: Vec<&str> = kyc
+            .split("code: \"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .collect();
+        assert!(codes.len() >= 3, "{codes:?}");
+        for code in codes {
+            assert!(kyc_sentence(code).is_some(), "{code} has no sentences");
+        }
+    }
+
     #[test]
     fn no_reason_stays_no_reason_and_other_events_are_untouched() {
         assert_eq!(
             rejected(&["SCORE_BELOW_THRESHOLD"], Value::Null, Language::Id),
             Value::Null
         );
-        let mut kyc = json!({ "reason": "Dokumen tidak terbaca / The document could not be read" });
-        let before = kyc.clone();
-        in_borrower_language("kyc.rejected.v1", &mut kyc, Language::Id);
-        assert_eq!(kyc, before);
+        let mut approved = json!({ "reason": "Approved.", "reason_codes": ["X"] });
+        let before = approved.clone();
+        in_borrower_language("loan.approved.v1", &mut approved, Language::Id);
+        assert_eq!(approved, before);
     }
 }
