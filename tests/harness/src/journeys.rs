@@ -19,17 +19,11 @@ pub fn fresh_nik() -> String {
 }
 
 fn png(tag: &str) -> Vec<u8> {
-    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10\0\0\0\x10\x08\x02\0\0\0".to_vec();
-    bytes.extend_from_slice(tag.as_bytes());
-    bytes
+    tenor_kyc::testing::png(tag.as_bytes())
 }
 
 fn jpeg(tag: &str) -> Vec<u8> {
-    let mut bytes = vec![
-        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0,
-    ];
-    bytes.extend_from_slice(tag.as_bytes());
-    bytes
+    tenor_kyc::testing::jpeg(tag.as_bytes())
 }
 
 /// A document and a selfie the simulated vendor scores at or above the approval threshold.

@@ -22,4 +22,7 @@ pub use pii::{Image, PiiField};
 pub use refusal::{DownloadRefusal, ReviewRefusal, SubmitRefusal, UploadRefusal};
 pub use review::{ReviewDecision, review_reason};
 pub use status::{DecisionSource, KycStatus, StoredDocumentType, VerificationStage};
-pub use upload::{UploadKind, UploadStatus, sniff_image};
+pub use upload::{
+    ImageHeader, ImageProblem, MAX_IMAGE_SIDE, MIN_IMAGE_SIDES, UploadKind, UploadStatus,
+    inspect_image, sniff_image,
+};

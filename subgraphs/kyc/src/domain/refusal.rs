@@ -6,6 +6,7 @@ use tenor_platform::refusal::Refusal;
 use tenor_platform::text::TEXT_INVALID_CHARACTERS;
 
 use super::document_number::DocumentNumberError;
+use super::upload::{ImageProblem, MAX_IMAGE_SIDE, MIN_IMAGE_SIDES};
 
 /// The GraphQL input fields an upload refusal can point at.
 pub const DOCUMENT_UPLOAD_FIELD: &str = "documentUploadId";
@@ -134,6 +135,20 @@ pub enum UploadRefusal {
     TooLarge,
     Empty,
     NotAnImage,
+    /// Outside [`MIN_IMAGE_SIDES`]–[`MAX_IMAGE_SIDE`] pixels.
+    Dimensions {
+        width: usize,
+        height: usize,
+    },
+}
+
+impl From<ImageProblem> for UploadRefusal {
+    fn from(problem: ImageProblem) -> Self {
+        match problem {
+            ImageProblem::NotAnImage => Self::NotAnImage,
+            ImageProblem::Dimensions { width, height } => Self::Dimensions { width, height },
+        }
+    }
 }
 
 impl Refusal for UploadRefusal {
@@ -146,6 +161,7 @@ impl Refusal for UploadRefusal {
             Self::TooLarge => "UPLOAD_TOO_LARGE",
             Self::Empty => "UPLOAD_EMPTY",
             Self::NotAnImage => "UPLOAD_NOT_AN_IMAGE",
+            Self::Dimensions { .. } => "UPLOAD_IMAGE_DIMENSIONS",
         }
     }
 
@@ -154,16 +170,19 @@ impl Refusal for UploadRefusal {
     }
 
     fn message(&self) -> String {
+        let (long, short) = MIN_IMAGE_SIDES;
         match self {
-            Self::InvalidSignature => "This upload link is not valid; request a new one.",
-            Self::Expired => "This upload link has expired; request a new one.",
-            Self::AlreadyUsed => "This upload link was already used; request a new one.",
-            Self::NotFound => "No such upload; request a new link.",
-            Self::TooLarge => "The image is too large.",
-            Self::Empty => "The request carried no image.",
-            Self::NotAnImage => "Only JPEG and PNG images are accepted.",
+            Self::InvalidSignature => "Tautan unggah ini tidak valid; minta tautan baru. / This upload link is not valid; request a new one.".to_owned(),
+            Self::Expired => "Tautan unggah ini sudah kedaluwarsa; minta tautan baru. / This upload link has expired; request a new one.".to_owned(),
+            Self::AlreadyUsed => "Tautan unggah ini sudah dipakai; minta tautan baru. / This upload link was already used; request a new one.".to_owned(),
+            Self::NotFound => "Unggahan tidak ditemukan; minta tautan baru. / No such upload; request a new link.".to_owned(),
+            Self::TooLarge => "Ukuran foto terlalu besar. / The image is too large.".to_owned(),
+            Self::Empty => "Tidak ada foto yang dikirim. / The request carried no image.".to_owned(),
+            Self::NotAnImage => "Hanya foto JPEG dan PNG yang diterima. / Only JPEG and PNG images are accepted.".to_owned(),
+            Self::Dimensions { width, height } => format!(
+                "Foto harus minimal {long}×{short} dan paling besar {MAX_IMAGE_SIDE} piksel per sisi (foto ini {width}×{height}). / The photo must be at least {long}×{short} and at most {MAX_IMAGE_SIDE} pixels a side (this one is {width}×{height})."
+            ),
         }
-        .to_owned()
     }
 }
 

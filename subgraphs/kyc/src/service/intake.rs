@@ -1,7 +1,7 @@
 //! Image intake without base64 in GraphQL: `requestKycUpload` hands out a short-lived signed
-//! URL; the app PUTs the raw image there. The bytes are checked (size, JPEG/PNG magic bytes),
-//! encrypted, stored, and the upload row marked STORED — each URL works once. Uploads nobody
-//! submitted are purged by the expiry job.
+//! URL; the app PUTs the raw image there. The bytes are checked (size, JPEG/PNG magic bytes,
+//! dimensions from the header), encrypted, stored, and the upload row marked STORED — each URL
+//! works once. Uploads nobody submitted are purged by the expiry job.
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -10,7 +10,7 @@ use tenor_platform::refusal::{Outcome, ServiceError, refuse};
 use uuid::Uuid;
 
 use super::{KycService, chrono_duration, now};
-use crate::domain::{UploadKind, UploadRefusal, UploadStatus, sniff_image};
+use crate::domain::{UploadKind, UploadRefusal, UploadStatus, inspect_image};
 use crate::store::{self, Upload};
 
 /// What the app needs to upload one image.
@@ -103,8 +103,9 @@ impl KycService {
         if body.len() > self.settings.upload_max_bytes {
             return refuse(UploadRefusal::TooLarge);
         }
-        let Some(content_type) = sniff_image(&body) else {
-            return refuse(UploadRefusal::NotAnImage);
+        let content_type = match inspect_image(&body) {
+            Ok(image) => image.content_type,
+            Err(problem) => return refuse(problem.into()),
         };
         let size = i32::try_from(body.len()).map_err(anyhow::Error::from)?;
         let key = object_key(upload.user_id, upload.id);

@@ -330,6 +330,34 @@ async fn upload_urls_check_size_type_signature_and_single_use() {
         (status, body["error"]["code"].as_str()),
         (400, Some("UPLOAD_EMPTY"))
     );
+    // A JPEG signature with garbage behind it is not a photo; neither is a thumbnail, nor a
+    // header declaring more pixels than any camera takes. Each is refused before the vendor
+    // (who charges per call) sees it, and the link stays unused.
+    let mut garbage = vec![0xFF, 0xD8, 0xFF];
+    garbage.extend_from_slice(&[b'x'; 100]);
+    let (status, body) = service.put(&url, garbage).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (415, Some("UPLOAD_NOT_AN_IMAGE"))
+    );
+    for (width, height) in [(16u32, 16u32), (100_000, 100_000)] {
+        let mut header = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        header.extend_from_slice(&width.to_be_bytes());
+        header.extend_from_slice(&height.to_be_bytes());
+        header.extend_from_slice(b"\x08\x02\0\0\0");
+        let (status, body) = service.put(&url, header).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (422, Some("UPLOAD_IMAGE_DIMENSIONS")),
+            "{width}×{height}: {body}"
+        );
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(&format!("{width}×{height}"))),
+            "{body}"
+        );
+    }
 
     // Tampering with the expiry or the id, or dropping the signature, breaks the link.
     let later = {
