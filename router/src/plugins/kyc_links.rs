@@ -114,7 +114,7 @@ impl KycLinksPlugin {
             Method::GET => reqwest::Method::GET,
             Method::HEAD => reqwest::Method::HEAD,
             Method::PUT => reqwest::Method::PUT,
-            _ => return refusal(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
+            _ => return Refused::MethodNotAllowed.response(),
         };
         let mut url = format!("{}{}", self.upstream, request.path());
         if !request.query_string().is_empty() {
@@ -131,10 +131,10 @@ impl KycLinksPlugin {
         let mut incoming = request.take_payload();
         while let Some(chunk) = incoming.recv().await {
             let Ok(chunk) = chunk else {
-                return refusal(StatusCode::BAD_REQUEST, "BODY_UNREADABLE");
+                return Refused::BodyUnreadable.response();
             };
             if body.len() + chunk.len() > self.max_body_bytes {
-                return refusal(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE");
+                return Refused::PayloadTooLarge.response();
             }
             body.extend_from_slice(&chunk);
         }
@@ -142,7 +142,7 @@ impl KycLinksPlugin {
             Ok(answer) => answer,
             Err(e) => {
                 tracing::warn!(error = %e, "KYC service unreachable for a /kyc/ link");
-                return refusal(StatusCode::BAD_GATEWAY, "KYC_UNAVAILABLE");
+                return Refused::KycUnavailable.response();
             }
         };
         let status =
@@ -155,19 +155,49 @@ impl KycLinksPlugin {
         }
         match answer.bytes().await {
             Ok(bytes) => reply.body(Bytes::copy_from_slice(&bytes)),
-            Err(_) => refusal(StatusCode::BAD_GATEWAY, "KYC_UNAVAILABLE"),
+            Err(_) => Refused::KycUnavailable.response(),
         }
     }
 }
 
-/// A refusal in the KYC service's own shape (`{"error": {"code", "message"}}`), so the app
-/// reads one format whoever refused.
-fn refusal(status: StatusCode, code: &str) -> Response {
-    let body = serde_json::json!({ "error": {
-        "code": code,
-        "message": status.canonical_reason().unwrap_or("refused"),
-    } });
-    ResponseBuilder::new(status)
-        .header("content-type", "application/json")
-        .body(Bytes::from(body.to_string()))
+/// Why the router answered a `/kyc/` link itself.
+#[derive(Clone, Copy)]
+enum Refused {
+    MethodNotAllowed,
+    BodyUnreadable,
+    PayloadTooLarge,
+    KycUnavailable,
+}
+
+impl Refused {
+    /// In the KYC service's own shape (`{"error": {"code", "message"}}`, the message in
+    /// Indonesian then English), so the app reads one format whoever refused.
+    fn response(self) -> Response {
+        let (status, code, message) = match self {
+            Self::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                "Tautan ini hanya menerima GET, HEAD atau PUT. / This link takes GET, HEAD or PUT only.",
+            ),
+            Self::BodyUnreadable => (
+                StatusCode::BAD_REQUEST,
+                "BODY_UNREADABLE",
+                "Isi permintaan tidak dapat dibaca. / The request body could not be read.",
+            ),
+            Self::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                "Ukuran foto terlalu besar. / The image is too large.",
+            ),
+            Self::KycUnavailable => (
+                StatusCode::BAD_GATEWAY,
+                "KYC_UNAVAILABLE",
+                "Layanan verifikasi sedang tidak tersedia; coba lagi nanti. / The verification service is unavailable; try again later.",
+            ),
+        };
+        let body = serde_json::json!({ "error": { "code": code, "message": message } });
+        ResponseBuilder::new(status)
+            .header("content-type", "application/json")
+            .body(Bytes::from(body.to_string()))
+    }
 }

@@ -208,6 +208,12 @@ async fn kyc_upload_links_work_through_the_router() {
     assert_eq!(deleted.status(), 405);
     let refusal: Value = deleted.json().await.unwrap();
     assert_eq!(refusal["error"]["code"], "METHOD_NOT_ALLOWED", "{refusal}");
+    assert!(
+        refusal["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Tautan ini") && m.contains(" / This link")),
+        "Indonesian, then English: {refusal}"
+    );
 
     let submitted = stack
         .gql(
