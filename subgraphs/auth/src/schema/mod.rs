@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
 use tenor_platform::db::CountRequestStatements;
+use tenor_platform::parsed_documents::ParsedDocuments;
 
 use crate::service::AuthService;
 
@@ -28,6 +29,7 @@ pub type AuthSchema = Schema<Query, Mutation, EmptySubscription>;
 pub fn build(service: Arc<AuthService>) -> AuthSchema {
     Schema::build(Query::default(), Mutation, EmptySubscription)
         .extension(CountRequestStatements)
+        .extension(ParsedDocuments::default())
         .data(service)
         .enable_federation()
         .limit_depth(12)

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use async_graphql::{EmptySubscription, ID, MergedObject, Schema, SchemaBuilder};
 use tenor_platform::db::CountRequestStatements;
+use tenor_platform::parsed_documents::ParsedDocuments;
 use uuid::Uuid;
 
 use crate::service::Credit;
@@ -47,6 +48,7 @@ pub fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
 pub fn build(credit: Credit, stats: Arc<loaders::LoaderStats>) -> CreditSchema {
     builder()
         .extension(CountRequestStatements)
+        .extension(ParsedDocuments::default())
         .data(loaders::assessments(credit.clone(), stats))
         .data(credit)
         .finish()

@@ -25,6 +25,7 @@ use tenor_platform::cursor::{Cursor, PageRequest};
 use tenor_platform::db::CountRequestStatements;
 use tenor_platform::federation::subgraph_sdl;
 use tenor_platform::graphql::{CallerExt, internal_error};
+use tenor_platform::parsed_documents::ParsedDocuments;
 use uuid::Uuid;
 
 pub use loaders::LoaderStats;
@@ -63,6 +64,7 @@ pub fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
 pub fn build(service: KycService, stats: Arc<LoaderStats>) -> KycSchema {
     builder()
         .extension(CountRequestStatements)
+        .extension(ParsedDocuments::default())
         .data(LatestKycLoader::data_loader(service.clone(), stats.clone()))
         .data(ReviewsLoader::data_loader(service.clone(), stats))
         .data(service)

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use async_graphql::ID;
 use async_graphql::{MergedObject, Schema, SchemaBuilder};
 use tenor_platform::db::CountRequestStatements;
+use tenor_platform::parsed_documents::ParsedDocuments;
 use uuid::Uuid;
 
 use crate::events::live::LiveHub;
@@ -64,6 +65,7 @@ pub fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
 pub fn build(loans: Loans, hub: LiveHub, stats: Arc<loaders::LoaderStats>) -> LoanSchema {
     builder()
         .extension(CountRequestStatements)
+        .extension(ParsedDocuments::default())
         .data(loaders::schedules(loans.clone(), stats.clone()))
         .data(loaders::loans_by_id(loans.clone(), stats.clone()))
         .data(loaders::borrower_loans(loans.clone(), stats))

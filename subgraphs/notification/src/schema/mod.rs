@@ -15,6 +15,7 @@ use async_graphql::{Context, MergedObject, Schema, SchemaBuilder};
 
 use crate::events::live::LiveHub;
 use crate::service::NotificationService;
+use tenor_platform::parsed_documents::ParsedDocuments;
 
 /// Staff: templates and every borrower's deliveries.
 pub const NOTIFICATION_ADMIN: &str = "notification:admin";
@@ -43,7 +44,11 @@ pub fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
 
 /// The schema served by the running service.
 pub fn build(service: NotificationService, hub: LiveHub) -> NotificationSchema {
-    builder().data(service).data(hub).finish()
+    builder()
+        .extension(ParsedDocuments::default())
+        .data(service)
+        .data(hub)
+        .finish()
 }
 
 /// The federation SDL, as `tenor-notification print-schema` prints it and the router composes.

@@ -21,6 +21,7 @@ use async_graphql::{
 use tenor_platform::federation::subgraph_sdl;
 use tenor_platform::graphql::CallerExt;
 use tenor_platform::loaders::LoaderStats;
+use tenor_platform::parsed_documents::ParsedDocuments;
 use uuid::Uuid;
 
 use crate::service::{Reader, RiskService};
@@ -49,6 +50,7 @@ pub fn builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
 /// The schema served by the running service.
 pub fn build(service: RiskService, stats: Arc<LoaderStats>) -> RiskSchema {
     builder()
+        .extension(ParsedDocuments::default())
         .data(EvaluationsByLoan::data_loader(service.clone(), stats))
         .data(service)
         .finish()

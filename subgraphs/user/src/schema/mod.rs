@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use tenor_platform::db::CountRequestStatements;
+use tenor_platform::parsed_documents::ParsedDocuments;
 
 use crate::service::UserService;
 use loaders::LoaderStats;
@@ -55,6 +56,7 @@ pub fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
 pub fn build(service: UserService, stats: Arc<LoaderStats>) -> UserSchema {
     builder()
         .extension(CountRequestStatements)
+        .extension(ParsedDocuments::default())
         .data(loaders::profiles(service.clone(), stats))
         .data(service)
         .finish()
