@@ -1,6 +1,7 @@
 //! Kafka clients with the settings the event plumbing relies on.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
 use rdkafka::ClientConfig;
@@ -96,7 +97,28 @@ pub(crate) fn consumer_config(config: &KafkaConfig) -> ClientConfig {
 
 /// The producer used by the outbox relay and the DLQ: idempotent with `acks=all`, so a retried
 /// send never duplicates or reorders messages within a partition.
+///
+/// One per process and configuration, shared by whoever asks (the relay, every consumer's DLQ,
+/// the readiness check). Each rdkafka producer owns a polling thread that, between two 100 ms
+/// waits, spins for up to the last millisecond (rdkafka 0.39 rounds the time left down to whole
+/// milliseconds and polls without waiting until it is over): about 1 % of a core per producer,
+/// busy or idle. A service with a relay and two consumers had three.
 pub fn producer(config: &KafkaConfig) -> KafkaResult<FutureProducer> {
+    static PRODUCERS: LazyLock<Mutex<HashMap<(String, String), FutureProducer>>> =
+        LazyLock::new(Mutex::default);
+    let key = (config.brokers.clone(), config.client_id.clone());
+    let mut producers = PRODUCERS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(producer) = producers.get(&key) {
+        return Ok(producer.clone());
+    }
+    let producer = new_producer(config)?;
+    producers.insert(key, producer.clone());
+    Ok(producer)
+}
+
+fn new_producer(config: &KafkaConfig) -> KafkaResult<FutureProducer> {
     client_config(config)
         .set("enable.idempotence", "true")
         .set("acks", "all")
@@ -213,6 +235,30 @@ pub fn readiness(producer: FutureProducer) -> Arc<dyn ReadinessCheck> {
             .map_err(|e| e.to_string())?
         }
     })
+}
+
+#[cfg(test)]
+mod producer_tests {
+    use rdkafka::producer::Producer as _;
+
+    use super::{KafkaConfig, producer};
+
+    fn config(client_id: &str) -> KafkaConfig {
+        KafkaConfig {
+            // Never contacted: a producer connects on its first send.
+            brokers: "127.0.0.1:1".to_owned(),
+            client_id: client_id.to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_process_has_one_producer_per_configuration() {
+        let relay = producer(&config("tenor-test-shared")).unwrap();
+        let dlq = producer(&config("tenor-test-shared")).unwrap();
+        let other = producer(&config("tenor-test-other")).unwrap();
+        assert_eq!(relay.client().native_ptr(), dlq.client().native_ptr());
+        assert_ne!(relay.client().native_ptr(), other.client().native_ptr());
+    }
 }
 
 #[cfg(test)]
