@@ -24,8 +24,11 @@ use crate::domain::Language;
 const LOAN_REJECTED: &str = "loan.rejected.v1";
 const KYC_REJECTED: &str = "kyc.rejected.v1";
 
-/// KYC's automatic rejections: `(code, Indonesian, English)`.
-const KYC_SENTENCES: [(&str, &str, &str); 3] = [
+/// A code with what it says to a borrower: `(code, Indonesian, English)`.
+type Sentences = (&'static str, &'static str, &'static str);
+
+/// KYC's automatic rejections.
+const KYC_SENTENCES: [Sentences; 3] = [
     (
         "DOCUMENT_UNREADABLE",
         "dokumen tidak terbaca",
@@ -43,8 +46,8 @@ const KYC_SENTENCES: [(&str, &str, &str); 3] = [
     ),
 ];
 
-/// Credit's automatic loan rejections: `(code, Indonesian, English)`.
-const SENTENCES: [(&str, &str, &str); 6] = [
+/// Credit's automatic loan rejections.
+const LOAN_SENTENCES: [Sentences; 6] = [
     (
         "SCORE_BELOW_THRESHOLD",
         "skor kredit Anda belum memenuhi persyaratan kami saat ini",
@@ -77,7 +80,7 @@ const SENTENCES: [(&str, &str, &str); 6] = [
     ),
 ];
 
-/// For a code not in [`SENTENCES`].
+/// For a code not in [`LOAN_SENTENCES`].
 const GENERAL: (&str, &str) = (
     "pengajuan Anda belum memenuhi kebijakan kredit kami",
     "your application does not meet our credit policy",
@@ -97,7 +100,10 @@ pub fn in_borrower_language(event_type: &str, variables: &mut Value, language: L
                 .unwrap_or_default();
             reason(&codes, language)
         }
-        KYC_REJECTED => match variables["reason_code"].as_str().and_then(kyc_sentence) {
+        KYC_REJECTED => match variables["reason_code"]
+            .as_str()
+            .and_then(|code| sentences_of(&KYC_SENTENCES, code))
+        {
             Some(sentences) => capitalised(pick(sentences, language)),
             None => given.trim().trim_end_matches('.').to_owned(),
         },
@@ -106,8 +112,9 @@ pub fn in_borrower_language(event_type: &str, variables: &mut Value, language: L
     variables["reason"] = Value::String(reason);
 }
 
-fn kyc_sentence(code: &str) -> Option<(&'static str, &'static str)> {
-    KYC_SENTENCES
+/// What `code` says in each language, if `table` knows it.
+fn sentences_of(table: &[Sentences], code: &str) -> Option<(&'static str, &'static str)> {
+    table
         .iter()
         .find(|(known, ..)| *known == code)
         .map(|&(_, id, en)| (id, en))
@@ -117,12 +124,10 @@ fn kyc_sentence(code: &str) -> Option<(&'static str, &'static str)> {
 fn reason(codes: &[&str], language: Language) -> String {
     let mut sentences: Vec<&str> = Vec::new();
     for code in codes {
-        let sentence = SENTENCES
-            .iter()
-            .find(|(known, ..)| known == code)
-            .map_or(pick(GENERAL, language), |&(_, id, en)| {
-                pick((id, en), language)
-            });
+        let sentence = pick(
+            sentences_of(&LOAN_SENTENCES, code).unwrap_or(GENERAL),
+            language,
+        );
         if !sentences.contains(&sentence) {
             sentences.push(sentence);
         }
@@ -214,7 +219,7 @@ mod tests {
         codes.push("SCORE_BELOW_THRESHOLD");
         for code in codes {
             assert!(
-                SENTENCES.iter().any(|(known, ..)| *known == code),
+                sentences_of(&LOAN_SENTENCES, code).is_some(),
                 "{code} has no sentences"
             );
         }
@@ -258,7 +263,10 @@ mod tests {
             .collect();
         assert!(codes.len() >= 3, "{codes:?}");
         for code in codes {
-            assert!(kyc_sentence(code).is_some(), "{code} has no sentences");
+            assert!(
+                sentences_of(&KYC_SENTENCES, code).is_some(),
+                "{code} has no sentences"
+            );
         }
     }
 
