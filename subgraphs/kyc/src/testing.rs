@@ -356,22 +356,34 @@ impl Drop for TestService {
 /// A PNG header of a 1280×960 photo, then `tag` where the pixels would be. The upload check
 /// reads the signature and the header's dimensions only; the simulated vendor scores the bytes.
 pub fn png(tag: &[u8]) -> Vec<u8> {
+    png_of(1280, 960, tag)
+}
+
+/// A JPEG header of a 960×1280 portrait photo, then `tag`.
+pub fn jpeg(tag: &[u8]) -> Vec<u8> {
+    jpeg_of(960, 1280, tag)
+}
+
+/// A PNG signature and IHDR chunk declaring `width`×`height`, then `rest`.
+pub fn png_of(width: u32, height: u32, rest: &[u8]) -> Vec<u8> {
     let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-    bytes.extend_from_slice(&1280u32.to_be_bytes());
-    bytes.extend_from_slice(&960u32.to_be_bytes());
+    bytes.extend_from_slice(&width.to_be_bytes());
+    bytes.extend_from_slice(&height.to_be_bytes());
     bytes.extend_from_slice(b"\x08\x02\0\0\0");
-    bytes.extend_from_slice(tag);
+    bytes.extend_from_slice(rest);
     bytes
 }
 
-/// A JPEG header (JFIF, then a baseline frame of a 960×1280 portrait photo), then `tag`.
-pub fn jpeg(tag: &[u8]) -> Vec<u8> {
+/// A JPEG header (JFIF, then a baseline frame declaring `width`×`height`), then `rest`.
+pub fn jpeg_of(width: u16, height: u16, rest: &[u8]) -> Vec<u8> {
     let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
     bytes.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
-    // SOF0: length 17, 8-bit samples, height 1280, width 960, three components.
-    bytes.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x11, 0x08, 0x05, 0x00, 0x03, 0xC0]);
+    // SOF0: length 17, 8-bit samples, height, width, three components.
+    bytes.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x11, 0x08]);
+    bytes.extend_from_slice(&height.to_be_bytes());
+    bytes.extend_from_slice(&width.to_be_bytes());
     bytes.extend_from_slice(&[0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01]);
-    bytes.extend_from_slice(tag);
+    bytes.extend_from_slice(rest);
     bytes
 }
 

@@ -81,21 +81,11 @@ mod tests {
     use super::*;
 
     fn png(width: u32, height: u32) -> Vec<u8> {
-        let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-        bytes.extend_from_slice(&width.to_be_bytes());
-        bytes.extend_from_slice(&height.to_be_bytes());
-        bytes.extend_from_slice(b"\x08\x02\0\0\0 pixels follow");
-        bytes
+        crate::testing::png_of(width, height, b" pixels follow")
     }
 
     fn jpeg(width: u16, height: u16) -> Vec<u8> {
-        let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
-        bytes.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
-        bytes.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x11, 0x08]);
-        bytes.extend_from_slice(&height.to_be_bytes());
-        bytes.extend_from_slice(&width.to_be_bytes());
-        bytes.extend_from_slice(&[0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01]);
-        bytes
+        crate::testing::jpeg_of(width, height, b"")
     }
 
     #[test]

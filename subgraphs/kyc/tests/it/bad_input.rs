@@ -341,11 +341,7 @@ async fn upload_urls_check_size_type_signature_and_single_use() {
         (415, Some("UPLOAD_NOT_AN_IMAGE"))
     );
     for (width, height) in [(16u32, 16u32), (100_000, 100_000)] {
-        let mut header = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-        header.extend_from_slice(&width.to_be_bytes());
-        header.extend_from_slice(&height.to_be_bytes());
-        header.extend_from_slice(b"\x08\x02\0\0\0");
-        let (status, body) = service.put(&url, header).await;
+        let (status, body) = service.put(&url, png_of(width, height, b"")).await;
         assert_eq!(
             (status, body["error"]["code"].as_str()),
             (422, Some("UPLOAD_IMAGE_DIMENSIONS")),
