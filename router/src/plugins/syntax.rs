@@ -17,28 +17,35 @@ pub(super) const MAX_TOKENS: usize = 4000;
 
 /// Hashes of documents that parsed, so a busy router parses each distinct document once here
 /// (the engine caches its own parse). Bounded: cleared when full.
+///
+/// A document found here skips [`parse`] and goes straight to the engine's parser, so a bad
+/// document whose hash matched a good one would reach the use-after-free above. The hash is
+/// therefore keyed with this process's own random key (SipHash, `RandomState`): with a fixed
+/// key, anyone could search offline for a syntax error that collides with a valid query (a
+/// 64-bit birthday search, about 2³² hashes) and send both.
 #[derive(Default)]
-pub(super) struct KnownGood(hive_router::DashMap<u64, ()>);
+pub(super) struct KnownGood {
+    seen: hive_router::DashMap<u64, ()>,
+    key: std::hash::RandomState,
+}
 
 impl KnownGood {
     const CAPACITY: usize = 20_000;
 
-    fn key(query: &str) -> u64 {
-        use std::hash::{Hash as _, Hasher as _};
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        query.hash(&mut hasher);
-        hasher.finish()
+    fn key(&self, query: &str) -> u64 {
+        use std::hash::BuildHasher as _;
+        self.key.hash_one(query)
     }
 
     pub(super) fn contains(&self, query: &str) -> bool {
-        self.0.contains_key(&Self::key(query))
+        self.seen.contains_key(&self.key(query))
     }
 
     pub(super) fn insert(&self, query: &str) {
-        if self.0.len() >= Self::CAPACITY {
-            self.0.clear();
+        if self.seen.len() >= Self::CAPACITY {
+            self.seen.clear();
         }
-        self.0.insert(Self::key(query), ());
+        self.seen.insert(self.key(query), ());
     }
 }
 
@@ -132,6 +139,19 @@ mod tests {
         assert!(matches!(parse("{ __typename }"), Parsed::Document(_)));
         let flood = format!("{{ {} }}", "__typename ".repeat(MAX_TOKENS + 10));
         assert!(matches!(parse(&flood), Parsed::TooLong));
+    }
+
+    #[test]
+    fn known_documents_are_remembered_under_a_key_nobody_can_compute_offline() {
+        let (one, other) = (KnownGood::default(), KnownGood::default());
+        let query = "{ __typename }";
+        one.insert(query);
+        assert!(one.contains(query));
+        assert!(!one.contains("{ __typename "));
+        assert!(!other.contains(query));
+        // Each router keys its hash at random: the same text hashes differently in each, so a
+        // colliding pair found against one key is useless against another.
+        assert_ne!(one.key(query), other.key(query));
     }
 
     #[test]
