@@ -47,7 +47,7 @@ fn upload_status(refusal: UploadRefusal) -> u16 {
         UploadRefusal::TooLarge => 413,
         UploadRefusal::Empty => 400,
         UploadRefusal::NotAnImage => 415,
-        UploadRefusal::Dimensions { .. } => 422,
+        UploadRefusal::Dimensions { .. } | UploadRefusal::Damaged => 422,
     }
 }
 

@@ -353,19 +353,61 @@ impl Drop for TestService {
     }
 }
 
-/// A PNG header of a 1280×960 photo, then `tag` where the pixels would be. The upload check
-/// reads the signature and the header's dimensions only; the simulated vendor scores the bytes.
+/// A real 1280×960 PNG photo (it decodes in full, as uploads must), then `tag` after its end
+/// chunk: the simulated vendor scores the bytes, so tags make images that score differently.
 pub fn png(tag: &[u8]) -> Vec<u8> {
-    png_of(1280, 960, tag)
+    static PHOTO: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    tagged(PHOTO.get_or_init(|| encode_png(1280, 960)), tag)
 }
 
-/// A JPEG header of a 960×1280 portrait photo, then `tag`.
+/// A real 960×1280 portrait JPEG photo, then `tag` after its end marker.
 pub fn jpeg(tag: &[u8]) -> Vec<u8> {
-    jpeg_of(960, 1280, tag)
+    static PHOTO: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    tagged(PHOTO.get_or_init(|| encode_jpeg(960, 1280)), tag)
 }
 
-/// A PNG signature and IHDR chunk declaring `width`×`height`, then `rest`.
-pub fn png_of(width: u32, height: u32, rest: &[u8]) -> Vec<u8> {
+fn tagged(photo: &[u8], tag: &[u8]) -> Vec<u8> {
+    [photo, tag].concat()
+}
+
+/// A smooth grey gradient: compresses like a photo's background, not like a blank page.
+fn gradient(width: usize, height: usize) -> Vec<u8> {
+    (0..height)
+        .flat_map(|y| (0..width).flat_map(move |x| [(x / 8) as u8, (y / 8) as u8, 128]))
+        .collect()
+}
+
+/// A PNG of `width`×`height` (8-bit RGB).
+pub fn encode_png(width: u32, height: u32) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().expect("PNG header");
+    writer
+        .write_image_data(&gradient(width as usize, height as usize))
+        .expect("PNG data");
+    writer.finish().expect("PNG end");
+    bytes
+}
+
+/// A baseline JPEG of `width`×`height`.
+pub fn encode_jpeg(width: u16, height: u16) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    jpeg_encoder::Encoder::new(&mut bytes, 80)
+        .encode(
+            &gradient(width.into(), height.into()),
+            width,
+            height,
+            jpeg_encoder::ColorType::Rgb,
+        )
+        .expect("JPEG");
+    bytes
+}
+
+/// A PNG signature and IHDR chunk declaring `width`×`height`, then `rest` — a header only,
+/// for the checks that read nothing else (a whole-image check refuses it).
+pub fn png_header_of(width: u32, height: u32, rest: &[u8]) -> Vec<u8> {
     let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
     bytes.extend_from_slice(&width.to_be_bytes());
     bytes.extend_from_slice(&height.to_be_bytes());
@@ -374,8 +416,9 @@ pub fn png_of(width: u32, height: u32, rest: &[u8]) -> Vec<u8> {
     bytes
 }
 
-/// A JPEG header (JFIF, then a baseline frame declaring `width`×`height`), then `rest`.
-pub fn jpeg_of(width: u16, height: u16, rest: &[u8]) -> Vec<u8> {
+/// A JPEG header (JFIF, then a baseline frame declaring `width`×`height`), then `rest` — a
+/// header only, like [`png_header_of`].
+pub fn jpeg_header_of(width: u16, height: u16, rest: &[u8]) -> Vec<u8> {
     let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
     bytes.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
     // SOF0: length 17, 8-bit samples, height, width, three components.

@@ -24,5 +24,5 @@ pub use review::{ReviewDecision, review_reason};
 pub use status::{DecisionSource, KycStatus, StoredDocumentType, VerificationStage};
 pub use upload::{
     ImageHeader, ImageProblem, MAX_IMAGE_SIDE, MIN_IMAGE_SIDES, UploadKind, UploadStatus,
-    inspect_image, sniff_image,
+    decode_fully, inspect_image, sniff_image,
 };

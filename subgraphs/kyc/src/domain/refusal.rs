@@ -140,6 +140,9 @@ pub enum UploadRefusal {
         width: usize,
         height: usize,
     },
+    /// A well-formed header, but the image behind it does not decode (truncated, damaged, or
+    /// not image data at all).
+    Damaged,
 }
 
 impl From<ImageProblem> for UploadRefusal {
@@ -147,6 +150,7 @@ impl From<ImageProblem> for UploadRefusal {
         match problem {
             ImageProblem::NotAnImage => Self::NotAnImage,
             ImageProblem::Dimensions { width, height } => Self::Dimensions { width, height },
+            ImageProblem::Undecodable => Self::Damaged,
         }
     }
 }
@@ -162,6 +166,7 @@ impl Refusal for UploadRefusal {
             Self::Empty => "UPLOAD_EMPTY",
             Self::NotAnImage => "UPLOAD_NOT_AN_IMAGE",
             Self::Dimensions { .. } => "UPLOAD_IMAGE_DIMENSIONS",
+            Self::Damaged => "UPLOAD_IMAGE_DAMAGED",
         }
     }
 
@@ -182,6 +187,7 @@ impl Refusal for UploadRefusal {
             Self::Dimensions { width, height } => format!(
                 "Foto harus minimal {long}×{short} dan paling besar {MAX_IMAGE_SIDE} piksel per sisi (foto ini {width}×{height}). / The photo must be at least {long}×{short} and at most {MAX_IMAGE_SIDE} pixels a side (this one is {width}×{height})."
             ),
+            Self::Damaged => "Foto rusak atau tidak lengkap; ambil dan unggah ulang. / The image is damaged or incomplete; take it again and upload it again.".to_owned(),
         }
     }
 }

@@ -10,7 +10,7 @@ use tenor_platform::refusal::{Outcome, ServiceError, refuse};
 use uuid::Uuid;
 
 use super::{KycService, chrono_duration, now};
-use crate::domain::{UploadKind, UploadRefusal, UploadStatus, inspect_image};
+use crate::domain::{UploadKind, UploadRefusal, UploadStatus, decode_fully, inspect_image};
 use crate::store::{self, Upload};
 
 /// What the app needs to upload one image.
@@ -103,10 +103,18 @@ impl KycService {
         if body.len() > self.settings.upload_max_bytes {
             return refuse(UploadRefusal::TooLarge);
         }
-        let content_type = match inspect_image(&body) {
-            Ok(image) => image.content_type,
+        let image = match inspect_image(&body) {
+            Ok(image) => image,
             Err(problem) => return refuse(problem.into()),
         };
+        let whole = body.clone();
+        let decoded = tokio::task::spawn_blocking(move || decode_fully(&whole, &image))
+            .await
+            .map_err(anyhow::Error::from)?;
+        if let Err(problem) = decoded {
+            return refuse(problem.into());
+        }
+        let content_type = image.content_type;
         let size = i32::try_from(body.len()).map_err(anyhow::Error::from)?;
         let key = object_key(upload.user_id, upload.id);
         let key_id = self.objects.put(&key, body).await?;

@@ -304,21 +304,23 @@ async fn uploads_must_be_the_callers_of_the_right_kind_received_and_unused() {
 
 #[tokio::test]
 async fn upload_urls_check_size_type_signature_and_single_use() {
+    // A limit just above the test photos' sizes.
+    let limit = png(b"").len().max(jpeg(b"").len()) + 1024;
     let service = TestService::start_with(
-        &[("KYC_UPLOAD_MAX_BYTES", "1024")],
+        &[("KYC_UPLOAD_MAX_BYTES", &limit.to_string())],
         Arc::new(SimulatedKycVendor),
     )
     .await;
     let token = service.customer_token(Uuid::new_v4());
     let (_, url) = service.request_upload(&token, "DOCUMENT_FRONT").await;
 
-    let (status, body) = service.put(&url, png(&[7u8; 2000])).await;
+    let (status, body) = service.put(&url, png(&vec![7u8; limit])).await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (413, Some("UPLOAD_TOO_LARGE"))
     );
     // Chunked, without a Content-Length: still cut off at the limit.
-    assert_eq!(put_chunked(&url, 4, &png(&[1u8; 400])).await, 413);
+    assert_eq!(put_chunked(&url, 4, &vec![1u8; limit / 3]).await, 413);
 
     let (status, body) = service.put(&url, b"%PDF-1.7 not an image".to_vec()).await;
     assert_eq!(
@@ -341,7 +343,7 @@ async fn upload_urls_check_size_type_signature_and_single_use() {
         (415, Some("UPLOAD_NOT_AN_IMAGE"))
     );
     for (width, height) in [(16u32, 16u32), (100_000, 100_000)] {
-        let (status, body) = service.put(&url, png_of(width, height, b"")).await;
+        let (status, body) = service.put(&url, png_header_of(width, height, b"")).await;
         assert_eq!(
             (status, body["error"]["code"].as_str()),
             (422, Some("UPLOAD_IMAGE_DIMENSIONS")),
@@ -351,6 +353,34 @@ async fn upload_urls_check_size_type_signature_and_single_use() {
             body["error"]["message"]
                 .as_str()
                 .is_some_and(|m| m.contains(&format!("{width}×{height}"))),
+            "{body}"
+        );
+    }
+
+    // A valid header of a photo-sized image with no image behind it, a photo cut short, and
+    // one with its coded data overwritten: each decodes to nothing, and is refused before the
+    // vendor sees it.
+    let photo = png(b"");
+    let mut overwritten = photo.clone();
+    let middle = overwritten.len() / 2;
+    overwritten[middle..middle + 64].fill(0x5A);
+    for broken in [
+        png_header_of(1280, 960, &[0x5A; 500]),
+        jpeg_header_of(960, 1280, &[0x5A; 500]),
+        photo[..photo.len() * 3 / 4].to_vec(),
+        jpeg(b"")[..jpeg(b"").len() / 2].to_vec(),
+        overwritten,
+    ] {
+        let (status, body) = service.put(&url, broken).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (422, Some("UPLOAD_IMAGE_DAMAGED")),
+            "{body}"
+        );
+        assert!(
+            body["error"]["message"].as_str().is_some_and(
+                |m| m.starts_with("Foto rusak") && m.contains(" / The image is damaged")
+            ),
             "{body}"
         );
     }
