@@ -134,7 +134,12 @@ impl KycLinksPlugin {
                 return Refused::BodyUnreadable.response();
             };
             if body.len() + chunk.len() > self.max_body_bytes {
-                drain(&mut incoming, self.max_body_bytes * DRAIN_FACTOR).await;
+                super::oversized_bodies::drain(
+                    &mut incoming,
+                    self.max_body_bytes * DRAIN_FACTOR,
+                    DRAIN_FOR,
+                )
+                .await;
                 return Refused::PayloadTooLarge.response();
             }
             body.extend_from_slice(&chunk);
@@ -162,27 +167,9 @@ impl KycLinksPlugin {
 }
 
 /// How much of a too-large body is read and thrown away, as a multiple of `max_body_bytes`,
-/// and for how long at most.
+/// and for how long at most, so the client can read the 413 (see [`super::oversized_bodies`]).
 const DRAIN_FACTOR: usize = 4;
 const DRAIN_FOR: Duration = Duration::from_secs(5);
-
-/// Reads and discards the rest of a body refused as too large, so the client — still writing
-/// when the refusal is ready — gets to read the 413. Closing a socket with unread bytes in it
-/// makes the kernel send a reset, and many clients (a phone's HTTP stack among them) then
-/// report a broken connection instead of the answer. Bounded in bytes and time, as nginx's
-/// lingering close is: past either, the connection is closed and the client sees what it sees.
-async fn drain(incoming: &mut hive_router::ntex::http::Payload, limit: usize) {
-    let mut read = 0usize;
-    let discard = async {
-        while let Some(Ok(chunk)) = incoming.recv().await {
-            read += chunk.len();
-            if read > limit {
-                return;
-            }
-        }
-    };
-    let _ = tokio::time::timeout(DRAIN_FOR, discard).await;
-}
 
 /// Why the router answered a `/kyc/` link itself.
 #[derive(Clone, Copy)]

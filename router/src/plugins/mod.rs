@@ -16,6 +16,7 @@ pub mod json_guard;
 pub mod kyc_links;
 pub mod live_caps;
 pub mod operation_checks;
+pub mod oversized_bodies;
 pub mod rate_limit;
 mod refusal;
 pub mod request_id;

@@ -49,6 +49,7 @@ use super::json_guard::JsonGuardPlugin;
 use super::kyc_links::KycLinksPlugin;
 use super::live_caps::LiveCapsPlugin;
 use super::operation_checks::OperationChecksPlugin;
+use super::oversized_bodies::OversizedBodiesPlugin;
 use super::rate_limit::RateLimitPlugin;
 use super::request_id::RequestIdPlugin;
 use super::worker_watchdog::WorkerWatchdogPlugin;
@@ -84,6 +85,7 @@ pub struct TenorConfig {
     kyc_links: Option<Block>,
     live_caps: Option<Block>,
     rate_limit: Option<Block>,
+    oversized_bodies: Option<Block>,
     json_guard: Option<Block>,
     operation_checks: Option<Block>,
     error_codes: Option<Block>,
@@ -102,6 +104,7 @@ pub struct TenorPlugin {
     // WebSockets over the per-router cap are refused before they cost a Redis round trip.
     live_caps: Option<LiveCapsPlugin>,
     rate_limit: Option<RateLimitPlugin>,
+    oversized_bodies: Option<OversizedBodiesPlugin>,
     // Hostile JSON is refused before the engine parses it (after the IP limit took a token).
     json_guard: Option<JsonGuardPlugin>,
     operation_checks: Option<OperationChecksPlugin>,
@@ -165,6 +168,7 @@ impl RouterPlugin for TenorPlugin {
             kyc_links: init(config.kyc_links, router)?,
             live_caps: init(config.live_caps, router)?,
             rate_limit: init(config.rate_limit, router)?,
+            oversized_bodies: init(config.oversized_bodies, router)?,
             json_guard: init(config.json_guard, router)?,
             operation_checks: init(config.operation_checks, router)?,
             error_codes: init(config.error_codes, router)?,
@@ -187,7 +191,8 @@ impl RouterPlugin for TenorPlugin {
                     request_id,
                     kyc_links,
                     live_caps,
-                    rate_limit
+                    rate_limit,
+                    oversized_bodies
                 ]
             )
         })

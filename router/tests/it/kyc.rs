@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tenor_events::testing::{envelopes, read_until};
 
-use crate::common::{RouterStack, error_codes, eventually, post_graphql};
+use crate::common::{RouterStack, error_codes, eventually, post_graphql, send_whole_then_read};
 use tenor_harness::journeys::{fresh_nik, verified_customer};
 
 #[tokio::test]
@@ -235,27 +235,14 @@ async fn kyc_upload_links_work_through_the_router() {
 /// before reading, as simple HTTP clients do — a reset shows up here as a failed write or read.
 #[tokio::test]
 async fn an_oversized_upload_reads_the_routers_413_not_a_reset() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
     let stack = RouterStack::start().await;
     let body = vec![0u8; 8 * 1024 * 1024];
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", stack.router.port))
-        .await
-        .unwrap();
     let head = format!(
         "PUT /kyc/uploads/00000000-0000-0000-0000-000000000000?sig=x HTTP/1.1\r\nhost: router\r\ncontent-type: image/jpeg\r\ncontent-length: {}\r\n\r\n",
         body.len()
     );
-    let exchange = async {
-        stream.write_all(head.as_bytes()).await?;
-        stream.write_all(&body).await?;
-        let mut answer = Vec::new();
-        stream.read_to_end(&mut answer).await?;
-        std::io::Result::Ok(String::from_utf8_lossy(&answer).into_owned())
-    };
-    let answer = tokio::time::timeout(Duration::from_secs(30), exchange)
+    let answer = send_whole_then_read(stack.router.port, &head, &body)
         .await
-        .expect("the router answers and closes")
         .expect("no reset: the whole body was written and the answer read");
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("\"PAYLOAD_TOO_LARGE\""), "{answer}");

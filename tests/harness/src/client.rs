@@ -85,3 +85,22 @@ pub fn error_codes(response: &Value) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// Sends `head` (request line and headers, ending in the blank line) and then all of `body` on a
+/// fresh connection to `port`, and only then reads the whole answer — as simple HTTP clients
+/// do. A server that answers and closes before reading the body makes this fail with a reset
+/// (`ECONNRESET` on the write or the read) instead of returning its answer. Bounded by 30 s.
+pub async fn send_whole_then_read(port: u16, head: &str, body: &[u8]) -> std::io::Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+        stream.write_all(head.as_bytes()).await?;
+        stream.write_all(body).await?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await?;
+        Ok(String::from_utf8_lossy(&answer).into_owned())
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(30), exchange)
+        .await
+        .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into()))
+}

@@ -28,7 +28,7 @@ mod subgraphs;
 mod workspace;
 
 pub use accounts::{Account, LOGIN, PASSWORD};
-pub use client::{error_codes, eventually, post_graphql, post_graphql_via};
+pub use client::{error_codes, eventually, post_graphql, post_graphql_via, send_whole_then_read};
 pub use config::{Yaml, committed_config, free_port, set, yaml};
 pub use deciders::Deciders;
 pub use notification::Notifications;

@@ -7,7 +7,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 use super::{ANSWER_WITHIN, Case, assert_healthy, deep_object, generous, nested, server_fault};
-use crate::common::{Router, RouterStack};
+use crate::common::{Router, RouterStack, send_whole_then_read};
 
 fn post(name: &str, content_type: Option<&'static str>, body: impl Into<Vec<u8>>) -> Case {
     Case {
@@ -248,4 +248,29 @@ async fn the_body_depth_limit_is_exact() {
         body["errors"][0]["message"],
         "JSON nested deeper than 16 levels is not accepted"
     );
+}
+
+/// A GraphQL body over `limits.max_request_body_size` (256 KB), sent whole before reading as
+/// Python's `requests` does: the engine's own 413 comes back, not a reset connection
+/// (`oversized_bodies` drains the body first), and the router serves the next client.
+#[tokio::test]
+async fn an_oversized_body_reads_the_engines_413_not_a_reset() {
+    let stack = RouterStack::start_with(generous).await;
+    let body = format!(
+        r#"{{"query":"{{ __typename }}","variables":{{"x":"{}"}}}}"#,
+        "v".repeat(5 * 1024 * 1024)
+    );
+    let head = format!(
+        "POST /graphql HTTP/1.1\r\nhost: router\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    let answer = send_whole_then_read(stack.router.port, &head, body.as_bytes())
+        .await
+        .expect("no reset: the whole body was written and the answer read");
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(
+        answer.contains("PAYLOAD_TOO_LARGE_CONTENT_LENGTH"),
+        "{answer}"
+    );
+    assert_healthy(&stack.router).await;
 }
