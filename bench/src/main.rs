@@ -56,6 +56,10 @@ enum Bench {
     Subscriptions(subscriptions::Options),
 }
 
+/// As the services: the subgraphs run in this process, so it allocates as they do.
+#[global_allocator]
+static ALLOCATOR: tenor_platform::Allocator = tenor_platform::Allocator;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tenor_platform::crypto::install_providers();

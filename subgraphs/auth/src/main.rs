@@ -43,6 +43,9 @@ enum Command {
     },
 }
 
+#[global_allocator]
+static ALLOCATOR: tenor_platform::Allocator = tenor_platform::Allocator;
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {

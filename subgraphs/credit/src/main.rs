@@ -3,6 +3,9 @@
 
 use std::process::ExitCode;
 
+#[global_allocator]
+static ALLOCATOR: tenor_platform::Allocator = tenor_platform::Allocator;
+
 fn main() -> anyhow::Result<ExitCode> {
     // `replay` is an operator's one-shot command, not the service: it needs only the database
     // URL (and the rules), so it is dispatched before the runner, which would insist on the

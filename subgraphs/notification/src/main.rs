@@ -2,6 +2,9 @@
 //! federation SDL; otherwise it serves until SIGTERM (the shared runner owns start-up and
 //! shutdown).
 
+#[global_allocator]
+static ALLOCATOR: tenor_platform::Allocator = tenor_platform::Allocator;
+
 fn main() -> anyhow::Result<()> {
     tenor_platform::runner::main::<tenor_notification::NotificationSubgraph>()
 }
