@@ -138,9 +138,16 @@ impl AuthService {
         }
         let hash = password::hash_async(new).await;
         let publisher = self.publisher();
+        // Verified above, so present (a deleted account has none and never gets here).
+        let verified = account.password_hash.as_deref().unwrap_or_default();
         let ended = conn
             .transaction::<_, ServiceError, _>(async |conn| {
-                let changed_at = accounts::set_password(conn, user_id, &hash).await?;
+                let Some(changed_at) =
+                    accounts::set_password(conn, user_id, verified, &hash).await?
+                else {
+                    // Changed by another request since it was verified: nothing written.
+                    return Ok(None);
+                };
                 publish::password_changed(conn, &publisher, user_id, changed_at).await?;
                 let reason = RevokeReason::PasswordChanged;
                 let which = Revoke::AllOf {
@@ -149,9 +156,12 @@ impl AuthService {
                 };
                 let ended = self.revoke_sessions(conn, which, reason).await?;
                 publish::all_sessions_ended(conn, &publisher, user_id, &ended, reason).await?;
-                Ok(ended)
+                Ok(Some(ended))
             })
             .await?;
+        let Some(ended) = ended else {
+            return refuse(AuthRefusal::CurrentPasswordWrong);
+        };
         self.revoked(&ended).await;
         Ok(())
     }

@@ -143,21 +143,32 @@ pub async fn record_success(conn: &mut AsyncPgConnection, auth_id: Uuid) -> Quer
 }
 
 /// Store a new password hash; returns when it changed.
+/// Replaces the password hash, but only if it is still `verified` — the hash the current
+/// password was checked against. Two changes verified against the same password race through
+/// the slow hashing in between; the first to write wins, and the other finds the hash changed
+/// (`None`), as if its current password were wrong — which by then it is. Without the
+/// condition both succeeded and the last write won: someone holding a stolen password could
+/// undo the owner's change made at the same moment.
 pub async fn set_password(
     conn: &mut AsyncPgConnection,
     auth_id: Uuid,
+    verified: &str,
     hash: &str,
-) -> QueryResult<DateTime<Utc>> {
+) -> QueryResult<Option<DateTime<Utc>>> {
     let now = Utc::now();
-    diesel::update(users_auth::table.find(auth_id))
-        .set((
-            users_auth::password_hash.eq(hash),
-            users_auth::password_changed_at.eq(now),
-            users_auth::updated_at.eq(now),
-        ))
-        .execute(conn)
-        .await
-        .map(|_| now)
+    let changed = diesel::update(
+        users_auth::table
+            .find(auth_id)
+            .filter(users_auth::password_hash.eq(verified)),
+    )
+    .set((
+        users_auth::password_hash.eq(hash),
+        users_auth::password_changed_at.eq(now),
+        users_auth::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .await?;
+    Ok((changed == 1).then_some(now))
 }
 
 pub async fn set_biometric_enabled(

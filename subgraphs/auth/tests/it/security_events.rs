@@ -87,6 +87,52 @@ fn count<E: DomainEvent>(events: &[Envelope]) -> usize {
     events.iter().filter(|e| e.is::<E>()).count()
 }
 
+/// The owner and someone holding the same (stolen) password change it at the same moment,
+/// three times each: exactly one change wins, the other five are refused as a wrong current
+/// password — it is one by then — and one change is announced. Before, each verified the old
+/// password and then wrote its own hash: all six said `ok`, and the last write won.
+#[tokio::test]
+async fn concurrent_password_changes_let_exactly_one_win() {
+    let auth = TestAuth::start(&[]).await;
+    let siti = customer(&auth).await;
+    let owner = access_token(&auth, &siti).await;
+    let thief = access_token(&auth, &siti).await;
+    let new_passwords: Vec<String> = (0..6)
+        .map(|i| format!("teh manis ke-{i} di sore hari"))
+        .collect();
+    let changes = new_passwords.iter().enumerate().map(|(i, new)| {
+        let token = if i % 2 == 0 { &owner } else { &thief };
+        auth.gql(
+            CHANGE_PASSWORD,
+            json!({ "i": { "currentPassword": PASSWORD, "newPassword": new } }),
+            Some(token),
+        )
+    });
+    let answers = futures::future::join_all(changes).await;
+
+    let won: Vec<usize> = (0..answers.len())
+        .filter(|&i| answers[i]["data"]["changePassword"]["ok"] == true)
+        .collect();
+    assert_eq!(won.len(), 1, "exactly one change wins: {answers:?}");
+    for (i, answer) in answers.iter().enumerate().filter(|(i, _)| *i != won[0]) {
+        assert_eq!(
+            codes(&answer["data"]["changePassword"]),
+            vec!["INVALID_CREDENTIALS"],
+            "change {i}: {answer}"
+        );
+    }
+    let login = auth.login(&siti.email, &new_passwords[won[0]]).await;
+    assert_eq!(
+        codes(&login),
+        Vec::<String>::new(),
+        "the winner's password: {login}"
+    );
+
+    let events = auth_events(&auth, |e| count::<PasswordChangedV1>(e) >= 1).await;
+    let announced: Vec<PasswordChangedV1> = about(&events, siti.user_id);
+    assert_eq!(announced.len(), 1, "one change, one announcement");
+}
+
 #[tokio::test]
 async fn a_password_change_is_announced_once_and_a_refused_one_not_at_all() {
     let auth = TestAuth::start(&[]).await;
