@@ -24,6 +24,9 @@ pub enum PasswordRejection {
     /// A control, bidi, invisible or tag character, or a lone combining mark (platform text
     /// policy): it could not be typed again reliably and has no place in a secret.
     InvalidCharacters,
+    /// A change to the password already in use: it would end every other session and announce
+    /// a change to the borrower while changing nothing.
+    Unchanged,
 }
 
 impl PasswordRejection {
@@ -34,6 +37,7 @@ impl PasswordRejection {
             Self::TooCommon => "PASSWORD_TOO_COMMON",
             Self::TooWeak => "PASSWORD_TOO_WEAK",
             Self::InvalidCharacters => "PASSWORD_INVALID_CHARACTERS",
+            Self::Unchanged => "PASSWORD_UNCHANGED",
         }
     }
 
@@ -50,6 +54,7 @@ impl PasswordRejection {
                 "Kata sandi mudah ditebak. / This password is too easy to guess.".into()
             }
             Self::InvalidCharacters => "Kata sandi mengandung karakter yang tidak diizinkan. / The password contains a character that is not allowed.".into(),
+            Self::Unchanged => "Kata sandi baru harus berbeda dari kata sandi sekarang. / The new password must differ from the current one.".into(),
         }
     }
 }

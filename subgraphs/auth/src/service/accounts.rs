@@ -121,10 +121,17 @@ impl AuthService {
         let Some(account) = accounts::find(&mut conn, user_id).await? else {
             return refuse(AuthRefusal::AccountNotFound);
         };
+        let unchanged = new == current;
         if current.chars().count() > password::MAX_CHARS
             || !password::verify_async(current, account.password_hash.clone()).await
         {
             return refuse(AuthRefusal::CurrentPasswordWrong);
+        }
+        if unchanged {
+            return refuse(AuthRefusal::Password {
+                rejection: password::PasswordRejection::Unchanged,
+                field: "newPassword",
+            });
         }
         let personal: Vec<&str> = [account.email.as_deref(), account.phone_number.as_deref()]
             .into_iter()

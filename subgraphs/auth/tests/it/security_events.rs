@@ -149,6 +149,7 @@ async fn a_password_change_is_announced_once_and_a_refused_one_not_at_all() {
             "INVALID_CREDENTIALS",
         ),
         (PASSWORD, "abc", "PASSWORD_TOO_SHORT"),
+        (PASSWORD, PASSWORD, "PASSWORD_UNCHANGED"),
     ] {
         let refused = auth
             .gql(
