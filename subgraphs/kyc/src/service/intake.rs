@@ -89,8 +89,8 @@ impl KycService {
         }
     }
 
-    /// Store the body of an accepted PUT: type check, encrypt, write, mark STORED. Returns the
-    /// content type recognised.
+    /// Store the body of an accepted PUT: header check, whole-image decode (blocking pool),
+    /// encrypt, write, mark STORED. Returns the content type recognised.
     #[tracing::instrument(skip_all, fields(upload_id = %upload.id, size = body.len()))]
     pub async fn receive_upload(
         &self,
