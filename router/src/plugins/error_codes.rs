@@ -7,6 +7,13 @@
 //! - A token the router could not verify (expired, forged, `alg: none`, wrong audience, …) fails
 //!   with one of several `*_JWT*` codes; to a client they all mean "sign in again".
 //!
+//! - A subgraph the router could not reach or read (connection refused, timeout, a 5xx, a
+//!   broken response) fails with one of hive-router's `SUBGRAPH_*`/`SUBREQUEST_*` codes and a
+//!   message naming the transport's internals (`client error (Connect)`). To the app it means
+//!   one thing, "try again shortly" — safe for every mutation, which takes an idempotency key —
+//!   so it becomes `SERVICE_UNAVAILABLE` with a message a borrower may read. The engine has
+//!   already logged the failure in full with the request id.
+//!
 //! The router's own code is kept in `extensions.reason` for support.
 //!
 //! A field the router nulls also gets the spec's `path` (GraphQL spec §7.1.2), which Apollo
@@ -80,6 +87,9 @@ pub fn translate(error: &mut GraphQLError, authenticated: bool) -> Option<Status
             "The access token is missing, invalid or expired: sign in again",
             Some(StatusCode::UNAUTHORIZED),
         ),
+        other if is_subgraph_failure(other) => {
+            ("SERVICE_UNAVAILABLE", SERVICE_UNAVAILABLE_MESSAGE, None)
+        }
         _ => return None,
     };
     error.message = message.to_owned();
@@ -95,6 +105,17 @@ pub fn translate(error: &mut GraphQLError, authenticated: bool) -> Option<Status
         .extensions
         .insert("reason".to_owned(), code.as_str().into());
     status
+}
+
+/// What a borrower reads when a part of Tenor could not answer (Indonesian first, as every
+/// message meant for them).
+const SERVICE_UNAVAILABLE_MESSAGE: &str = "Layanan sedang tidak tersedia, coba lagi sebentar lagi \
+     / The service is unavailable right now: try again shortly";
+
+/// hive-router's codes for a subgraph call that failed below GraphQL (its
+/// `SubgraphExecutorError`): every one starts with one of these two prefixes.
+fn is_subgraph_failure(code: &str) -> bool {
+    code.starts_with("SUBGRAPH_") || code.starts_with("SUBREQUEST_")
 }
 
 /// `me.loans[2].purpose` → `["me", "loans", 2, "purpose"]`.
@@ -166,6 +187,27 @@ mod tests {
         translate(&mut e, true);
         let json = serde_json::to_value(&e).unwrap();
         assert_eq!(json["path"], serde_json::json!(["loans", 2, "purpose"]));
+    }
+
+    #[test]
+    fn an_unreachable_subgraph_is_service_unavailable_without_its_internals() {
+        for code in [
+            "SUBREQUEST_HTTP_ERROR",
+            "SUBGRAPH_REQUEST_TIMEOUT",
+            "SUBGRAPH_RESPONSE_FAILURE",
+            "SUBREQUEST_MALFORMED_RESPONSE",
+            "SUBGRAPH_WEBSOCKET_CONNECT_FAILURE",
+        ] {
+            let mut e = GraphQLError::from_message_and_code(
+                "Failed to send request to subgraph: client error (Connect)",
+                code,
+            );
+            assert_eq!(translate(&mut e, true), None, "{code}: the status stays");
+            assert_eq!(e.extensions.code.as_deref(), Some("SERVICE_UNAVAILABLE"));
+            assert_eq!(e.message, SERVICE_UNAVAILABLE_MESSAGE);
+            let json = serde_json::to_value(&e).unwrap();
+            assert_eq!(json["extensions"]["reason"], code);
+        }
     }
 
     #[test]
