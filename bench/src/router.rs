@@ -221,6 +221,9 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     let mut script_calls = crate::script_calls::ScriptCalls::connect(&redis_url).await?;
     let mut rows = Vec::new();
     for workload in WORKLOADS {
+        // On stderr with the wall clock, so a system-wide profile (`perf record -a -k
+        // CLOCK_REALTIME`) can be cut to one workload (`perf report --time`).
+        eprintln!("{:.3} measuring {}", unix_seconds(), workload.name());
         let mut targets = vec![
             ("stock hive-router", &stock_url, stock_pid),
             ("tenor-router", &ours_url, ours_pid),
@@ -246,7 +249,8 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
                 order.reverse();
             }
             for i in order {
-                let (_, url, pid) = targets[i];
+                let (target, url, pid) = targets[i];
+                eprintln!("{:.3}   {target}, round {}", unix_seconds(), round + 1);
                 let calls_before = script_calls.so_far().await?;
                 let cpu_before = pid.map(cpu_time).transpose()?;
                 let started = Instant::now();
@@ -282,6 +286,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         }
     }
 
+    eprintln!("{:.3} measured", unix_seconds());
     println!();
     println!(
         "{:<34} {:<24} {:>8} {:>10} {:>10}",
@@ -416,6 +421,12 @@ const WORKLOADS: [Workload; 3] = [
 ];
 
 /// tenor-router's and stock's rows for `workload`.
+fn unix_seconds() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
 fn routers(rows: &[Row], workload: Workload) -> (&Row, &Row) {
     let of = |target: &str| {
         rows.iter()
