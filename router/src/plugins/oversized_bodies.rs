@@ -10,12 +10,21 @@
 //! engine answer with its own 413 as before. Past the bound the connection is closed all the
 //! same, and the client sees what it sees.
 //!
+//! A chunked body (no `Content-Length`) the engine measures as it reads: it stops one byte past
+//! the limit, answers 413 `PAYLOAD_TOO_LARGE_BODY_STREAM` and closes with the rest unread — the
+//! same reset. So such a body is read here first, up to one byte past the limit; past it, the
+//! rest is drained as above, and the engine gets what was read (which it refuses as before).
+//! A body within the limit reaches the engine whole, as if nothing had happened. A client too
+//! slow to send it within the engine's request timeout gets what was read followed by the rest
+//! of its body, so the engine's own timeout decides, as before.
+//!
 //! Runs last among the `on_http_request` plugins, after the rate limiter: a client sending
 //! one oversized body after another is refused by its bucket before its bytes are drained.
 //! `/kyc/` links have their own, larger limit and are answered by `kyc_links` before this.
 
 use std::time::Duration;
 
+use futures::StreamExt as _;
 use hive_router::executor::plugins::hooks::on_http_request::{
     OnHttpRequestHookFuture, OnHttpRequestHookPayload,
 };
@@ -24,6 +33,8 @@ use hive_router::executor::plugins::hooks::on_plugin_init::{
 };
 use hive_router::executor::plugins::plugin_trait::{RouterPlugin, StartHookPayload as _};
 use hive_router::ntex::http::Payload;
+use hive_router::ntex::http::error::PayloadError;
+use hive_router::ntex::util::{Bytes, BytesMut};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -48,6 +59,8 @@ fn default_drain_for() -> Duration {
 pub struct OversizedBodiesPlugin {
     /// The engine's `limits.max_request_body_size`.
     max_body_bytes: u64,
+    /// The engine's `traffic_shaping.router.request_timeout`: how long a chunked body may take.
+    request_timeout: Duration,
     max_drained_bytes: usize,
     drain_for: Duration,
 }
@@ -67,8 +80,14 @@ impl RouterPlugin for OversizedBodiesPlugin {
             .limits
             .max_request_body_size
             .to_bytes();
+        let request_timeout = payload
+            .router_config()
+            .traffic_shaping
+            .router
+            .request_timeout;
         payload.initialize_plugin(OversizedBodiesPlugin {
             max_body_bytes,
+            request_timeout,
             max_drained_bytes: config.max_drained_bytes,
             drain_for: config.drain_for,
         })
@@ -89,10 +108,67 @@ impl RouterPlugin for OversizedBodiesPlugin {
                 // The engine refuses by the header alone: it needs none of the body.
                 let mut body = request.take_payload();
                 drain(&mut body, self.max_drained_bytes, self.drain_for).await;
+            } else if declared.is_none() && is_chunked(request.headers()) {
+                let body = request.take_payload();
+                let read = self.read_chunked(body).await;
+                request.set_payload(read);
             }
             payload.proceed()
         })
     }
+}
+
+impl OversizedBodiesPlugin {
+    /// A chunked body, read up to one byte past the limit (draining the rest when it is over),
+    /// as the payload the engine then reads: the bytes read, then whatever was left unread.
+    async fn read_chunked(&self, mut body: Payload) -> Payload {
+        // One byte past the limit is enough for the engine to refuse the body.
+        let enough = usize::try_from(self.max_body_bytes)
+            .unwrap_or(usize::MAX)
+            .saturating_add(1);
+        let mut read = BytesMut::new();
+        let mut failed = None;
+        let reading = async {
+            while read.len() < enough {
+                match body.recv().await {
+                    Some(Ok(chunk)) => read.extend_from_slice(&chunk),
+                    Some(Err(error)) => {
+                        failed = Some(error);
+                        return;
+                    }
+                    None => return,
+                }
+            }
+        };
+        let in_time = tokio::time::timeout(self.request_timeout, reading)
+            .await
+            .is_ok();
+        if read.len() >= enough {
+            drain(&mut body, self.max_drained_bytes, self.drain_for).await;
+        }
+        let read: Bytes = read.freeze();
+        let first =
+            futures::stream::iter((!read.is_empty()).then_some(Ok::<_, PayloadError>(read)));
+        match failed {
+            // The engine answers a broken body as before.
+            Some(error) => {
+                Payload::Stream(Box::pin(first.chain(futures::stream::iter([Err(error)]))))
+            }
+            // Too slow: the engine reads on from where this stopped, under its own timeout.
+            None if !in_time => Payload::Stream(Box::pin(first.chain(body))),
+            None => Payload::Stream(Box::pin(first)),
+        }
+    }
+}
+
+/// `Transfer-Encoding: chunked` (the last coding, as HTTP/1.1 requires of a request body).
+fn is_chunked(headers: &hive_router::ntex::http::HeaderMap) -> bool {
+    headers
+        .get_all("transfer-encoding")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .last()
+        .is_some_and(|coding| coding.trim().eq_ignore_ascii_case("chunked"))
 }
 
 /// Reads and discards what is left of `body`, up to `limit` bytes and for at most `wait`, so
@@ -108,4 +184,31 @@ pub(super) async fn drain(body: &mut Payload, limit: usize, wait: Duration) {
         }
     };
     let _ = tokio::time::timeout(wait, discard).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hive_router::ntex::http::HeaderMap;
+    use hive_router::ntex::http::header::{HeaderName, HeaderValue};
+
+    fn headers(codings: &[&str]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for coding in codings {
+            map.append(
+                HeaderName::from_static("transfer-encoding"),
+                HeaderValue::from_str(coding).unwrap(),
+            );
+        }
+        map
+    }
+
+    #[test]
+    fn a_body_is_chunked_when_chunked_is_its_last_coding() {
+        assert!(is_chunked(&headers(&["chunked"])));
+        assert!(is_chunked(&headers(&["gzip, Chunked"])));
+        assert!(is_chunked(&headers(&["gzip", "chunked"])));
+        assert!(!is_chunked(&headers(&[])));
+        assert!(!is_chunked(&headers(&["chunked, gzip"])));
+    }
 }

@@ -274,3 +274,48 @@ async fn an_oversized_body_reads_the_engines_413_not_a_reset() {
     );
     assert_healthy(&stack.router).await;
 }
+
+/// `body` in HTTP/1.1 chunked coding, 64 KiB a chunk.
+fn chunked(body: &[u8]) -> Vec<u8> {
+    let mut coded = Vec::new();
+    for chunk in body.chunks(64 * 1024) {
+        coded.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        coded.extend_from_slice(chunk);
+        coded.extend_from_slice(b"\r\n");
+    }
+    coded.extend_from_slice(b"0\r\n\r\n");
+    coded
+}
+
+const CHUNKED_HEAD: &str = "POST /graphql HTTP/1.1\r\nhost: router\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n";
+
+/// The same with a chunked body, whose size the engine learns only by reading it: the 413 comes
+/// back, not a reset; and a chunked body within the limit is answered as any other.
+#[tokio::test]
+async fn an_oversized_chunked_body_reads_the_engines_413_not_a_reset() {
+    let stack = RouterStack::start_with(generous).await;
+    let body = format!(
+        r#"{{"query":"{{ __typename }}","variables":{{"x":"{}"}}}}"#,
+        "v".repeat(5 * 1024 * 1024)
+    );
+    let answer = send_whole_then_read(stack.router.port, CHUNKED_HEAD, &chunked(body.as_bytes()))
+        .await
+        .expect("no reset: the whole body was written and the answer read");
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("PAYLOAD_TOO_LARGE_BODY_STREAM"), "{answer}");
+
+    // 200 KiB of variables, under the 256 KB limit, in four chunks: the engine reads it whole.
+    let body = format!(
+        r#"{{"query":"{{ __typename }}","variables":{{"x":"{}"}}}}"#,
+        "v".repeat(200 * 1024)
+    );
+    let answer = send_whole_then_read(stack.router.port, CHUNKED_HEAD, &chunked(body.as_bytes()))
+        .await
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.contains(r#"{"data":{"__typename":"Query"}}"#),
+        "{answer}"
+    );
+    assert_healthy(&stack.router).await;
+}
