@@ -279,14 +279,45 @@ where
         .scope(state.schema.execute(request).instrument(span.clone()))
         .await;
     // One line per request, inside its span: what an on-call engineer greps a request id for.
-    span.in_scope(|| {
+    let response = span.in_scope(|| {
         tracing::info!(
             errors = response.errors.len(),
             duration_ms = started.elapsed().as_millis() as u64,
             "graphql request"
-        )
+        );
+        with_codes(response)
     });
     response.into()
+}
+
+/// Every error leaves with an `extensions.code` (docs/conventions.md § API conventions). Our
+/// resolvers code each error they make; what comes without one is either async-graphql's own
+/// answer to the request — a document or a variable it refused (no `path`), which is the
+/// caller's input: `BAD_USER_INPUT` — or an error a resolver passed on with `?` from something
+/// that is not ours (a `path`): its message may name internals, so it is logged and answered as
+/// `INTERNAL`. Without this the router reports the first kind as `DOWNSTREAM_SERVICE_ERROR`.
+fn with_codes(mut response: async_graphql::Response) -> async_graphql::Response {
+    for error in &mut response.errors {
+        let coded = error
+            .extensions
+            .as_ref()
+            .is_some_and(|extensions| extensions.get("code").is_some());
+        if coded {
+            continue;
+        }
+        let code = if error.path.is_empty() {
+            "BAD_USER_INPUT"
+        } else {
+            tracing::error!(error = %error.message, path = ?error.path, "uncoded resolver error");
+            error.message = "internal error, please try again".to_owned();
+            "INTERNAL"
+        };
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", code);
+    }
+    response
 }
 
 /// A header's value as text, bounded: headers are attacker-controlled.
@@ -312,6 +343,42 @@ fn client_info(headers: &HeaderMap, peer: Option<SocketAddr>) -> ClientInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_error_leaves_with_a_code_and_no_internals() {
+        let refused_input = ServerError::new("Invalid value for argument \"filter\"", None);
+        let mut leaked = ServerError::new("relation \"loans\" does not exist", None);
+        leaked.path = vec![async_graphql::PathSegment::Field("loans".into())];
+        let already = ServerError::new("Pinjaman tidak ditemukan", None);
+        let mut already_coded = already.clone();
+        already_coded.extensions = Some({
+            let mut ext = async_graphql::ErrorExtensionValues::default();
+            ext.set("code", "NOT_FOUND");
+            ext
+        });
+        let response = with_codes(async_graphql::Response::from_errors(vec![
+            refused_input,
+            leaked,
+            already_coded,
+        ]));
+        let json = serde_json::to_value(&response).unwrap();
+        let codes: Vec<_> = json["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["extensions"]["code"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(codes, ["BAD_USER_INPUT", "INTERNAL", "NOT_FOUND"]);
+        assert_eq!(
+            json["errors"][0]["message"],
+            "Invalid value for argument \"filter\""
+        );
+        assert_eq!(
+            json["errors"][1]["message"],
+            "internal error, please try again"
+        );
+        assert_eq!(json["errors"][2]["message"], "Pinjaman tidak ditemukan");
+    }
 
     #[test]
     fn the_routers_fetch_suffix_is_dropped_and_nothing_else() {

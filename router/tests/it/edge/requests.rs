@@ -125,6 +125,31 @@ async fn ambiguous_operations_and_out_of_range_ints_are_request_errors() {
     );
 }
 
+/// An input object variable with a field its type does not have, or an enum value it does not
+/// know, passes hive-router 0.2's variable checks and is refused by the subgraph: the app still
+/// reads `BAD_USER_INPUT` (not the engine's `DOWNSTREAM_SERVICE_ERROR`), and nothing changes.
+#[tokio::test]
+async fn input_objects_the_subgraph_refuses_are_bad_user_input() {
+    let stack = RouterStack::start().await;
+    let customer = stack.customer().await;
+    let token = stack.router.login(&customer).await;
+    let update = "mutation U($input: UpdateProfileInput!) { updateProfile(input: $input) { user { fullname } userErrors { code } } }";
+    for input in [
+        json!({ "fullname": "Budi Berubah", "isAdmin": true }),
+        json!({ "language": "KLINGON" }),
+    ] {
+        let body = stack
+            .gql(update, json!({ "input": input }), Some(&token))
+            .await;
+        assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{input}: {body}");
+        assert!(body["data"].is_null(), "{body}");
+    }
+    let me = stack
+        .gql("{ me { fullname } }", json!({}), Some(&token))
+        .await;
+    assert_ne!(me["data"]["me"]["fullname"], "Budi Berubah", "{me}");
+}
+
 #[tokio::test]
 async fn cross_site_form_posts_are_refused_and_json_clients_are_not() {
     let stack = RouterStack::start().await;
