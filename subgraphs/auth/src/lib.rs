@@ -31,6 +31,7 @@ use crate::config::{AuthConfig, RevocationConfig, check_signing_keys};
 use crate::domain::tokens::AccessTokenSigner;
 use crate::events::consume::{RevocationMirror, UserStatusHandler};
 use crate::service::AuthService;
+use crate::service::revocation::keep_revocations_seeded;
 use crate::store::revocations::RevocationCache;
 
 /// The auth tables (`migrations/auth`); the outbox and inbox come from `tenor_events`.
@@ -85,7 +86,8 @@ pub async fn build(config: &AuthConfig) -> anyhow::Result<(Arc<AuthService>, key
 }
 
 /// Serve until `shutdown` is cancelled: GraphQL, JWKS, health, the outbox relay, the
-/// `user.status.changed` consumer and the consumer mirroring `auth.session.revoked` into Redis.
+/// `user.status.changed` consumer, the consumer mirroring `auth.session.revoked` into Redis, and
+/// the keeper that writes the revocation set again should Redis lose it.
 pub async fn run(
     config: AuthConfig,
     listener: TcpListener,
@@ -122,11 +124,24 @@ pub async fn run(
         &config.revocation.consumer,
         Arc::new(mirror),
     )?;
+    tasks.spawn(
+        "revocation set keeper",
+        keep_revocations_seeded(
+            service.clone(),
+            Arc::new(revocation_cache(&config.revocation)?),
+            REVOCATION_CHECK_EVERY,
+            tasks.token(),
+        ),
+    );
 
     let app = graphql_router(schema::build(service), own_verifier(&config, &ring))
         .route("/.well-known/jwks.json", jwks_route(ring.jwks));
     runner::serve(AuthSubgraph::NAME, listener, app, readiness, tasks).await
 }
+
+/// How often auth checks that Redis still holds the revocation set: the longest a session
+/// ended before Redis lost its data works again at the router (one `EXISTS` per round).
+const REVOCATION_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Auth verifies its own tokens from its key ring: no HTTP round trip to itself.
 fn own_verifier(config: &AuthConfig, ring: &keys::KeyRing) -> TokenVerifier {

@@ -16,15 +16,27 @@
 //! Right after commit the use case also writes the keys directly ([`AuthService::revoked`],
 //! best effort, bounded by a timeout) so that in the normal case the key exists before the
 //! mutation even answers; the consumer is what makes it reliable.
+//!
+//! Redis may lose the set — restarted without persistence, failed over to a replica that was
+//! behind, flushed — and the events that wrote it were consumed long ago: every session ended
+//! in the last access-token TTL would work again until its tokens expire (a user blocked for
+//! fraud included). [`keep_revocations_seeded`] notices (the `<prefix>:seeded` key is gone)
+//! and writes the set again from PostgreSQL, where every ended session is recorded.
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
 use diesel_async::AsyncPgConnection;
 use tenor_events::Publisher;
 use tenor_platform::refusal::ServiceError;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::AuthService;
 use crate::domain::session::RevokeReason;
 use crate::events::publish;
+use crate::store::revocations::RevocationCache;
 use crate::store::sessions::{self, Revoke, Revoked};
 
 /// Revoke the sessions `which` selects and announce each ended session in the outbox, inside
@@ -79,4 +91,51 @@ impl AuthService {
         self.revoked(&ended).await;
         Ok(ended.len())
     }
+}
+
+/// Every `every`, until `shutdown`: if Redis no longer holds the revocation set, write it again
+/// from PostgreSQL (each session ended within the set's TTL), then mark it seeded. Also seeds a
+/// new, empty Redis at first start. Idempotent, so several auth replicas may do it at once.
+pub async fn keep_revocations_seeded(
+    service: Arc<AuthService>,
+    cache: Arc<RevocationCache>,
+    every: Duration,
+    shutdown: CancellationToken,
+) {
+    loop {
+        match reseed_if_lost(&service, &cache).await {
+            Ok(Some(count)) => {
+                tracing::info!(count, "revocation set written again from PostgreSQL")
+            }
+            Ok(None) => {}
+            // Redis or PostgreSQL away: the next round tries again.
+            Err(error) => tracing::warn!(%error, "could not check the revocation set"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+    }
+}
+
+/// How many sessions were written again, or `None` when Redis still holds the set.
+async fn reseed_if_lost(
+    service: &AuthService,
+    cache: &RevocationCache,
+) -> anyhow::Result<Option<usize>> {
+    if cache.seeded().await? {
+        return Ok(None);
+    }
+    let since = Utc::now() - chrono::Duration::from_std(cache.ttl())?;
+    let ended = {
+        let mut conn = service.conn().await?;
+        sessions::revoked_since(&mut conn, since).await?
+    };
+    // A session ended meanwhile is written by its own fast path or event, whether or not this
+    // SELECT saw it; the marker goes last, so a failure half-way starts over next round.
+    for batch in ended.chunks(1_000) {
+        cache.mark(batch).await?;
+    }
+    cache.mark_seeded().await?;
+    Ok(Some(ended.len()))
 }

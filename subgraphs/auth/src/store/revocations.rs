@@ -60,12 +60,7 @@ impl RevocationCache {
         if sessions.is_empty() {
             return Ok(());
         }
-        // Connects on first use, so auth starts (and logs in users) while Redis is away.
-        let mut connection = self
-            .connection
-            .get_or_try_init(|| ConnectionManager::new(self.client.clone()))
-            .await?
-            .clone();
+        let mut connection = self.connection().await?;
         let millis = u64::try_from(self.ttl.as_millis())
             .unwrap_or(u64::MAX)
             .max(1);
@@ -78,6 +73,40 @@ impl RevocationCache {
             pipe.publish(&channel, session.to_string()).ignore();
         }
         pipe.exec_async(&mut connection).await
+    }
+
+    /// The key whose presence says this Redis holds the set auth wrote: it is set once the
+    /// set was (re)written from PostgreSQL, so it is missing after Redis lost its data.
+    fn seeded_key(&self) -> String {
+        format!("{}:seeded", self.key_prefix)
+    }
+
+    /// Whether Redis still holds the revocation set (see [`Self::seeded_key`]).
+    pub async fn seeded(&self) -> redis::RedisResult<bool> {
+        let mut connection = self.connection().await?;
+        redis::cmd("EXISTS")
+            .arg(self.seeded_key())
+            .query_async::<bool>(&mut connection)
+            .await
+    }
+
+    /// Record that the set was written in full from PostgreSQL.
+    pub async fn mark_seeded(&self) -> redis::RedisResult<()> {
+        let mut connection = self.connection().await?;
+        redis::cmd("SET")
+            .arg(self.seeded_key())
+            .arg(1)
+            .exec_async(&mut connection)
+            .await
+    }
+
+    /// Connects on first use, so auth starts (and logs in users) while Redis is away.
+    async fn connection(&self) -> redis::RedisResult<ConnectionManager> {
+        Ok(self
+            .connection
+            .get_or_try_init(|| ConnectionManager::new(self.client.clone()))
+            .await?
+            .clone())
     }
 
     /// The fast path after commit: write now, but never fail or hold up the caller for long.

@@ -153,6 +153,18 @@ pub enum Revoke<'a> {
     Device { auth_id: Uuid, device_id: &'a str },
 }
 
+/// Sessions ended after `since`: those whose access tokens may not have expired yet.
+pub async fn revoked_since(
+    conn: &mut AsyncPgConnection,
+    since: DateTime<Utc>,
+) -> QueryResult<Vec<Uuid>> {
+    auth_sessions::table
+        .filter(auth_sessions::revoked_at.gt(since))
+        .select(auth_sessions::session_id)
+        .load(conn)
+        .await
+}
+
 /// A session a revocation ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Revoked {

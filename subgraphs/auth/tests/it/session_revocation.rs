@@ -345,3 +345,46 @@ async fn a_crash_between_commit_and_redis_is_healed_by_the_event() {
     assert_eq!(events.len(), 1);
     assert_eq!(events[&sid].len(), 1);
 }
+
+/// Redis lost the set — restarted without persistence, failed over to a replica that was behind,
+/// flushed — long after the events that wrote it were consumed: auth notices within a second or
+/// two and writes it again from PostgreSQL, so a session ended before the loss stays ended.
+#[tokio::test]
+async fn a_revocation_set_redis_lost_is_written_again_from_postgresql() {
+    let auth = TestAuth::start(&[]).await;
+    let siti = customer(&auth).await;
+    let (sid, access, _) = session(&auth, &siti).await;
+    let (live_sid, _, _) = session(&auth, &siti).await;
+    mutate(
+        &auth,
+        &access,
+        "logout",
+        "mutation { logout { ok userErrors { code } } }",
+        json!({}),
+    )
+    .await;
+    assert_sane_ttl(auth.wait_for_revocation(&sid).await, "logout");
+
+    // Everything under this test's prefix is gone, the marker of a seeded set included.
+    let client = redis::Client::open(tenor_platform::testing::redis_url()).unwrap();
+    let mut redis = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{}:*", auth.revocation_prefix))
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert!(
+        keys.contains(&format!("{}:seeded", auth.revocation_prefix)),
+        "{keys:?}"
+    );
+    redis::cmd("DEL")
+        .arg(&keys)
+        .exec_async(&mut redis)
+        .await
+        .unwrap();
+    assert_eq!(auth.revocation_ttl(&sid).await, None);
+
+    assert_sane_ttl(auth.wait_for_revocation(&sid).await, "after Redis lost it");
+    // Only what was ended comes back: the session still open is not revoked.
+    assert_eq!(auth.revocation_ttl(&live_sid).await, None);
+}
