@@ -14,6 +14,12 @@
 //!   so it becomes `SERVICE_UNAVAILABLE` with a message a borrower may read. The engine has
 //!   already logged the failure in full with the request id.
 //!
+//! - A document that fails GraphQL validation comes back with the failed rule's name as its
+//!   code (`FieldsOnCorrectType`, `NoFragmentsCycle`, …, one per rule of the spec); to the app
+//!   it is one thing, a document this schema does not accept: `GRAPHQL_VALIDATION_FAILED`, the
+//!   code Apollo's clients know, with the engine's message (it names the field or fragment at
+//!   fault, nothing internal).
+//!
 //! The router's own code is kept in `extensions.reason` for support.
 //!
 //! A field the router nulls also gets the spec's `path` (GraphQL spec §7.1.2), which Apollo
@@ -87,6 +93,14 @@ pub fn translate(error: &mut GraphQLError, authenticated: bool) -> Option<Status
             "The access token is missing, invalid or expired: sign in again",
             Some(StatusCode::UNAUTHORIZED),
         ),
+        rule if is_validation_rule(rule) => {
+            error
+                .extensions
+                .extensions
+                .insert("reason".to_owned(), rule.into());
+            error.extensions.code = Some("GRAPHQL_VALIDATION_FAILED".to_owned());
+            return None;
+        }
         other if is_subgraph_failure(other) => {
             ("SERVICE_UNAVAILABLE", SERVICE_UNAVAILABLE_MESSAGE, None)
         }
@@ -116,6 +130,14 @@ const SERVICE_UNAVAILABLE_MESSAGE: &str = "Layanan sedang tidak tersedia, coba l
 /// `SubgraphExecutorError`): every one starts with one of these two prefixes.
 fn is_subgraph_failure(code: &str) -> bool {
     code.starts_with("SUBGRAPH_") || code.starts_with("SUBREQUEST_")
+}
+
+/// The engine names a validation error's code after the rule that failed, in `PascalCase`;
+/// every code of its own, and every one of ours, is `SCREAMING_SNAKE_CASE`.
+fn is_validation_rule(code: &str) -> bool {
+    code.starts_with(|c: char| c.is_ascii_uppercase())
+        && code.chars().all(|c| c.is_ascii_alphanumeric())
+        && code.chars().any(|c| c.is_ascii_lowercase())
 }
 
 /// `me.loans[2].purpose` → `["me", "loans", 2, "purpose"]`.
@@ -207,6 +229,32 @@ mod tests {
             assert_eq!(e.message, SERVICE_UNAVAILABLE_MESSAGE);
             let json = serde_json::to_value(&e).unwrap();
             assert_eq!(json["extensions"]["reason"], code);
+        }
+    }
+
+    #[test]
+    fn a_failed_validation_rule_is_graphql_validation_failed_with_its_message() {
+        for rule in [
+            "FieldsOnCorrectType",
+            "NoFragmentsCycle",
+            "KnownArgumentNames",
+        ] {
+            let mut e = error(rule);
+            assert_eq!(translate(&mut e, true), None);
+            assert_eq!(
+                e.extensions.code.as_deref(),
+                Some("GRAPHQL_VALIDATION_FAILED")
+            );
+            assert_eq!(e.message, "router message", "the engine's message is kept");
+            let json = serde_json::to_value(&e).unwrap();
+            assert_eq!(json["extensions"]["reason"], rule);
+        }
+        for not_a_rule in [
+            "BAD_USER_INPUT",
+            "RATE_LIMITED",
+            "PERSISTED_QUERY_NOT_FOUND",
+        ] {
+            assert!(!is_validation_rule(not_a_rule), "{not_a_rule}");
         }
     }
 

@@ -282,3 +282,22 @@ async fn probes_and_prometheus_metrics_are_served() {
         "{metrics}"
     );
 }
+
+/// A document this schema does not accept is one code for the app, whichever rule it broke; the
+/// rule is kept in `reason` and the message names what is at fault.
+#[tokio::test]
+async fn a_document_the_schema_does_not_accept_is_graphql_validation_failed() {
+    let stack = RouterStack::start().await;
+    for (document, rule) in [
+        ("{ me { id salary } }", "FieldsOnCorrectType"),
+        (
+            "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }",
+            "NoFragmentsCycle",
+        ),
+    ] {
+        let body = stack.gql(document, json!({}), None).await;
+        assert_eq!(error_codes(&body), ["GRAPHQL_VALIDATION_FAILED"], "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["reason"], rule, "{body}");
+        assert!(body["data"].is_null(), "{body}");
+    }
+}
