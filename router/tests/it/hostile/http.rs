@@ -256,10 +256,7 @@ async fn the_body_depth_limit_is_exact() {
 #[tokio::test]
 async fn an_oversized_body_reads_the_engines_413_not_a_reset() {
     let stack = RouterStack::start_with(generous).await;
-    let body = format!(
-        r#"{{"query":"{{ __typename }}","variables":{{"x":"{}"}}}}"#,
-        "v".repeat(5 * 1024 * 1024)
-    );
+    let body = query_with_variables_of(5 * 1024 * 1024);
     let head = format!(
         "POST /graphql HTTP/1.1\r\nhost: router\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
         body.len()
@@ -273,6 +270,14 @@ async fn an_oversized_body_reads_the_engines_413_not_a_reset() {
         "{answer}"
     );
     assert_healthy(&stack.router).await;
+}
+
+/// A valid `{ __typename }` request whose one variable is `bytes` long.
+fn query_with_variables_of(bytes: usize) -> String {
+    format!(
+        r#"{{"query":"{{ __typename }}","variables":{{"x":"{}"}}}}"#,
+        "v".repeat(bytes)
+    )
 }
 
 /// `body` in HTTP/1.1 chunked coding, 64 KiB a chunk.
@@ -294,10 +299,7 @@ const CHUNKED_HEAD: &str = "POST /graphql HTTP/1.1\r\nhost: router\r\ncontent-ty
 #[tokio::test]
 async fn an_oversized_chunked_body_reads_the_engines_413_not_a_reset() {
     let stack = RouterStack::start_with(generous).await;
-    let body = format!(
-        r#"{{"query":"{{ __typename }}","variables":{{"x":"{}"}}}}"#,
-        "v".repeat(5 * 1024 * 1024)
-    );
+    let body = query_with_variables_of(5 * 1024 * 1024);
     let answer = send_whole_then_read(stack.router.port, CHUNKED_HEAD, &chunked(body.as_bytes()))
         .await
         .expect("no reset: the whole body was written and the answer read");
@@ -305,10 +307,7 @@ async fn an_oversized_chunked_body_reads_the_engines_413_not_a_reset() {
     assert!(answer.contains("PAYLOAD_TOO_LARGE_BODY_STREAM"), "{answer}");
 
     // 200 KiB of variables, under the 256 KB limit, in four chunks: the engine reads it whole.
-    let body = format!(
-        r#"{{"query":"{{ __typename }}","variables":{{"x":"{}"}}}}"#,
-        "v".repeat(200 * 1024)
-    );
+    let body = query_with_variables_of(200 * 1024);
     let answer = send_whole_then_read(stack.router.port, CHUNKED_HEAD, &chunked(body.as_bytes()))
         .await
         .unwrap();
