@@ -102,14 +102,24 @@ pub async fn keep_revocations_seeded(
     every: Duration,
     shutdown: CancellationToken,
 ) {
+    // Said once per outage, not once a round.
+    let mut failing = false;
     loop {
         match reseed_if_lost(&service, &cache).await {
-            Ok(Some(count)) => {
-                tracing::info!(count, "revocation set written again from PostgreSQL")
+            Ok(written) => {
+                if let Some(count) = written {
+                    tracing::info!(count, "revocation set written again from PostgreSQL");
+                }
+                if std::mem::take(&mut failing) {
+                    tracing::info!("revocation set checked again");
+                }
             }
-            Ok(None) => {}
             // Redis or PostgreSQL away: the next round tries again.
-            Err(error) => tracing::warn!(%error, "could not check the revocation set"),
+            Err(error) if !failing => {
+                failing = true;
+                tracing::warn!(%error, "could not check the revocation set; retrying every round");
+            }
+            Err(_) => {}
         }
         tokio::select! {
             _ = shutdown.cancelled() => return,
