@@ -24,6 +24,8 @@ use hive_router::ntex::http::{Method, Response, ResponseBuilder, StatusCode};
 use hive_router::ntex::util::{Bytes, BytesMut};
 use serde::Deserialize;
 
+use super::oversized_bodies::{BodyEnd, drain, read_up_to};
+
 /// The paths passed on.
 pub const PREFIX: &str = "/kyc/";
 
@@ -129,20 +131,13 @@ impl KycLinksPlugin {
         }
         let mut body = BytesMut::new();
         let mut incoming = request.take_payload();
-        while let Some(chunk) = incoming.recv().await {
-            let Ok(chunk) = chunk else {
-                return Refused::BodyUnreadable.response();
-            };
-            if body.len() + chunk.len() > self.max_body_bytes {
-                super::oversized_bodies::drain(
-                    &mut incoming,
-                    self.max_body_bytes * DRAIN_FACTOR,
-                    DRAIN_FOR,
-                )
-                .await;
+        match read_up_to(&mut incoming, self.max_body_bytes, &mut body).await {
+            BodyEnd::Whole => {}
+            BodyEnd::Over => {
+                drain(&mut incoming, self.max_body_bytes * DRAIN_FACTOR, DRAIN_FOR).await;
                 return Refused::PayloadTooLarge.response();
             }
-            body.extend_from_slice(&chunk);
+            BodyEnd::Broken(_) => return Refused::BodyUnreadable.response(),
         }
         let answer = match forward.body(body.to_vec()).send().await {
             Ok(answer) => answer,

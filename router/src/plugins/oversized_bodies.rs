@@ -122,43 +122,54 @@ impl OversizedBodiesPlugin {
     /// A chunked body, read up to one byte past the limit (draining the rest when it is over),
     /// as the payload the engine then reads: the bytes read, then whatever was left unread.
     async fn read_chunked(&self, mut body: Payload) -> Payload {
-        // One byte past the limit is enough for the engine to refuse the body.
-        let enough = usize::try_from(self.max_body_bytes)
-            .unwrap_or(usize::MAX)
-            .saturating_add(1);
+        let limit = usize::try_from(self.max_body_bytes).unwrap_or(usize::MAX);
         let mut read = BytesMut::new();
-        let mut failed = None;
-        let reading = async {
-            while read.len() < enough {
-                match body.recv().await {
-                    Some(Ok(chunk)) => read.extend_from_slice(&chunk),
-                    Some(Err(error)) => {
-                        failed = Some(error);
-                        return;
-                    }
-                    None => return,
-                }
-            }
-        };
-        let in_time = tokio::time::timeout(self.request_timeout, reading)
-            .await
-            .is_ok();
-        if read.len() >= enough {
-            drain(&mut body, self.max_drained_bytes, self.drain_for).await;
-        }
+        let end = tokio::time::timeout(
+            self.request_timeout,
+            read_up_to(&mut body, limit, &mut read),
+        )
+        .await;
         let read: Bytes = read.freeze();
         let first =
             futures::stream::iter((!read.is_empty()).then_some(Ok::<_, PayloadError>(read)));
-        match failed {
+        match end {
+            Ok(BodyEnd::Whole) => Payload::Stream(Box::pin(first)),
+            // What was read is over the limit already, so the engine refuses it as before.
+            Ok(BodyEnd::Over) => {
+                drain(&mut body, self.max_drained_bytes, self.drain_for).await;
+                Payload::Stream(Box::pin(first))
+            }
             // The engine answers a broken body as before.
-            Some(error) => {
+            Ok(BodyEnd::Broken(error)) => {
                 Payload::Stream(Box::pin(first.chain(futures::stream::iter([Err(error)]))))
             }
             // Too slow: the engine reads on from where this stopped, under its own timeout.
-            None if !in_time => Payload::Stream(Box::pin(first.chain(body))),
-            None => Payload::Stream(Box::pin(first)),
+            Err(_) => Payload::Stream(Box::pin(first.chain(body))),
         }
     }
+}
+
+/// How [`read_up_to`] stopped.
+pub(super) enum BodyEnd {
+    /// The body ended within the limit.
+    Whole,
+    /// More than the limit arrived; the rest is still unread.
+    Over,
+    /// The client's body broke off (bad chunk coding, connection lost).
+    Broken(PayloadError),
+}
+
+/// Reads `body` into `read` until it ends or holds more than `limit` bytes. `read` keeps what
+/// arrived even if the caller gives up waiting.
+pub(super) async fn read_up_to(body: &mut Payload, limit: usize, read: &mut BytesMut) -> BodyEnd {
+    while read.len() <= limit {
+        match body.recv().await {
+            Some(Ok(chunk)) => read.extend_from_slice(&chunk),
+            Some(Err(error)) => return BodyEnd::Broken(error),
+            None => return BodyEnd::Whole,
+        }
+    }
+    BodyEnd::Over
 }
 
 /// `Transfer-Encoding: chunked` (the last coding, as HTTP/1.1 requires of a request body).
