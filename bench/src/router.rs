@@ -420,13 +420,14 @@ const WORKLOADS: [Workload; 3] = [
     Workload::Mutation,
 ];
 
-/// tenor-router's and stock's rows for `workload`.
+/// Seconds since the Unix epoch, as `perf report --time` reads a `CLOCK_REALTIME` profile.
 fn unix_seconds() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
+/// tenor-router's and stock's rows for `workload`.
 fn routers(rows: &[Row], workload: Workload) -> (&Row, &Row) {
     let of = |target: &str| {
         rows.iter()

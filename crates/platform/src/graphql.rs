@@ -85,8 +85,11 @@ pub fn auth_error(error: AuthError) -> async_graphql::Error {
 /// An unexpected failure: logged in full, reported to the client without detail.
 pub fn internal_error(error: impl Display) -> async_graphql::Error {
     tracing::error!(%error, "internal error");
-    coded_error("INTERNAL", "internal error, please try again")
+    coded_error("INTERNAL", INTERNAL_MESSAGE)
 }
+
+/// What the caller reads of any unexpected failure.
+const INTERNAL_MESSAGE: &str = "internal error, please try again";
 
 /// Access to the verified caller from resolvers.
 pub trait CallerExt {
@@ -309,7 +312,7 @@ fn with_codes(mut response: async_graphql::Response) -> async_graphql::Response 
             "BAD_USER_INPUT"
         } else {
             tracing::error!(error = %error.message, path = ?error.path, "uncoded resolver error");
-            error.message = "internal error, please try again".to_owned();
+            error.message = INTERNAL_MESSAGE.to_owned();
             "INTERNAL"
         };
         error

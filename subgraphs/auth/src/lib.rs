@@ -124,15 +124,17 @@ pub async fn run(
         &config.revocation.consumer,
         Arc::new(mirror),
     )?;
-    tasks.spawn(
-        "revocation set keeper",
-        keep_revocations_seeded(
-            service.clone(),
-            Arc::new(revocation_cache(&config.revocation)?),
-            REVOCATION_CHECK_EVERY,
-            tasks.token(),
-        ),
-    );
+    if let Some(cache) = service.revocations.clone() {
+        tasks.spawn(
+            "revocation set keeper",
+            keep_revocations_seeded(
+                service.clone(),
+                cache,
+                REVOCATION_CHECK_EVERY,
+                tasks.token(),
+            ),
+        );
+    }
 
     let app = graphql_router(schema::build(service), own_verifier(&config, &ring))
         .route("/.well-known/jwks.json", jwks_route(ring.jwks));

@@ -142,11 +142,11 @@ pub async fn record_success(conn: &mut AsyncPgConnection, auth_id: Uuid) -> Quer
         .map(|_| ())
 }
 
-/// Store a new password hash; returns when it changed.
 /// Replaces the password hash, but only if it is still `verified` — the hash the current
 /// password was checked against. Two changes verified against the same password race through
 /// the slow hashing in between; the first to write wins, and the other finds the hash changed
-/// (`None`), as if its current password were wrong — which by then it is. Without the
+/// (`None`), as if its current password were wrong — which by then it is. Returns when it
+/// changed. Without the
 /// condition both succeeded and the last write won: someone holding a stolen password could
 /// undo the owner's change made at the same moment.
 pub async fn set_password(
