@@ -9,7 +9,10 @@
 //! back as it is.
 //!
 //! Bodies are buffered, bounded by `max_body_bytes` (a little over KYC's own 5 MiB limit, so KYC
-//! still gives its precise 413): ntex's request body is not `Send`, reqwest's must be.
+//! still gives its precise 413): ntex's request body is not `Send`, reqwest's must be. They are
+//! bounded in time too, by `body_timeout`: the engine's request timeout covers `/graphql` only,
+//! and ntex sets no body read rate, so without it a client that sends its head and then a byte
+//! now and then would hold a connection, a task and its buffer for as long as it liked.
 
 use std::time::Duration;
 
@@ -49,8 +52,16 @@ pub struct KycLinksConfig {
     /// Larger bodies are refused with 413 before anything is sent on.
     #[serde(default = "default_max_body_bytes")]
     pub max_body_bytes: usize,
+    /// How long the KYC service may take to answer.
     #[serde(default = "default_timeout", with = "hive_router::humantime_serde")]
     pub timeout: Duration,
+    /// How long the client may take to send its body; slower is answered 408 `BODY_TIMEOUT`.
+    /// 60 s carries a 5 MiB photo at about 90 KB/s, a weak mobile link.
+    #[serde(
+        default = "default_body_timeout",
+        with = "hive_router::humantime_serde"
+    )]
+    pub body_timeout: Duration,
 }
 
 fn default_max_body_bytes() -> usize {
@@ -61,10 +72,15 @@ fn default_timeout() -> Duration {
     Duration::from_secs(30)
 }
 
+fn default_body_timeout() -> Duration {
+    Duration::from_secs(60)
+}
+
 pub struct KycLinksPlugin {
     client: reqwest::Client,
     upstream: String,
     max_body_bytes: usize,
+    body_timeout: Duration,
 }
 
 #[hive_router::async_trait]
@@ -92,6 +108,7 @@ impl RouterPlugin for KycLinksPlugin {
             client,
             upstream,
             max_body_bytes: config.max_body_bytes,
+            body_timeout: config.body_timeout,
         })
     }
 
@@ -131,13 +148,15 @@ impl KycLinksPlugin {
         }
         let mut body = BytesMut::new();
         let mut incoming = request.take_payload();
-        match read_up_to(&mut incoming, self.max_body_bytes, &mut body).await {
-            BodyEnd::Whole => {}
-            BodyEnd::Over => {
+        let read = read_up_to(&mut incoming, self.max_body_bytes, &mut body);
+        match tokio::time::timeout(self.body_timeout, read).await {
+            Ok(BodyEnd::Whole) => {}
+            Ok(BodyEnd::Over) => {
                 drain(&mut incoming, self.max_body_bytes * DRAIN_FACTOR, DRAIN_FOR).await;
                 return Refused::PayloadTooLarge.response();
             }
-            BodyEnd::Broken(_) => return Refused::BodyUnreadable.response(),
+            Ok(BodyEnd::Broken(_)) => return Refused::BodyUnreadable.response(),
+            Err(_) => return Refused::BodyTooSlow.response(),
         }
         let answer = match forward.body(body.to_vec()).send().await {
             Ok(answer) => answer,
@@ -171,6 +190,7 @@ const DRAIN_FOR: Duration = Duration::from_secs(5);
 enum Refused {
     MethodNotAllowed,
     BodyUnreadable,
+    BodyTooSlow,
     PayloadTooLarge,
     KycUnavailable,
 }
@@ -190,6 +210,11 @@ impl Refused {
                 "BODY_UNREADABLE",
                 "Isi permintaan tidak dapat dibaca. / The request body could not be read.",
             ),
+            Self::BodyTooSlow => (
+                StatusCode::REQUEST_TIMEOUT,
+                "BODY_TIMEOUT",
+                "Unggahan terlalu lambat; coba lagi dengan koneksi yang lebih baik. / The upload was too slow; try again on a better connection.",
+            ),
             Self::PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "PAYLOAD_TOO_LARGE",
@@ -203,8 +228,8 @@ impl Refused {
         };
         let body = serde_json::json!({ "error": { "code": code, "message": message } });
         let mut response = ResponseBuilder::new(status);
-        if matches!(self, Self::PayloadTooLarge) {
-            // Whatever was not drained must not be read as the next request.
+        if matches!(self, Self::PayloadTooLarge | Self::BodyTooSlow) {
+            // Whatever was not read must not be taken for the next request.
             response.force_close();
         }
         response

@@ -7,7 +7,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tenor_events::testing::{envelopes, read_until};
 
-use crate::common::{RouterStack, error_codes, eventually, post_graphql, send_whole_then_read};
+use crate::common::{
+    RouterStack, error_codes, eventually, post_graphql, send_whole_then_read, set, yaml,
+};
 use tenor_harness::journeys::{fresh_nik, verified_customer};
 
 #[tokio::test]
@@ -249,5 +251,33 @@ async fn an_oversized_upload_reads_the_routers_413_not_a_reset() {
     assert!(
         answer.to_ascii_lowercase().contains("connection: close"),
         "{answer}"
+    );
+}
+
+/// A client that sends an upload's head and then too little of its body, too slowly, is
+/// answered 408 `BODY_TIMEOUT` and its connection closed once `body_timeout` has passed,
+/// instead of holding a connection, a task and its buffer for as long as it likes. Without
+/// the bound this waits for the 30-second read in `send_whole_then_read` and fails.
+#[tokio::test]
+async fn an_upload_whose_body_never_finishes_is_answered_408_and_closed() {
+    let stack = RouterStack::start_with(|config| {
+        set(
+            config,
+            "plugins.tenor.config.kyc_links.config.body_timeout",
+            yaml(json!("1s")),
+        )
+    })
+    .await;
+    let head = "PUT /kyc/uploads/00000000-0000-0000-0000-000000000000?sig=x HTTP/1.1\r\nhost: router\r\ncontent-type: image/jpeg\r\ncontent-length: 100000\r\n\r\n";
+    let started = std::time::Instant::now();
+    let answer = send_whole_then_read(stack.router.port, head, &[0u8; 10])
+        .await
+        .expect("the router answers and closes, well within the client's 30 s");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"BODY_TIMEOUT\""), "{answer}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "answered after {:?}",
+        started.elapsed()
     );
 }
