@@ -14,6 +14,7 @@ mod compose_file;
 mod credit_decisions;
 mod dashboard_statements;
 mod data_subject;
+mod database_outage;
 mod helm_chart;
 mod hostile_inputs;
 mod identity_journey;

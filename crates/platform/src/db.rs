@@ -83,10 +83,13 @@ pub fn pool(config: &DbConfig) -> Result<PgPool, DbError> {
         .map_err(|e| DbError::Pool(e.to_string()))
 }
 
-/// A new connection that counts its statements into [`STATEMENTS`].
+/// A new connection that counts its statements into [`STATEMENTS`]. Its outcome tells
+/// [`crate::outage`] whether the database can be reached.
 async fn connect_counted(url: &str, database: String) -> ConnectionResult<AsyncPgConnection> {
     use diesel_async::AsyncConnection as _;
+    let attempt = crate::outage::ConnectAttempt::begin();
     let mut conn = AsyncPgConnection::establish(url).await?;
+    attempt.succeeded();
     conn.set_instrumentation(statements::StatementCounter::new(&database));
     Ok(conn)
 }

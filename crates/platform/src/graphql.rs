@@ -82,11 +82,22 @@ pub fn auth_error(error: AuthError) -> async_graphql::Error {
     coded_error(error.code(), error.to_string())
 }
 
-/// An unexpected failure: logged in full, reported to the client without detail.
+/// An unexpected failure: logged in full, reported to the client without detail — as
+/// `SERVICE_UNAVAILABLE` while the database cannot be reached ([`crate::outage`]): what failed
+/// then is an outage to wait out, not a fault.
 pub fn internal_error(error: impl Display) -> async_graphql::Error {
+    if crate::outage::database_unreachable() {
+        tracing::warn!(%error, "failed while the database is unreachable");
+        return coded_error("SERVICE_UNAVAILABLE", SERVICE_UNAVAILABLE_MESSAGE);
+    }
     tracing::error!(%error, "internal error");
     coded_error("INTERNAL", INTERNAL_MESSAGE)
 }
+
+/// What a borrower reads when a part of Tenor cannot answer for now (Indonesian first, as every
+/// message meant for them); the router uses it too, for services it cannot reach.
+pub const SERVICE_UNAVAILABLE_MESSAGE: &str = "Layanan sedang tidak tersedia, coba lagi sebentar lagi \
+     / The service is unavailable right now: try again shortly";
 
 /// What the caller reads of any unexpected failure.
 const INTERNAL_MESSAGE: &str = "internal error, please try again";

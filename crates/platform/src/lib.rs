@@ -16,6 +16,7 @@ pub mod loaders;
 pub mod manifest;
 pub mod money;
 pub mod mongo;
+pub mod outage;
 pub mod parsed_documents;
 pub mod refusal;
 pub mod request;

@@ -1,4 +1,5 @@
-//! MongoDB (FerretDB locally): client and readiness.
+//! MongoDB (FerretDB locally): client, readiness, and whether the server can be reached
+//! ([`crate::outage`]).
 //!
 //! The local server has no multi-document transactions and no change streams
 //! (see docs/conventions.md § Events): services built on it keep each state change and
@@ -8,6 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mongodb::bson::doc;
+use mongodb::event::EventHandler;
+use mongodb::event::sdam::SdamEvent;
 use mongodb::options::ClientOptions;
 
 use crate::config::Env;
@@ -60,6 +63,13 @@ pub async fn database(config: &MongoConfig) -> mongodb::error::Result<mongodb::D
     let mut options = ClientOptions::parse(&config.url).await?;
     options.app_name = Some("tenor".to_owned());
     options.server_selection_timeout = Some(Duration::from_secs(5));
+    // The driver's monitor checks the server every 10 s, and at once when an operation finds
+    // no server: what it finds is what `crate::outage` reports.
+    options.sdam_event_handler = Some(EventHandler::callback(|event| match event {
+        SdamEvent::ServerHeartbeatSucceeded(_) => crate::outage::note_database(true),
+        SdamEvent::ServerHeartbeatFailed(_) => crate::outage::note_database(false),
+        _ => {}
+    }));
     let client = mongodb::Client::with_options(options)?;
     Ok(client.database(&config.database))
 }

@@ -150,6 +150,29 @@ impl TestDatabase {
         &self.name
     }
 
+    /// This database as if its server were down (`true`) or back (`false`), without touching
+    /// the stack's shared PostgreSQL: new connections are refused and open ones ended, as a
+    /// stopping server ends them (`57P01`).
+    pub async fn refuse_connections(&self, refuse: bool) {
+        let admin = admin().await;
+        let name = &self.name;
+        admin
+            .simple_query(&format!(
+                "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS {}",
+                !refuse
+            ))
+            .await
+            .expect("ALTER DATABASE … ALLOW_CONNECTIONS");
+        if refuse {
+            admin
+                .simple_query(&format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+                ))
+                .await
+                .expect("ending the database's sessions");
+        }
+    }
+
     pub fn pool(&self) -> PgPool {
         pool(&DbConfig {
             url: self.url.clone(),

@@ -122,7 +122,9 @@ pub fn translate(error: &mut GraphQLError, authenticated: bool) -> Option<Status
 }
 
 /// What a borrower reads when a part of Tenor could not answer (Indonesian first, as every
-/// message meant for them).
+/// message meant for them). A subgraph whose database is down says the same
+/// (`tenor_platform::graphql`; the router does not link the platform crate, a test keeps the
+/// two equal).
 const SERVICE_UNAVAILABLE_MESSAGE: &str = "Layanan sedang tidak tersedia, coba lagi sebentar lagi \
      / The service is unavailable right now: try again shortly";
 
@@ -169,6 +171,15 @@ mod tests {
 
     fn error(code: &str) -> GraphQLError {
         GraphQLError::from_message_and_code("router message", code)
+    }
+
+    /// The app reads one wording for an outage, whether the router or the service saw it.
+    #[test]
+    fn the_router_and_the_subgraphs_word_an_outage_alike() {
+        assert_eq!(
+            SERVICE_UNAVAILABLE_MESSAGE,
+            tenor_platform::graphql::SERVICE_UNAVAILABLE_MESSAGE
+        );
     }
 
     #[test]

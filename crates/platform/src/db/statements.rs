@@ -86,13 +86,37 @@ impl StatementCounter {
 
 impl Instrumentation for StatementCounter {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        // diesel-async reports the start synchronously, on the task that sends the statement.
-        if let InstrumentationEvent::StartQuery { .. } = event {
-            match Origin::current() {
+        match event {
+            // diesel-async reports the start synchronously, on the task that sends the statement.
+            InstrumentationEvent::StartQuery { .. } => match Origin::current() {
                 Origin::Request => self.request.increment(1),
                 Origin::Background => self.background.increment(1),
+            },
+            // A statement answered — even refused — means the database is there; one whose
+            // connection closed under it (server gone, or the session terminated) means it
+            // may not be. Either way before the caller sees the result.
+            InstrumentationEvent::FinishQuery { error, .. } => {
+                crate::outage::note_database(!error.is_some_and(lost_connection));
             }
+            _ => {}
         }
+    }
+}
+
+/// The statement failed because its connection is gone: closed or broken (diesel-async reports
+/// an error without SQLSTATE, i.e. from the socket, as `UnableToSendCommand`), or its session
+/// ended by the server (`57P01` admin shutdown, how a stopping server or an operator's
+/// `pg_terminate_backend` ends it; diesel-async passes no SQLSTATE on, so the server's English
+/// message is what tells it apart).
+fn lost_connection(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match error {
+        Error::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        ) => true,
+        Error::DatabaseError(_, info) => info.message().contains("terminating connection"),
+        _ => false,
     }
 }
 

@@ -3,5 +3,6 @@
 
 mod config_exit;
 mod jwt_verification;
+mod mongo_outage;
 mod ops_endpoints;
 mod request_span;
