@@ -406,3 +406,35 @@ async fn a_revocation_set_redis_lost_is_written_again_from_postgresql() {
     // Only what was ended comes back: the session still open is not revoked.
     assert_eq!(auth.revocation_ttl(&live_sid).await, None);
 }
+
+/// The keeper's read after Redis lost the set (sessions ended within the last access-token
+/// lifetime) is served by an index, not a scan of every session ever opened. Sequential scans
+/// are priced out so the plan shows what the database can do, not what suits a test's few rows.
+#[tokio::test]
+async fn the_keepers_read_of_recently_ended_sessions_has_an_index() {
+    let auth = TestAuth::start(&[]).await;
+    let (client, connection) = tokio_postgres::connect(auth.db.url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .batch_execute("SET enable_seqscan = off")
+        .await
+        .unwrap();
+    let plan: Vec<String> = client
+        .query(
+            "EXPLAIN SELECT session_id FROM auth_sessions \
+             WHERE revoked_at > now() - interval '15 minutes'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert!(
+        plan.iter()
+            .any(|line| line.contains("auth_sessions_by_revoked_at")),
+        "{plan:#?}"
+    );
+}
