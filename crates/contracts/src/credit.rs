@@ -49,6 +49,27 @@ pub struct CreditDecisionMadeV1 {
     pub reviews_decision: Option<Uuid>,
 }
 
+/// Credit's rules could not decide a submitted loan and put it in the review queue for a person
+/// (a referral: a borderline score, or inputs that did not arrive in time). Nothing changes
+/// for the loan yet — it stays SUBMITTED until staff decide, which comes as a
+/// [`CreditDecisionMadeV1`] with source MANUAL. Published so the borrower hears their
+/// application is being looked at instead of hearing nothing (notification); one per loan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreditReferredV1 {
+    pub loan_id: Uuid,
+    pub user_id: Uuid,
+    /// The principal applied for, whole rupiah.
+    pub amount: i64,
+    pub tenor_months: i32,
+    /// Why the rules referred it (e.g. `SCORE_BORDERLINE`): internal, not for the borrower.
+    pub reason_codes: Vec<String>,
+    pub referred_at: DateTime<Utc>,
+}
+
+impl DomainEvent for CreditReferredV1 {
+    const TYPE: &'static str = "credit.referred.v1";
+}
+
 /// Credit's score id for a loan: derived from the loan id, so risk (which starts from the same
 /// `loan.submitted` event, in parallel) can name the score its evaluation belongs to without
 /// asking credit. A name-based UUID (version 8, SHA-256 of a fixed namespace and the loan id).
@@ -108,6 +129,34 @@ mod tests {
         let back = Envelope::from_slice(&envelope.to_bytes()).unwrap();
         assert_eq!(back.event_type(), "credit.decision.made.v1");
         assert_eq!(back.decode::<CreditDecisionMadeV1>().unwrap(), event);
+    }
+
+    /// Notification's templates read these names (its catalog's variables).
+    #[test]
+    fn referral_wire_form_is_stable() {
+        let event = CreditReferredV1 {
+            loan_id: Uuid::max(),
+            user_id: Uuid::nil(),
+            amount: 4_000_000,
+            tenor_months: 6,
+            reason_codes: vec!["SCORE_BORDERLINE".into()],
+            referred_at: DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
+        };
+        assert_eq!(
+            serde_json::to_value(&event).unwrap(),
+            serde_json::json!({
+                "loan_id": "ffffffff-ffff-ffff-ffff-ffffffffffff",
+                "user_id": "00000000-0000-0000-0000-000000000000",
+                "amount": 4_000_000,
+                "tenor_months": 6,
+                "reason_codes": ["SCORE_BORDERLINE"],
+                "referred_at": "2027-01-15T08:00:00Z",
+            })
+        );
+        let envelope = Envelope::new("/tenor/credit", "x", &event, None).unwrap();
+        let back = Envelope::from_slice(&envelope.to_bytes()).unwrap();
+        assert_eq!(back.event_type(), "credit.referred.v1");
+        assert_eq!(back.decode::<CreditReferredV1>().unwrap(), event);
     }
 
     #[test]

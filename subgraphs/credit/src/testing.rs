@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde_json::Value;
-use tenor_contracts::credit::{CreditDecisionMadeV1, credit_score_id};
+use tenor_contracts::credit::{CreditDecisionMadeV1, CreditReferredV1, credit_score_id};
 use tenor_contracts::identity::{
     AccountKind, AccountStatus, UserRegisteredV1, UserStatusChangedV1,
 };
@@ -460,12 +460,36 @@ impl TestService {
         count: usize,
         timeout: Duration,
     ) -> Vec<CreditDecisionMadeV1> {
-        let of_loan = |events: &[Envelope]| -> Vec<CreditDecisionMadeV1> {
+        self.credit_events(loan, count, timeout, |d: &CreditDecisionMadeV1| d.loan_id)
+            .await
+    }
+
+    /// The `credit.referred` events about `loan`, read as [`Self::decision_events`] reads.
+    pub async fn referral_events(
+        &self,
+        loan: Uuid,
+        count: usize,
+        timeout: Duration,
+    ) -> Vec<CreditReferredV1> {
+        self.credit_events(loan, count, timeout, |r: &CreditReferredV1| r.loan_id)
+            .await
+    }
+
+    /// The events of type `E` about `loan` on credit's topic: read until one more than `count`
+    /// could have arrived, or `timeout`.
+    async fn credit_events<E: DomainEvent>(
+        &self,
+        loan: Uuid,
+        count: usize,
+        timeout: Duration,
+        loan_of: impl Fn(&E) -> Uuid,
+    ) -> Vec<E> {
+        let of_loan = |events: &[Envelope]| -> Vec<E> {
             events
                 .iter()
-                .filter(|e| e.is::<CreditDecisionMadeV1>())
-                .filter_map(|e| e.decode::<CreditDecisionMadeV1>().ok())
-                .filter(|d| d.loan_id == loan)
+                .filter(|e| e.is::<E>())
+                .filter_map(|e| e.decode::<E>().ok())
+                .filter(|d| loan_of(d) == loan)
                 .collect()
         };
         let events = read_events(&self.topics.credit, timeout, |events| {

@@ -24,7 +24,8 @@ pub struct NotificationConfig {
     pub redis_prefix: String,
     pub kafka: KafkaConfig,
     /// What this service consumes: `LOAN_EVENTS_TOPIC`, `KYC_EVENTS_TOPIC`, `AUTH_EVENTS_TOPIC`,
-    /// `USER_EVENTS_TOPIC` (defaults `loan.events`, `kyc.events`, `auth.events`, `user.events`).
+    /// `USER_EVENTS_TOPIC`, `CREDIT_EVENTS_TOPIC` (defaults `loan.events`, `kyc.events`,
+    /// `auth.events`, `user.events`, `credit.events`).
     pub source_topics: SourceTopics,
     /// Where this service publishes (`NOTIFICATION_EVENTS_TOPIC`, `notification.events`).
     pub notification_events_topic: String,
@@ -44,6 +45,8 @@ pub struct SourceTopics {
     pub kyc: String,
     pub auth: String,
     pub user: String,
+    /// Referrals to a person (`credit.referred`); decisions reach the borrower through loan.
+    pub credit: String,
 }
 
 /// How the delivery worker runs.
@@ -110,6 +113,7 @@ impl NotificationConfig {
             kyc: env.optional("KYC_EVENTS_TOPIC", topics::KYC.to_owned()),
             auth: env.optional("AUTH_EVENTS_TOPIC", topics::AUTH.to_owned()),
             user: env.optional("USER_EVENTS_TOPIC", topics::USER.to_owned()),
+            credit: env.optional("CREDIT_EVENTS_TOPIC", topics::CREDIT.to_owned()),
         };
         let mut consumer = ConsumerConfig::from_env(
             env,
@@ -120,6 +124,7 @@ impl NotificationConfig {
                 &source_topics.kyc,
                 &source_topics.auth,
                 &source_topics.user,
+                &source_topics.credit,
             ],
         );
         // One event at a time, whatever CONSUMER_CONCURRENCY says: FerretDB does not isolate two
@@ -228,7 +233,13 @@ mod tests {
         assert_eq!(config.notification_events_topic, "notification.events");
         assert_eq!(
             config.consumer.topics,
-            ["loan.events", "kyc.events", "auth.events", "user.events"]
+            [
+                "loan.events",
+                "kyc.events",
+                "auth.events",
+                "user.events",
+                "credit.events"
+            ]
         );
         assert_eq!(config.consumer.group_id, "tenor-notification");
         assert_eq!(config.delivery, DeliverySettings::default());

@@ -60,6 +60,7 @@ pub struct Topics {
     pub kyc: String,
     pub auth: String,
     pub user: String,
+    pub credit: String,
     pub notification: String,
 }
 
@@ -110,6 +111,7 @@ impl TestService {
             kyc: tenor_events::testing::fresh_topic("kyc.events", 3).await,
             auth: tenor_events::testing::fresh_topic("auth.events", 3).await,
             user: tenor_events::testing::fresh_topic("user.events", 3).await,
+            credit: tenor_events::testing::fresh_topic("credit.events", 3).await,
             notification: tenor_events::testing::fresh_topic("notification.events", 3).await,
         };
         let mut service = Self {
@@ -148,6 +150,7 @@ impl TestService {
             ("KYC_EVENTS_TOPIC".into(), self.topics.kyc.clone()),
             ("AUTH_EVENTS_TOPIC".into(), self.topics.auth.clone()),
             ("USER_EVENTS_TOPIC".into(), self.topics.user.clone()),
+            ("CREDIT_EVENTS_TOPIC".into(), self.topics.credit.clone()),
             (
                 "NOTIFICATION_EVENTS_TOPIC".into(),
                 self.topics.notification.clone(),

@@ -66,6 +66,7 @@ impl Notifications {
             ("KYC_EVENTS_TOPIC", topics.kyc.clone()),
             ("AUTH_EVENTS_TOPIC", topics.auth.clone()),
             ("USER_EVENTS_TOPIC", topics.user.clone()),
+            ("CREDIT_EVENTS_TOPIC", topics.credit.clone()),
             ("NOTIFICATION_EVENTS_TOPIC", topics.notification.clone()),
             (
                 "NOTIFICATION_SMTP_URL",

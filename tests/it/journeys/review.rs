@@ -1,6 +1,7 @@
 //! Journeys 2 and 3: a loan refused by policy, told with the reason the borrower reads; and a
 //! borrower whose identity and whose credit are both borderline, decided by staff with their
-//! scopes while the borrower's subscription and inbox follow.
+//! scopes while the borrower's subscription and inbox follow (told first that the application
+//! is being reviewed, then the decision).
 
 use std::time::Duration;
 
@@ -156,6 +157,10 @@ async fn borderline_identity_and_credit_are_decided_by_staff_and_the_borrower_fo
             "referred, so not decided: {status:?}"
         );
     }
+    // Not decided, but not left in silence: the borrower hears it is being reviewed.
+    assert_in_inbox(&borrower, "credit.referred.v1").await;
+    let email = email_about(&borrower, "sedang ditinjau").await;
+    assert!(email.contains("Rp4.000.000"), "{email}");
     let decided = stack
         .gql(
             DECIDE,

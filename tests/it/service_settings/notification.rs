@@ -96,6 +96,13 @@ pub(super) static SETTINGS: &[Setting] = &[
         FREE_TEXT,
     ),
     start_only(
+        "CREDIT_EVENTS_TOPIC",
+        &[Notification],
+        "{topic:credit-in}",
+        TOPIC_IN,
+        FREE_TEXT,
+    ),
+    start_only(
         "NOTIFICATION_EVENTS_TOPIC",
         &[Notification],
         "{topic:notification-out}",

@@ -1,7 +1,7 @@
 //! What the credit context publishes and consumes (docs/conventions.md § Events).
 //!
-//! [`publish`]: `credit.decision.made.v1` on `credit.events` through the outbox, in the
-//! transaction of the decision.
+//! [`publish`]: `credit.decision.made.v1` (and `credit.referred.v1` when the rules refer a loan
+//! to a person) on `credit.events` through the outbox, in the transaction of the decision.
 //!
 //! [`consume`]: one consumer group through the inbox — `user.registered` (auth), `user.status.
 //! changed` (user), `kyc.*`, `loan.*` (projections; `loan.submitted` also seeds the score) and

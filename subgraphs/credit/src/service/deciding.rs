@@ -1,12 +1,14 @@
 //! The automatic decision, attempted inside the transaction that brought an input (the
 //! submitted loan, risk's answer, the external score) or by the sweeper. The score row is locked
 //! and the update is conditional on PENDING, so a redelivery or a second worker cannot decide
-//! twice; APPROVE/REJECT publish `credit.decision.made.v1` through the outbox in that same
-//! transaction.
+//! twice; APPROVE/REJECT publish `credit.decision.made.v1` and REFER `credit.referred.v1`
+//! through the outbox in that same transaction.
 
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
-use tenor_contracts::credit::{CreditDecision, CreditDecisionMadeV1, CreditDecisionSource};
+use tenor_contracts::credit::{
+    CreditDecision, CreditDecisionMadeV1, CreditDecisionSource, CreditReferredV1,
+};
 use tenor_contracts::risk::{BureauSummary, RiskLevel};
 use tenor_platform::refusal::ServiceError;
 use uuid::Uuid;
@@ -91,8 +93,22 @@ impl Credit {
         let wire = match decision.outcome {
             Outcome::Approve => Some(CreditDecision::Approved),
             Outcome::Reject => Some(CreditDecision::Rejected),
-            // A referral waits in the queue for a person; nothing is announced.
-            Outcome::Refer => None,
+            // A referral waits in the queue for a person; the loan does not change, but the
+            // borrower hears that it is being reviewed.
+            Outcome::Refer => {
+                let referred = CreditReferredV1 {
+                    loan_id: score.loan_id,
+                    user_id: score.user_id,
+                    amount: score.amount,
+                    tenor_months: score.tenor_months,
+                    reason_codes: decision.reason_codes.clone(),
+                    referred_at: now,
+                };
+                self.publisher
+                    .publish(conn, score.loan_id, &referred)
+                    .await?;
+                None
+            }
         };
         if let Some(wire) = wire {
             let event = CreditDecisionMadeV1 {

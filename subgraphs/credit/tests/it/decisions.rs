@@ -170,6 +170,16 @@ async fn run_case(service: &TestService, case: &Case) {
         assert_eq!(event.reviews_decision, None);
     } else {
         assert_eq!(row.queue_reason.as_deref(), Some(case.codes[0]), "{name}");
+        // No decision, but the borrower is to hear it is being reviewed: one referral.
+        let referrals = service
+            .referral_events(loan.loan_id, 1, Duration::from_secs(2))
+            .await;
+        assert_eq!(referrals.len(), 1, "{name}: {referrals:?}");
+        let referral = &referrals[0];
+        assert_eq!(referral.user_id, user, "{name}");
+        assert_eq!(referral.amount, 5_000_000, "{name}");
+        assert_eq!(referral.tenor_months, 6, "{name}");
+        assert_eq!(referral.reason_codes, case.codes, "{name}");
     }
 }
 
@@ -233,11 +243,18 @@ async fn inputs_missing_past_the_timeout_go_to_the_queue() {
         assert_eq!(inputs["input_timed_out"], true);
     }
     assert!(service.provider.calls() >= 4);
-    // Referred: nothing announced.
+    // Referred: no decision announced, one referral each.
     let events = service
         .decision_events(no_external.loan_id, 0, Duration::from_secs(3))
         .await;
     assert!(events.is_empty(), "{events:?}");
+    for loan in [&no_risk, &no_external] {
+        let referrals = service
+            .referral_events(loan.loan_id, 1, Duration::from_secs(2))
+            .await;
+        assert_eq!(referrals.len(), 1, "{referrals:?}");
+        assert_eq!(referrals[0].reason_codes, ["MISSING_INPUT"]);
+    }
     service.assert_replays_match().await;
 }
 

@@ -1,5 +1,5 @@
 //! What notification reacts to, on one consumer group over `loan.events`, `kyc.events`,
-//! `auth.events` and `user.events`: the contact projection (`user.registered`,
+//! `auth.events`, `user.events` and `credit.events` (referrals only): the contact projection (`user.registered`,
 //! `user.profile.updated`, `user.status.changed`) and every event of the templates catalog
 //! (intake). Nothing is sent on the consumer: a slow or absent provider never holds a partition.
 //! Both effects are idempotent (time guards, unique indexes), so at-least-once delivery has

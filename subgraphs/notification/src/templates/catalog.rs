@@ -11,6 +11,7 @@ use std::sync::LazyLock;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::Value;
+use tenor_contracts::credit::CreditReferredV1;
 use tenor_contracts::identity::{
     AllSessionsEndedV1, BiometricEnrolledV1, DeviceRegisteredV1, PasswordChangedV1,
 };
@@ -103,6 +104,7 @@ pub fn variables_with_name(data: &Value, name: &str) -> Value {
 
 static CATALOG: LazyLock<Vec<EventEntry>> = LazyLock::new(|| {
     vec![
+        loan_referred(),
         loan_approved(),
         loan_rejected(),
         loan_activated(),
@@ -118,6 +120,43 @@ static CATALOG: LazyLock<Vec<EventEntry>> = LazyLock::new(|| {
         sessions_ended(),
     ]
 });
+
+/// Credit's rules referred the application to a person: the borrower hears it is being
+/// reviewed (the loan itself stays SUBMITTED until staff decide, then `loan.approved` or
+/// `loan.rejected` follows). Email and push: news, not urgent enough for a paid SMS.
+fn loan_referred() -> EventEntry {
+    let data = CreditReferredV1 {
+        loan_id: sample_id(1),
+        user_id: sample_id(2),
+        amount: 5_000_000,
+        tenor_months: 6,
+        reason_codes: vec!["SCORE_BORDERLINE".into()],
+        referred_at: sample_time("2027-01-15T07:05:00Z"),
+    };
+    event(
+        "credit.referred.v1",
+        Category::Loan,
+        EMAIL_AND_PUSH,
+        &data,
+        &[
+            var("loan_id", "the loan's id"),
+            var("user_id", "the borrower's id"),
+            var(
+                "amount",
+                "principal applied for, whole rupiah (use | rupiah)",
+            ),
+            var("tenor_months", "number of monthly installments applied for"),
+            var(
+                "reason_codes",
+                "why the rules referred it (internal, a list)",
+            ),
+            var(
+                "referred_at",
+                "when it went to review (use | datetime or | date)",
+            ),
+        ],
+    )
+}
 
 fn loan_approved() -> EventEntry {
     let data = LoanApprovedV1 {
@@ -557,7 +596,7 @@ mod tests {
     fn every_consumed_event_is_listed_once_with_its_policy() {
         let types: BTreeSet<_> = catalog().iter().map(|e| e.event_type).collect();
         assert_eq!(types.len(), catalog().len());
-        assert_eq!(types.len(), 13);
+        assert_eq!(types.len(), 14);
         let quiet: BTreeSet<_> = catalog()
             .iter()
             .filter(|e| e.quiet_hours)
@@ -577,6 +616,11 @@ mod tests {
             [ChannelKind::Email, ChannelKind::Push]
         );
         assert!(entry("loan.submitted.v1").is_none());
+        // A referral is news, not a decision: no paid SMS, and it goes at once.
+        let referred = entry("credit.referred.v1").unwrap();
+        assert_eq!(referred.channels, [ChannelKind::Email, ChannelKind::Push]);
+        assert_eq!(referred.category, Category::Loan);
+        assert!(entry("credit.decision.made.v1").is_none());
     }
 
     #[test]

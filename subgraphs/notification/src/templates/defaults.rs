@@ -122,6 +122,10 @@ mod tests {
         assert!(device.contains("Samsung Galaxy A54"), "{device}");
         assert!(device.contains("15 January 2027 20:42 WIB"), "{device}");
         assert!(device.contains("Not you?"), "{device}");
+        let referred = rendered("credit.referred.v1", ChannelKind::Email, Language::Id);
+        assert!(referred.contains("sedang ditinjau"), "{referred}");
+        assert!(referred.contains("Rp5.000.000"), "{referred}");
+        assert!(!referred.contains("SCORE_BORDERLINE"), "{referred}");
         let ended = rendered("auth.sessions.ended.v1", ChannelKind::Email, Language::Id);
         assert!(ended.contains("keluar dari semua perangkat"), "{ended}");
     }
