@@ -203,8 +203,8 @@ pub struct BackOfficeMutation;
 #[Object]
 impl BackOfficeMutation {
     /// Back office: store a new version of a template. Refused with the template error's code
-    /// (`UNKNOWN_VARIABLE`, `TEMPLATE_SYNTAX`, `RENDER_FAILED`, `TOO_LONG`, …) when it does not
-    /// pass the checks; not sent until activated.
+    /// (`UNKNOWN_VARIABLE`, `TEMPLATE_SYNTAX`, `TEMPLATE_NOT_ALLOWED`, `RENDER_FAILED`,
+    /// `TOO_LONG`, …) when it does not pass the checks; not sent until activated.
     #[graphql(requires_scopes = "notification:admin")]
     async fn create_notification_template_version(
         &self,

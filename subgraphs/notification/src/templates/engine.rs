@@ -8,16 +8,13 @@ use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior};
 
 use super::error::at;
+use super::sandbox::{BoundedOutput, FUEL, MAX_OUTPUT, refuse_costly};
 use super::{
     EventEntry, RenderContext, Rendered, TemplateError, TemplateSource, entry, filters,
     length_limits,
 };
 use crate::domain::{ChannelKind, IndonesianZone};
 use tenor_platform::text::{Lines, check_characters};
-
-/// Functions minijinja offers by default that a template may call; `range` (unbounded loops)
-/// and `debug` (dumps every variable) are removed.
-const ALLOWED_GLOBALS: [&str; 2] = ["dict", "namespace"];
 
 /// At render time a real value (a long name) may exceed the sample's length: up to this many
 /// times the channel's limit is tolerated so one borrower's message is not lost over a few
@@ -84,6 +81,7 @@ pub fn check(source: &TemplateSource) -> Result<(), TemplateError> {
             return Err(TemplateError::Empty { part });
         }
         only_known_variables(&env, entry, part, text)?;
+        refuse_costly(part, text)?;
     }
     let samples = std::iter::once(entry.sample.clone()).chain(entry.sample_without_optionals());
     for sample in samples {
@@ -97,7 +95,9 @@ pub fn check(source: &TemplateSource) -> Result<(), TemplateError> {
 }
 
 fn environment(cx: RenderContext) -> Environment<'static> {
-    let mut env = Environment::new();
+    // Empty: no builtin filter, test or function; only ours below.
+    let mut env = Environment::empty();
+    env.set_fuel(Some(FUEL));
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     // Plain text everywhere (SMS, push, text email): escaping would show `&amp;`.
     env.set_auto_escape_callback(|_| AutoEscape::None);
@@ -115,8 +115,6 @@ fn environment(cx: RenderContext) -> Environment<'static> {
         minijinja::escape_formatter(out, state, value)
     });
     env.set_recursion_limit(16);
-    env.remove_global("range");
-    env.remove_global("debug");
     env.add_filter("rupiah", filters::rupiah);
     env.add_filter("date", move |value: Value| filters::date(&value, &cx));
     env.add_filter("datetime", move |value: Value| {
@@ -134,17 +132,29 @@ fn render_part(
     let template = env
         .template_from_named_str(part, text)
         .map_err(|e| syntax(part, &e))?;
-    let rendered = template.render(variables).map_err(|e| {
-        if e.kind() == ErrorKind::SyntaxError {
-            syntax(part, &e)
-        } else {
-            TemplateError::RenderFailed {
+    let mut output = BoundedOutput(Vec::new());
+    template
+        .render_captured_to(variables, &mut output)
+        .map_err(|e| match e.kind() {
+            ErrorKind::SyntaxError => syntax(part, &e),
+            ErrorKind::WriteFailure => TemplateError::RenderFailed {
+                at: at(part, e.line()),
+                part,
+                detail: format!("renders to more than {} KiB", MAX_OUTPUT / 1024),
+            },
+            ErrorKind::OutOfFuel => TemplateError::RenderFailed {
+                at: at(part, e.line()),
+                part,
+                detail: format!("takes more than {FUEL} steps to render (a loop too long?)"),
+            },
+            _ => TemplateError::RenderFailed {
                 at: at(part, e.line()),
                 part,
                 detail: detail(&e),
-            }
-        }
-    })?;
+            },
+        })?;
+    // Every piece written is a `str`, so the bytes are UTF-8.
+    let rendered = String::from_utf8_lossy(&output.0);
     Ok(rendered.trim().to_owned())
 }
 
@@ -159,9 +169,7 @@ fn only_known_variables(
         .map_err(|e| syntax(part, &e))?;
     // Sorted, so the first unknown one reported is stable.
     let used: BTreeSet<String> = template.undeclared_variables(false).into_iter().collect();
-    let unknown = used
-        .into_iter()
-        .find(|name| entry.variable(name).is_none() && !ALLOWED_GLOBALS.contains(&name.as_str()));
+    let unknown = used.into_iter().find(|name| entry.variable(name).is_none());
     match unknown {
         None => Ok(()),
         Some(variable) => Err(TemplateError::UnknownVariable {
@@ -484,6 +492,72 @@ mod tests {
         let huge_name = "N".repeat(200);
         let error = render(&template, &json!({ "name": huge_name }), &cx).unwrap_err();
         assert_eq!(error.code(), "TOO_LONG");
+    }
+
+    /// A template stored before the save-time rules, or one that slips past them, still cannot
+    /// loop for long: nested loops over the borrower's name (21^4 turns) run out of steps.
+    #[test]
+    fn a_render_that_takes_too_many_steps_is_stopped() {
+        let loops = "{% for a in name %}{% for b in name %}{% for c in name %}{% for d in name %}x\
+                     {% endfor %}{% endfor %}{% endfor %}{% endfor %}";
+        let template = source("loan.paid.v1", ChannelKind::Email, "Lunas", loops);
+        let error = render(
+            &template,
+            &json!({ "name": "Siti Rahayu Wulandari" }),
+            &RenderContext::default(),
+        )
+        .unwrap_err();
+        assert_eq!(error.code(), "RENDER_FAILED");
+        assert!(error.to_string().contains("steps to render"), "{error}");
+    }
+
+    /// An email body has no length limit of its own, but a render stops at 64 KiB, before the
+    /// text can grow to hurt the service.
+    #[test]
+    fn a_render_that_writes_too_much_is_stopped() {
+        let each_turn = "{{ name }}".repeat(10);
+        let body = format!(
+            "{{% for a in name %}}{{% for b in name %}}{each_turn}{{% endfor %}}{{% endfor %}}"
+        );
+        let template = source("loan.paid.v1", ChannelKind::Email, "Lunas", &body);
+        let error = render(
+            &template,
+            &json!({ "name": "N".repeat(200) }),
+            &RenderContext::default(),
+        )
+        .unwrap_err();
+        assert_eq!(error.code(), "RENDER_FAILED");
+        assert!(error.to_string().contains("more than 64 KiB"), "{error}");
+    }
+
+    /// minijinja's builtin filters are not ours to offer: several grow text without bound when
+    /// chained (`replace("", …)`, `join`) or allocate what their argument says (`center`).
+    #[test]
+    fn only_our_filters_exist() {
+        for body in [
+            "{{ name | replace('', name) }}",
+            "{{ name | center(1000000000) }}",
+            "{{ name | join(name) }}",
+            "{{ name | upper }}",
+        ] {
+            let template = source("loan.paid.v1", ChannelKind::Email, "Lunas", body);
+            let error = check(&template).unwrap_err();
+            assert!(
+                error.to_string().contains("unknown filter"),
+                "{body}: {error}"
+            );
+        }
+    }
+
+    /// Repetition and block capture are refused when saved, naming the line.
+    #[test]
+    fn growth_is_refused_when_saved() {
+        let body = "Halo\n{% for a in reason_codes * 1000000 %}{% for b in reason_codes * 1000000 %}x{% endfor %}{% endfor %}";
+        let template = source("loan.rejected.v1", ChannelKind::Email, "Ditolak", body);
+        let error = check(&template).unwrap_err();
+        assert_eq!(error.code(), "TEMPLATE_NOT_ALLOWED");
+        assert_eq!(error.field(), "body");
+        assert!(error.to_string().starts_with("body, line 2"), "{error}");
     }
 
     #[test]

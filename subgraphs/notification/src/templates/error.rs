@@ -47,6 +47,13 @@ pub enum TemplateError {
     Empty { part: &'static str },
     #[error("`{key}` has no version {version}")]
     UnknownVersion { key: String, version: u32 },
+    /// A statement or operator a template may not use (`templates::sandbox`).
+    #[error("{at}: not allowed: {what}")]
+    NotAllowed {
+        at: String,
+        part: &'static str,
+        what: String,
+    },
     /// Refused by the platform's text policy (`tenor_platform::text`).
     #[error("{message}")]
     Text {
@@ -68,6 +75,7 @@ impl TemplateError {
             Self::TooLong { .. } => "TOO_LONG",
             Self::Empty { .. } => "EMPTY",
             Self::UnknownVersion { .. } => "UNKNOWN_VERSION",
+            Self::NotAllowed { .. } => "TEMPLATE_NOT_ALLOWED",
             Self::Text { code, .. } => code,
         }
     }
@@ -82,6 +90,7 @@ impl TemplateError {
             | Self::RenderFailed { part, .. }
             | Self::TooLong { part, .. }
             | Self::Empty { part }
+            | Self::NotAllowed { part, .. }
             | Self::Text { part, .. } => part,
             Self::UnknownVersion { .. } => "version",
         }

@@ -1,9 +1,11 @@
 //! What a borrower reads: templates per event × channel × language, rendered with a sandboxed
 //! engine, checked before they are saved, versioned in MongoDB ([`store`]).
 //!
-//! The engine is `minijinja` built without includes, imports, macros or a loader, so a template
-//! can read its variables and call our three filters (`rupiah`, `date`, `datetime`)
-//! and nothing else: no file, no network, no clock. Undefined variables are errors, never empty
+//! The engine is `minijinja` built without includes, imports, macros or a loader, and started
+//! empty, so a template can read its variables and call our three filters (`rupiah`, `date`,
+//! `datetime`) and nothing else: no file, no network, no clock, no builtin filter or function.
+//! It may use `if` and `for`, and no operator that repeats or joins values; a render is bounded
+//! in steps and in output ([`sandbox`]), so a template cannot exhaust the service. Undefined variables are errors, never empty
 //! text, so a typo cannot send "Halo , pinjaman Anda sebesar  disetujui".
 //!
 //! A template's variables are the event's `data` exactly as its contract serialises it, plus
@@ -17,6 +19,7 @@ mod engine;
 mod error;
 mod filters;
 mod reasons;
+mod sandbox;
 pub mod store;
 
 use serde::{Deserialize, Serialize};

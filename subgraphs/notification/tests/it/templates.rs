@@ -166,6 +166,11 @@ async fn refused_templates_write_nothing() {
             "UNKNOWN_VARIABLE",
         ),
         ("Halo {{ name }", "x", "TEMPLATE_SYNTAX"),
+        (
+            "Halo",
+            "{% set s %}{{ name }}{{ name }}{% endset %}{{ s }}",
+            "TEMPLATE_NOT_ALLOWED",
+        ),
         ("Halo", "{{ loan_id | rupiah }}", "RENDER_FAILED"),
         (&"x".repeat(151), "x", "TOO_LONG"),
     ];
