@@ -97,47 +97,39 @@ fn refuse_in_block(
 
 /// Where `close` ends the block, skipping string literals that may contain it.
 fn closing(inner: &str, close: &str) -> Option<usize> {
-    let mut quote = None;
-    let mut escaped = false;
-    for (index, c) in inner.char_indices() {
-        match quote {
-            Some(q) => {
-                if escaped {
-                    escaped = false;
-                } else if c == '\\' {
-                    escaped = true;
-                } else if c == q {
-                    quote = None;
-                }
-            }
-            None if c == '"' || c == '\'' => quote = Some(c),
-            None if inner[index..].starts_with(close) => return Some(index),
-            None => {}
-        }
-    }
-    None
+    outside_strings(inner)
+        .map(|(index, _)| index)
+        .find(|&index| inner[index..].starts_with(close))
 }
 
 fn operator_outside_strings(inner: &str) -> Option<char> {
+    outside_strings(inner)
+        .map(|(_, c)| c)
+        .find(|c| matches!(c, '*' | '~' | '+'))
+}
+
+/// The characters of an expression outside its string literals (`"…"`, `'…'`, with `\`
+/// escapes), with their byte offsets; the quotes themselves are left out too.
+fn outside_strings(inner: &str) -> impl Iterator<Item = (usize, char)> + '_ {
     let mut quote = None;
     let mut escaped = false;
-    for c in inner.chars() {
-        match quote {
-            Some(q) => {
-                if escaped {
-                    escaped = false;
-                } else if c == '\\' {
-                    escaped = true;
-                } else if c == q {
-                    quote = None;
-                }
+    inner.char_indices().filter(move |&(_, c)| match quote {
+        Some(q) => {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
             }
-            None if c == '"' || c == '\'' => quote = Some(c),
-            None if matches!(c, '*' | '~' | '+') => return Some(c),
-            None => {}
+            false
         }
-    }
-    None
+        None if c == '"' || c == '\'' => {
+            quote = Some(c);
+            false
+        }
+        None => true,
+    })
 }
 
 /// A sink for one part's render that refuses to grow past [`MAX_OUTPUT`].
