@@ -18,6 +18,7 @@ use super::app::{
 };
 
 type Status = watch_loan_status::LoanStatus;
+type Stage = loan_details::CreditReviewStage;
 
 const KYC_QUEUE: &str = "query KycQueue { kycReviewQueue(first: 100) { nodes { id awaitingManualReview faceMatchScore user { id } } } }";
 const REVIEW_KYC: &str = "mutation ReviewKyc($id: ID!, $decision: KycReviewDecision!, $reason: String) { reviewKyc(kycId: $id, decision: $decision, reason: $reason) { kyc { status } userErrors { code message } } }";
@@ -63,6 +64,10 @@ async fn a_loan_refused_by_policy_is_told_with_its_reason() {
         "no schedule for a refused loan"
     );
     assert_in_inbox(&borrower, "loan.rejected.v1").await;
+    assert!(
+        matches!(seen.credit_review_stage, Some(Stage::DECIDED)),
+        "{seen:?}"
+    );
     // The app shows credit's reason; the email says it in the borrower's language (Indonesian).
     let email = email_about(&borrower, "belum dapat disetujui").await;
     assert!(
@@ -157,10 +162,16 @@ async fn borderline_identity_and_credit_are_decided_by_staff_and_the_borrower_fo
             "referred, so not decided: {status:?}"
         );
     }
-    // Not decided, but not left in silence: the borrower hears it is being reviewed.
+    // Not decided, but not left in silence: the borrower hears it is being reviewed, and the
+    // app can show it.
     assert_in_inbox(&borrower, "credit.referred.v1").await;
     let email = email_about(&borrower, "sedang ditinjau").await;
     assert!(email.contains("Rp4.000.000"), "{email}");
+    let waiting = details(&borrower, &loan.id).await;
+    assert!(
+        matches!(waiting.credit_review_stage, Some(Stage::WITH_A_PERSON)),
+        "{waiting:?}"
+    );
     let decided = stack
         .gql(
             DECIDE,
@@ -186,6 +197,10 @@ async fn borderline_identity_and_credit_are_decided_by_staff_and_the_borrower_fo
         .loan
         .unwrap();
     assert!(seen.decided_at.is_some());
+    assert!(
+        matches!(seen.credit_review_stage, Some(Stage::DECIDED)),
+        "{seen:?}"
+    );
     assert_in_inbox(&borrower, "loan.approved.v1").await;
 }
 

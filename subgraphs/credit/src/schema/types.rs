@@ -4,6 +4,7 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use tenor_platform::auth::AuthError;
+use tenor_platform::federation::authenticated;
 use tenor_platform::graphql::{CallerExt, UserError, auth_error, internal_error};
 use uuid::Uuid;
 
@@ -37,6 +38,45 @@ impl Loan {
             .await
             .map_err(internal_error)?;
         Ok(assessment.map(CreditAssessment))
+    }
+
+    /// Where your application stands with credit: being assessed, with a person (referred by
+    /// the rules, or your request for a human review), or decided. Only the borrower sees it
+    /// (null for anyone else, and until credit has received the application); the reasons stay
+    /// with staff.
+    #[graphql(directive = authenticated::apply())]
+    async fn credit_review_stage(&self, ctx: &Context<'_>) -> Result<Option<CreditReviewStage>> {
+        let principal = ctx.principal()?;
+        let assessment = ctx
+            .data_unchecked::<Assessments>()
+            .load_one(self.id)
+            .await
+            .map_err(internal_error)?;
+        Ok(assessment
+            .filter(|a| a.score.user_id == principal.user_id)
+            .map(|a| CreditReviewStage::of(a.score.decision, a.score.review_status)))
+    }
+}
+
+/// Where an application stands with credit, as its borrower may see it.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum CreditReviewStage {
+    /// The automatic checks are running (bureau, scores).
+    Assessing,
+    /// A person is reviewing it: the rules referred it, or the borrower asked for a human
+    /// review of an automatic rejection.
+    WithAPerson,
+    /// Decided; the loan's status says how.
+    Decided,
+}
+
+impl CreditReviewStage {
+    fn of(decision: DecisionState, review: ReviewStatus) -> Self {
+        match (decision, review) {
+            (_, ReviewStatus::Requested) | (DecisionState::Refer, _) => Self::WithAPerson,
+            (DecisionState::Pending, _) => Self::Assessing,
+            (DecisionState::Approve | DecisionState::Reject, _) => Self::Decided,
+        }
     }
 }
 
@@ -306,6 +346,33 @@ impl From<ReviewStatus> for HumanReviewStatus {
             ReviewStatus::None => Self::None,
             ReviewStatus::Requested => Self::Requested,
             ReviewStatus::Decided => Self::Decided,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A borrower reads "with a person" while the queue holds the loan for any reason, and
+    /// "decided" only once nobody is looking at it any more.
+    #[test]
+    fn the_stage_a_borrower_reads() {
+        use CreditReviewStage::*;
+        let cases = [
+            (DecisionState::Pending, ReviewStatus::None, Assessing),
+            (DecisionState::Refer, ReviewStatus::None, WithAPerson),
+            (DecisionState::Approve, ReviewStatus::None, Decided),
+            (DecisionState::Reject, ReviewStatus::None, Decided),
+            (DecisionState::Reject, ReviewStatus::Requested, WithAPerson),
+            (DecisionState::Approve, ReviewStatus::Decided, Decided),
+        ];
+        for (decision, review, stage) in cases {
+            assert_eq!(
+                CreditReviewStage::of(decision, review),
+                stage,
+                "{decision:?} {review:?}"
+            );
         }
     }
 }
