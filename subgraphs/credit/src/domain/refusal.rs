@@ -17,6 +17,8 @@ pub enum CreditRefusal {
     /// The staff member who recorded the manual score cannot also decide the loan.
     MakerChecker,
     AlreadyDecided,
+    /// The borrower cancelled the application: nothing is left to decide or score.
+    Withdrawn,
     /// The loan is still being decided automatically; nothing to decide by hand yet.
     NotInReviewQueue,
     ManualScoreAlreadyRecorded,
@@ -40,6 +42,7 @@ impl Refusal for CreditRefusal {
             Self::NoteTooLong => "NOTE_TOO_LONG",
             Self::MakerChecker => "MAKER_CHECKER",
             Self::AlreadyDecided => "ALREADY_DECIDED",
+            Self::Withdrawn => "LOAN_WITHDRAWN",
             Self::NotInReviewQueue => "NOT_IN_REVIEW_QUEUE",
             Self::ManualScoreAlreadyRecorded => "MANUAL_SCORE_ALREADY_RECORDED",
             Self::ManualScoreRequired => "MANUAL_SCORE_REQUIRED",
@@ -91,6 +94,10 @@ impl Refusal for CreditRefusal {
             Self::AlreadyDecided => (
                 "Pinjaman ini sudah diputuskan".into(),
                 "This loan has already been decided".into(),
+            ),
+            Self::Withdrawn => (
+                "Peminjam telah membatalkan pengajuan ini".into(),
+                "The borrower withdrew this application".into(),
             ),
             Self::NotInReviewQueue => (
                 "Pinjaman ini tidak ada di antrean tinjauan; masih diputuskan otomatis".into(),

@@ -8,6 +8,9 @@ tenor_platform::text_enum! {
         Reject = "REJECT",
         /// Sent to the review queue: a staff member decides.
         Refer = "REFER",
+        /// The borrower cancelled the application before a decision (or while it waited in
+        /// the queue): it is neither scored further nor decided.
+        Withdrawn = "WITHDRAWN",
     }
 }
 

@@ -19,7 +19,7 @@ use tenor_events::{
 
 use crate::domain::status::{AccountState, KycState, LoanState};
 use crate::service::Credit;
-use crate::store::projections;
+use crate::store::{projections, scores};
 
 /// The consumer group (overridable in configuration) and the handler's name in the inbox.
 pub const CONSUMER_GROUP: &str = "tenor-credit";
@@ -131,8 +131,12 @@ async fn project(conn: &mut AsyncPgConnection, event: &Envelope) -> Result<(), H
         projections::project_loan_status(conn, e.loan_id, LoanState::Paid, e.paid_at).await
     } else if event.is::<LoanStatusChangedV1>() {
         let e: LoanStatusChangedV1 = decode(event)?;
-        projections::project_loan_status(conn, e.loan_id, LoanState::from(e.status), e.changed_at)
-            .await
+        let state = LoanState::from(e.status);
+        projections::project_loan_status(conn, e.loan_id, state, e.changed_at).await?;
+        if state == LoanState::Cancelled && scores::withdraw(conn, e.loan_id).await? {
+            tracing::info!(loan_id = %e.loan_id, "withdrawn by the borrower: no longer scored or queued");
+        }
+        Ok(())
     } else if event.is::<LoanInstallmentOverdueV1>() {
         let e: LoanInstallmentOverdueV1 = decode(event)?;
         let number = i32::try_from(e.installment_number).unwrap_or(i32::MAX);

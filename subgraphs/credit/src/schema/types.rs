@@ -41,7 +41,7 @@ impl Loan {
     }
 
     /// Where your application stands with credit: being assessed, with a person (referred by
-    /// the rules, or your request for a human review), or decided. Only the borrower sees it
+    /// the rules, or your request for a human review), decided, or withdrawn by you. Only the borrower sees it
     /// (null for anyone else, and until credit has received the application); the reasons stay
     /// with staff.
     #[graphql(directive = authenticated::apply())]
@@ -68,11 +68,14 @@ pub enum CreditReviewStage {
     WithAPerson,
     /// Decided; the loan's status says how.
     Decided,
+    /// The borrower cancelled the application before a decision.
+    Withdrawn,
 }
 
 impl CreditReviewStage {
     fn of(decision: DecisionState, review: ReviewStatus) -> Self {
         match (decision, review) {
+            (DecisionState::Withdrawn, _) => Self::Withdrawn,
             (_, ReviewStatus::Requested) | (DecisionState::Refer, _) => Self::WithAPerson,
             (DecisionState::Pending, _) => Self::Assessing,
             (DecisionState::Approve | DecisionState::Reject, _) => Self::Decided,
@@ -88,6 +91,8 @@ pub enum CreditDecisionState {
     Reject,
     /// In the review queue for a person to decide.
     Refer,
+    /// The borrower cancelled the application before it was decided.
+    Withdrawn,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -317,6 +322,7 @@ impl From<DecisionState> for CreditDecisionState {
             DecisionState::Approve => Self::Approve,
             DecisionState::Reject => Self::Reject,
             DecisionState::Refer => Self::Refer,
+            DecisionState::Withdrawn => Self::Withdrawn,
         }
     }
 }
@@ -366,6 +372,7 @@ mod tests {
             (DecisionState::Reject, ReviewStatus::None, Decided),
             (DecisionState::Reject, ReviewStatus::Requested, WithAPerson),
             (DecisionState::Approve, ReviewStatus::Decided, Decided),
+            (DecisionState::Withdrawn, ReviewStatus::None, Withdrawn),
         ];
         for (decision, review, stage) in cases {
             assert_eq!(

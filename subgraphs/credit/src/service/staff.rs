@@ -50,6 +50,9 @@ impl Credit {
             let Some(row) = scores::lock_by_loan(conn, loan_id).await? else {
                 return refuse(CreditRefusal::NotFound);
             };
+            if row.decision == DecisionState::Withdrawn {
+                return refuse(CreditRefusal::Withdrawn);
+            }
             if decided_for_good(row.decision, row.review_status) {
                 return refuse(CreditRefusal::AlreadyDecided);
             }
@@ -100,10 +103,10 @@ impl Credit {
                 return refuse(CreditRefusal::NotFound);
             };
             if row.queue_reason.is_none() {
-                return refuse(if row.decision == DecisionState::Pending {
-                    CreditRefusal::NotInReviewQueue
-                } else {
-                    CreditRefusal::AlreadyDecided
+                return refuse(match row.decision {
+                    DecisionState::Pending => CreditRefusal::NotInReviewQueue,
+                    DecisionState::Withdrawn => CreditRefusal::Withdrawn,
+                    _ => CreditRefusal::AlreadyDecided,
                 });
             }
             let entries = scores::entries_of(conn, &[row.id]).await?;

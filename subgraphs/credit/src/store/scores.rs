@@ -82,6 +82,28 @@ pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
         .optional()
 }
 
+/// The borrower cancelled `loan_id`: a score still waiting for inputs, or in the review queue,
+/// stops — no external score is bought for it, nothing decides it, the queue drops it. A score
+/// already decided is left as it was (loan drops a decision that arrives after the
+/// cancellation). Concurrent deciders hold the row's lock; this update waits for them and then
+/// sees their outcome. Whether a score was withdrawn.
+pub async fn withdraw(conn: &mut AsyncPgConnection, loan_id: Uuid) -> QueryResult<bool> {
+    diesel::update(
+        credit_scores::table
+            .filter(credit_scores::loan_id.eq(loan_id))
+            .filter(credit_scores::decision.eq_any([DecisionState::Pending, DecisionState::Refer])),
+    )
+    .set((
+        credit_scores::decision.eq(DecisionState::Withdrawn),
+        credit_scores::queue_reason.eq(None::<String>),
+        credit_scores::queued_at.eq(None::<DateTime<Utc>>),
+        credit_scores::updated_at.eq(diesel::dsl::now),
+    ))
+    .execute(conn)
+    .await
+    .map(|updated| updated > 0)
+}
+
 pub async fn lock_by_loan(
     conn: &mut AsyncPgConnection,
     loan_id: Uuid,

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use tenor_contracts::credit::{CreditDecision, CreditDecisionSource};
+use tenor_contracts::loan::{LoanStatus, LoanStatusChangedV1};
 use tenor_credit::testing::*;
 use uuid::Uuid;
 
@@ -283,4 +284,82 @@ async fn the_queue_pages_oldest_first() {
         .graphql(Some(&token), QUEUE, json!({ "first": 101 }))
         .await;
     assert_eq!(error_code(&too_many), "BAD_USER_INPUT");
+}
+
+/// The borrower cancels an application (loan publishes `loan.status.changed` CANCELLED).
+async fn cancel(service: &TestService, user: Uuid, loan: Uuid) {
+    let cancelled = LoanStatusChangedV1 {
+        loan_id: loan,
+        user_id: user,
+        status: LoanStatus::Cancelled,
+        previous_status: Some(LoanStatus::Submitted),
+        reason: Some("cancelled by borrower".into()),
+        changed_at: chrono::Utc::now(),
+    };
+    service
+        .publish(&service.topics.loan, loan, &cancelled)
+        .await;
+}
+
+async fn withdrawn(service: &TestService, loan: Uuid) -> bool {
+    tenor_platform::testing::wait_for(async || {
+        service
+            .score(loan)
+            .await
+            .is_some_and(|s| s.decision.as_db() == "WITHDRAWN")
+    })
+    .await
+}
+
+/// A referred application the borrower cancels leaves the review queue, and staff cannot score
+/// or decide it any more: nothing would apply (loan drops a decision for a cancelled loan).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_referral_the_borrower_withdraws_leaves_the_queue() {
+    let service = TestService::start().await;
+    let (user, loan) = decided_loan(&service, 5_000_000, 600).await;
+    assert!(queue_loans(&service).await.contains(&loan.to_string()));
+
+    cancel(&service, user, loan).await;
+    assert!(
+        withdrawn(&service, loan).await,
+        "{:?}",
+        service.score(loan).await
+    );
+    assert!(!queue_loans(&service).await.contains(&loan.to_string()));
+    let decided = decide(&service, Uuid::new_v4(), loan, "APPROVE", "INCOME_VERIFIED").await;
+    assert_eq!(user_error_codes(&decided), ["LOAN_WITHDRAWN"], "{decided}");
+    let scored = record(&service, Uuid::new_v4(), loan, 700, "payslips").await;
+    assert_eq!(user_error_codes(&scored), ["LOAN_WITHDRAWN"], "{scored}");
+    let events = service
+        .decision_events(loan, 0, Duration::from_secs(3))
+        .await;
+    assert!(events.is_empty(), "{events:?}");
+}
+
+/// An application cancelled while credit still waits for an input is never decided: risk's
+/// answer arriving afterwards changes nothing, and the borrower hears of no review.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_application_withdrawn_before_its_inputs_is_never_decided() {
+    let service = TestService::start().await;
+    let user = service.verified_borrower().await;
+    let loan = service.submit_loan(user, 5_000_000, 6).await;
+    assert!(
+        tenor_platform::testing::wait_for(async || service.score(loan.loan_id).await.is_some())
+            .await
+    );
+    cancel(&service, user, loan.loan_id).await;
+    assert!(withdrawn(&service, loan.loan_id).await);
+
+    // A borderline answer that would refer it, then a sweep.
+    service.risk_evaluated(&loan, 600, 1, 1).await;
+    assert!(
+        tenor_platform::testing::wait_for(async || service.risk_stored(loan.loan_id).await).await
+    );
+    let row = service.score(loan.loan_id).await.unwrap();
+    assert_eq!(row.decision.as_db(), "WITHDRAWN", "{row:?}");
+    assert!(service.decisions(loan.loan_id).await.is_empty());
+    let referrals = service
+        .referral_events(loan.loan_id, 0, Duration::from_secs(3))
+        .await;
+    assert!(referrals.is_empty(), "{referrals:?}");
 }
