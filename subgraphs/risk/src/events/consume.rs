@@ -1,9 +1,10 @@
-//! `loan.submitted.v1` → a request in the work queue. Nothing else happens on the consumer:
+//! `loan.submitted.v1` → a request in the work queue; `loan.status.changed.v1` CANCELLED ends a
+//! pending one (no more bureau calls for a loan nobody wants). Nothing else happens on the consumer:
 //! a slow or absent bureau never holds the Kafka partition, and the request document (unique
 //! per loan) makes a redelivered or repeated event change nothing.
 
 use async_trait::async_trait;
-use tenor_contracts::loan::LoanSubmittedV1;
+use tenor_contracts::loan::{LoanStatus, LoanStatusChangedV1, LoanSubmittedV1};
 use tenor_events::{Envelope, EventHandler, HandlerError};
 
 use crate::service::RiskService;
@@ -24,6 +25,16 @@ impl LoanEvents {
 #[async_trait]
 impl EventHandler for LoanEvents {
     async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
+        if event.is::<LoanStatusChangedV1>() {
+            let changed: LoanStatusChangedV1 = event.decode().map_err(HandlerError::permanent)?;
+            if changed.status == LoanStatus::Cancelled {
+                self.service
+                    .withdraw(changed.loan_id)
+                    .await
+                    .map_err(HandlerError::retryable)?;
+            }
+            return Ok(());
+        }
         if !event.is::<LoanSubmittedV1>() {
             return Ok(());
         }

@@ -47,4 +47,15 @@ impl RiskService {
         }
         Ok(inserted)
     }
+
+    /// The borrower cancelled the loan: stop asking the bureau about it (each inquiry may show
+    /// on their credit file, and costs).
+    #[tracing::instrument(skip_all, fields(%loan_id))]
+    pub async fn withdraw(&self, loan_id: uuid::Uuid) -> Result<bool, StoreError> {
+        let ended = requests::withdraw(&self.requests(), loan_id, now()).await?;
+        if ended {
+            tracing::info!("bureau check withdrawn with the loan");
+        }
+        Ok(ended)
+    }
 }

@@ -7,7 +7,8 @@
 //!
 //! ```text
 //! { _id, user_id, amount, tenor_months, submitted_at, deadline, state: PENDING|DONE,
-//!   attempts, next_attempt_at, claimed_until, last_error, traceparent, created_at, done_at }
+//!   attempts, next_attempt_at, claimed_until, last_error, traceparent, created_at, done_at,
+//!   withdrawn (DONE because the borrower cancelled the loan, not evaluated) }
 //! ```
 
 use chrono::{DateTime, Utc};
@@ -148,6 +149,28 @@ pub async fn mark_done(
         )
         .await?;
     Ok(())
+}
+
+/// The borrower cancelled the loan: a request still pending ends without an evaluation (no
+/// more bureau calls; an inquiry may show on the borrower's bureau file). A call already under
+/// way finishes and is stored as usual. Whether a pending request was ended.
+pub async fn withdraw(
+    requests: &Collection<Document>,
+    loan_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let ended = requests
+        .update_one(
+            doc! { "_id": loan_id.to_string(), "state": PENDING },
+            doc! { "$set": {
+                "state": DONE,
+                "withdrawn": true,
+                "claimed_until": bson_time(now),
+                "done_at": bson_time(now),
+            } },
+        )
+        .await?;
+    Ok(ended.modified_count > 0)
 }
 
 /// Delete the requests that finished before `before`; how many.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use tenor_contracts::loan::{LoanStatus, LoanStatusChangedV1};
 use tenor_contracts::risk::RiskEvaluationFailedV1;
 use tenor_risk::bureau::{BureauError, BureauReport, BureauRequest, CreditBureau};
 use tenor_risk::testing::*;
@@ -54,6 +55,70 @@ async fn an_unavailable_bureau_is_retried_until_the_deadline_then_fails() {
         documents[0].get_document("raw_score").is_err(),
         "nothing to store"
     );
+}
+
+/// A loan the borrower cancels while the bureau is failing is asked about no more: its request
+/// ends (withdrawn, no evaluation), its attempts stop, and no `risk.evaluation.failed` follows
+/// at the deadline. Each bureau inquiry may show on the borrower's file and costs the lender.
+#[tokio::test]
+async fn a_cancelled_loan_is_not_asked_about_again() {
+    let service = TestService::start_with(
+        &[
+            ("RISK_BUREAU_DEADLINE", "4s"),
+            ("RISK_RETRY_INITIAL", "50ms"),
+            ("RISK_RETRY_MAX", "100ms"),
+        ],
+        None,
+    )
+    .await;
+    let user = Uuid::new_v4();
+    service.set_profile(user, &unavailable()).await;
+    let (loan, _) = service.submit_loan(user).await;
+    let request = mongodb::bson::doc! { "_id": loan.to_string() };
+    let attempts = async || -> i64 {
+        service
+            .db
+            .collection::<mongodb::bson::Document>("risk_requests")
+            .find_one(request.clone())
+            .await
+            .unwrap()
+            .and_then(|d| d.get_i64("attempts").ok())
+            .unwrap_or(0)
+    };
+    assert!(tenor_platform::testing::wait_for(async || attempts().await >= 2).await);
+
+    let cancelled = LoanStatusChangedV1 {
+        loan_id: loan,
+        user_id: user,
+        status: LoanStatus::Cancelled,
+        previous_status: Some(LoanStatus::Submitted),
+        reason: Some("cancelled by borrower".into()),
+        changed_at: chrono::Utc::now(),
+    };
+    let envelope =
+        tenor_events::Envelope::new("/tenor/loan", loan.to_string(), &cancelled, None).unwrap();
+    tenor_events::testing::publish(&service.loan_topic, &envelope).await;
+    let mut withdrawn = request.clone();
+    withdrawn.insert("withdrawn", true);
+    assert!(
+        tenor_platform::testing::wait_for(async || {
+            service.count("risk_requests", withdrawn.clone()).await == 1
+        })
+        .await
+    );
+    // A call under way when it was withdrawn may still finish.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after = attempts().await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        attempts().await,
+        after,
+        "asked again after the cancellation"
+    );
+    // Past the 4 s deadline: no failure announced for a loan nobody wants.
+    let events = events_for(&service, loan, 1, Duration::from_secs(5)).await;
+    assert!(events.is_empty(), "{events:?}");
+    assert!(service.evaluation_documents(loan).await.is_empty());
 }
 
 /// Never answers.
