@@ -46,6 +46,13 @@ use crate::store::movements;
 /// How many stalled intents one pass of the resumer takes on.
 const RESUME_BATCH: i64 = 50;
 
+/// Gauges set after every resumer pass, per `kind` (`payout`, `collection`) and `database`:
+/// intents still REQUESTED past the resume threshold, and how long the oldest has waited. A
+/// provider that never answers is retried with the same key for as long as it takes (giving
+/// up could leave money moved and unrecorded), so these are what an operator alerts on.
+pub const STALLED: &str = "tenor_loan_money_movements_stalled";
+pub const STALLED_OLDEST: &str = "tenor_loan_money_movement_stalled_oldest_seconds";
+
 /// The provider's answer to (b).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum ProviderAnswer {
@@ -126,7 +133,36 @@ impl Loans {
                 }
             }
         }
+        self.report_stalled(cutoff).await?;
         Ok(settled)
+    }
+
+    /// Sets [`STALLED`] and [`STALLED_OLDEST`] from what is still REQUESTED after a pass.
+    async fn report_stalled(&self, cutoff: chrono::DateTime<Utc>) -> Result<(), ServiceError> {
+        let mut conn = self.conn().await?;
+        let database: String = diesel_async::RunQueryDsl::get_result(
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
+                "current_database()",
+            )),
+            &mut *conn,
+        )
+        .await?;
+        let stalled = movements::stalled_by_kind(&mut conn, cutoff).await?;
+        let now = Utc::now();
+        for kind in [MovementKind::Payout, MovementKind::Collection] {
+            let (count, oldest) = stalled
+                .iter()
+                .find(|(k, _, _)| *k == kind)
+                .map_or((0, None), |(_, count, oldest)| (*count, *oldest));
+            let labels = [
+                ("kind", kind.as_db().to_ascii_lowercase()),
+                ("database", database.clone()),
+            ];
+            metrics::gauge!(STALLED, &labels).set(count as f64);
+            let waited = oldest.map_or(0.0, |at| (now - at).num_milliseconds() as f64 / 1000.0);
+            metrics::gauge!(STALLED_OLDEST, &labels).set(waited);
+        }
+        Ok(())
     }
 
     /// Run [`Self::resume_stalled`] every `settings.resume_every` until `shutdown`.

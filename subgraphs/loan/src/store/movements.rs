@@ -167,6 +167,22 @@ pub async fn stalled(
         .await
 }
 
+/// Intents still REQUESTED that were made before `cutoff`, per kind: how many, and when the
+/// oldest was made — what neither its request's retries nor the resumer could finish.
+pub async fn stalled_by_kind(
+    conn: &mut AsyncPgConnection,
+    cutoff: DateTime<Utc>,
+) -> QueryResult<Vec<(MovementKind, i64, Option<DateTime<Utc>>)>> {
+    use diesel::dsl::{count_star, min};
+    movements::table
+        .filter(movements::status.eq(MovementStatus::Requested))
+        .filter(movements::created_at.lt(cutoff))
+        .group_by(movements::kind)
+        .select((movements::kind, count_star(), min(movements::created_at)))
+        .load(conn)
+        .await
+}
+
 /// Record the provider's answer on a locked REQUESTED intent.
 pub async fn settle(
     conn: &mut AsyncPgConnection,

@@ -3,7 +3,7 @@
 //! crash around a provider call.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -28,6 +28,7 @@ pub struct TestProviders {
     pub payout: SimulatedPayout,
     pub payment: SimulatedPayment,
     delay_ms: AtomicU64,
+    unreachable: AtomicBool,
 }
 
 impl TestProviders {
@@ -35,6 +36,12 @@ impl TestProviders {
     pub fn set_delay(&self, delay: Duration) {
         self.delay_ms
             .store(delay.as_millis() as u64, Ordering::SeqCst);
+    }
+
+    /// While set, every provider call fails as unanswered (a timeout: the money may or may not
+    /// have moved), so intents stay REQUESTED.
+    pub fn set_unreachable(&self, unreachable: bool) {
+        self.unreachable.store(unreachable, Ordering::SeqCst);
     }
 
     /// The providers as one process sees them: crashing at `crash`, if given.
@@ -57,12 +64,16 @@ struct Process {
 }
 
 impl Process {
-    async fn before_call(&self) {
+    async fn before_call(&self) -> Result<(), ProviderError> {
         let delay = self.companies.delay_ms.load(Ordering::SeqCst);
         tokio::time::sleep(Duration::from_millis(delay)).await;
         if self.crash == Some(CrashPoint::BeforeProviderCall) {
             panic!("simulated crash before the provider call");
         }
+        if self.companies.unreachable.load(Ordering::SeqCst) {
+            return Err(ProviderError::Unavailable("simulated timeout".into()));
+        }
+        Ok(())
     }
 
     fn after_call(&self) {
@@ -80,7 +91,7 @@ impl PayoutProvider for Process {
         amount: i64,
         key: &str,
     ) -> Result<String, ProviderError> {
-        self.before_call().await;
+        self.before_call().await?;
         let answer = self.companies.payout.pay_out(loan_id, amount, key).await;
         self.after_call();
         answer
@@ -95,7 +106,7 @@ impl PaymentProvider for Process {
         amount: i64,
         key: &str,
     ) -> Result<String, ProviderError> {
-        self.before_call().await;
+        self.before_call().await?;
         let answer = self.companies.payment.collect(loan_id, amount, key).await;
         self.after_call();
         answer

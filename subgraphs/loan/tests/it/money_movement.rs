@@ -407,3 +407,68 @@ async fn a_slow_provider_holds_no_row_lock_transaction_or_connection() {
     assert_eq!(service.providers.payout.ledger.effects(), 1);
     assert_eq!(service.providers.payment.ledger.effects(), 1);
 }
+
+/// One gauge of this service's database from `/metrics`, for `kind`; `None` before it is set.
+async fn gauge(service: &TestService, name: &str, kind: &str) -> Option<f64> {
+    let page = reqwest::get(format!("{}/metrics", service.base_url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let series = format!("{name}{{");
+    let database = format!("database=\"{}\"", service.db.name());
+    let kind = format!("kind=\"{kind}\"");
+    page.lines()
+        .filter(|line| {
+            line.starts_with(&series) && line.contains(&database) && line.contains(&kind)
+        })
+        .find_map(|line| line.rsplit(' ').next()?.parse().ok())
+}
+
+/// A payout the provider never answers stays REQUESTED and is retried with the same key, for as
+/// long as it takes — giving up could leave money moved and unrecorded — so the on-call
+/// engineer needs to see it: after each resumer pass, `/metrics` counts the intents past the
+/// resume threshold and how long the oldest has waited, and both fall back to 0 once the
+/// provider answers and the resumer settles it.
+#[tokio::test]
+async fn a_payout_the_provider_never_answers_shows_on_metrics_until_it_settles() {
+    use tenor_loan::service::money_movement::{STALLED, STALLED_OLDEST};
+
+    let service = TestService::start().await;
+    let (_, loan, _) = approved_loan(&service).await;
+    service.providers.set_unreachable(true);
+    let staff = service.staff_token(Uuid::new_v4());
+    let pending = service
+        .graphql(Some(&staff), DISBURSE, json!({ "id": loan }))
+        .await;
+    assert_eq!(
+        pending["data"]["disburseLoan"]["userErrors"][0]["code"], "PAYOUT_PENDING",
+        "{pending}"
+    );
+
+    // Past the harness's 4 s resume threshold, the resumer's passes report it.
+    let stalled = tenor_platform::testing::wait_for(async || {
+        gauge(&service, STALLED, "payout").await == Some(1.0)
+    })
+    .await;
+    assert!(stalled, "{:?}", gauge(&service, STALLED, "payout").await);
+    let waited = gauge(&service, STALLED_OLDEST, "payout").await.unwrap();
+    assert!(waited >= 4.0, "oldest waited {waited} s");
+    assert_eq!(gauge(&service, STALLED, "collection").await, Some(0.0));
+    assert_eq!(service.loan_status(loan).await.as_deref(), Some("APPROVED"));
+
+    service.providers.set_unreachable(false);
+    service.wait_for_status(loan, "ACTIVE").await;
+    let cleared = tenor_platform::testing::wait_for(async || {
+        gauge(&service, STALLED, "payout").await == Some(0.0)
+    })
+    .await;
+    assert!(cleared);
+    assert_eq!(gauge(&service, STALLED_OLDEST, "payout").await, Some(0.0));
+    assert_eq!(
+        service.providers.payout.ledger.effects(),
+        1,
+        "paid out once"
+    );
+}
