@@ -958,3 +958,51 @@ fn event_consumers_are_static_members_under_their_pod_name_only_when_asked() {
         }
     }
 }
+
+/// Alerts are opt-in (the PrometheusRule kind exists only with the Prometheus Operator), and
+/// each watches a metric the code really exports under that name: a renamed metric would leave
+/// an alert that can never fire.
+#[test]
+fn alerts_are_opt_in_and_watch_metrics_that_exist() {
+    assert_eq!(defaults().of_kind("PrometheusRule").count(), 0);
+    let rendered = render(&["alerts.enabled=true", "alerts.labels.release=prometheus"]);
+    let rules: Vec<&Value> = rendered.of_kind("PrometheusRule").collect();
+    assert_eq!(rules.len(), 1);
+    assert_eq!(rules[0]["metadata"]["labels"]["release"], "prometheus");
+    let exprs: Vec<String> = rules[0]["spec"]["groups"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .flat_map(|group| group["rules"].as_sequence().unwrap().iter())
+        .map(|rule| rule["expr"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(exprs.len(), 3, "{exprs:#?}");
+    let exported = [
+        (tenor_loan::service::money_movement::STALLED, None),
+        (
+            "events_dead_lettered_total",
+            Some("crates/events/src/consumer.rs"),
+        ),
+        (
+            "notification_failed_total",
+            Some("subgraphs/notification/src/service/delivery.rs"),
+        ),
+        (
+            "notification_sent_total",
+            Some("subgraphs/notification/src/service/delivery.rs"),
+        ),
+    ];
+    for (metric, source) in exported {
+        assert!(
+            exprs.iter().any(|expr| expr.contains(metric)),
+            "no alert watches {metric}: {exprs:#?}"
+        );
+        if let Some(source) = source {
+            let code = std::fs::read_to_string(repo_file(source)).unwrap();
+            assert!(
+                code.contains(&format!("\"{metric}\"")),
+                "{source} no longer exports {metric}"
+            );
+        }
+    }
+}
