@@ -50,6 +50,24 @@ pub struct LoanStatusChangedV1 {
     pub changed_at: DateTime<Utc>,
 }
 
+impl LoanStatusChangedV1 {
+    /// The borrower withdrew a SUBMITTED application (`cancelLoan`), with loan's wording. Credit
+    /// and risk stop working on it when they read this.
+    pub fn cancelled_by_borrower(loan_id: Uuid, user_id: Uuid, changed_at: DateTime<Utc>) -> Self {
+        Self {
+            loan_id,
+            user_id,
+            status: LoanStatus::Cancelled,
+            previous_status: Some(LoanStatus::Submitted),
+            reason: Some(CANCELLED_BY_BORROWER.to_owned()),
+            changed_at,
+        }
+    }
+}
+
+/// The `reason` of a borrower's cancellation.
+pub const CANCELLED_BY_BORROWER: &str = "cancelled by borrower";
+
 impl DomainEvent for LoanStatusChangedV1 {
     const TYPE: &'static str = "loan.status.changed.v1";
 }

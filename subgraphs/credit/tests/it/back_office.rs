@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use tenor_contracts::credit::{CreditDecision, CreditDecisionSource};
-use tenor_contracts::loan::{LoanStatus, LoanStatusChangedV1};
+use tenor_contracts::loan::LoanStatusChangedV1;
 use tenor_credit::testing::*;
 use uuid::Uuid;
 
@@ -288,14 +288,7 @@ async fn the_queue_pages_oldest_first() {
 
 /// The borrower cancels an application (loan publishes `loan.status.changed` CANCELLED).
 async fn cancel(service: &TestService, user: Uuid, loan: Uuid) {
-    let cancelled = LoanStatusChangedV1 {
-        loan_id: loan,
-        user_id: user,
-        status: LoanStatus::Cancelled,
-        previous_status: Some(LoanStatus::Submitted),
-        reason: Some("cancelled by borrower".into()),
-        changed_at: chrono::Utc::now(),
-    };
+    let cancelled = LoanStatusChangedV1::cancelled_by_borrower(loan, user, chrono::Utc::now());
     service
         .publish(&service.topics.loan, loan, &cancelled)
         .await;

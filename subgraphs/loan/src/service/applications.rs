@@ -3,7 +3,7 @@
 use chrono::{NaiveDate, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::json;
-use tenor_contracts::loan::LoanSubmittedV1;
+use tenor_contracts::loan::{CANCELLED_BY_BORROWER, LoanSubmittedV1};
 use tenor_platform::refusal::{Failure, refuse};
 use uuid::Uuid;
 
@@ -156,7 +156,7 @@ impl Loans {
                     conn,
                     &cancelled,
                     Some(loan.status),
-                    Some("cancelled by borrower".into()),
+                    Some(CANCELLED_BY_BORROWER.into()),
                     now,
                 )
                 .await?;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tenor_contracts::loan::{LoanStatus, LoanStatusChangedV1};
+use tenor_contracts::loan::LoanStatusChangedV1;
 use tenor_contracts::risk::RiskEvaluationFailedV1;
 use tenor_risk::bureau::{BureauError, BureauReport, BureauRequest, CreditBureau};
 use tenor_risk::testing::*;
@@ -87,14 +87,7 @@ async fn a_cancelled_loan_is_not_asked_about_again() {
     };
     assert!(tenor_platform::testing::wait_for(async || attempts().await >= 2).await);
 
-    let cancelled = LoanStatusChangedV1 {
-        loan_id: loan,
-        user_id: user,
-        status: LoanStatus::Cancelled,
-        previous_status: Some(LoanStatus::Submitted),
-        reason: Some("cancelled by borrower".into()),
-        changed_at: chrono::Utc::now(),
-    };
+    let cancelled = LoanStatusChangedV1::cancelled_by_borrower(loan, user, chrono::Utc::now());
     let envelope =
         tenor_events::Envelope::new("/tenor/loan", loan.to_string(), &cancelled, None).unwrap();
     tenor_events::testing::publish(&service.loan_topic, &envelope).await;
