@@ -1,17 +1,20 @@
-//! What staff with `loan:operate` call: the loan search and disbursement.
+//! What staff with `loan:operate` call: the loan search, disbursement, and the money movements
+//! still waiting on their provider.
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, ID, Object, Result};
-use chrono::Utc;
+use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
 use tenor_platform::cursor::{Cursor, PageRequest};
 use tenor_platform::graphql::{CallerExt, internal_error};
 use tenor_platform::refusal::{Refusal, payload};
 
 use super::types::{DisburseLoanPayload, Loan, LoanStatusGql};
 use super::{LOAN_OPERATE, parse_id};
+use crate::domain::money_movement::MovementKind;
 use crate::domain::schedule::business_today;
 use crate::domain::{LoanFilter, LoanRefusal, LoanStatus};
 use crate::service::Loans;
+use crate::store::movements::AwaitingProvider;
 
 #[derive(Default)]
 pub struct BackOfficeQuery;
@@ -55,6 +58,68 @@ impl BackOfficeQuery {
             Edge::new(cursor, Loan(loan))
         }));
         Ok(Some(connection))
+    }
+
+    /// Back office: payouts and repayments still waiting on their provider, oldest first (at
+    /// most `first`, 20 by default, 100 at most). A provider that did not answer is asked again
+    /// with the same key until it does — the money may have moved — so one that waits long is
+    /// for a person to take up with the provider, quoting its `providerKey`.
+    #[graphql(requires_scopes = "loan:operate")]
+    async fn money_movements_awaiting_provider(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+    ) -> Result<Option<Vec<MoneyMovementAwaitingProvider>>> {
+        ctx.require_scope(LOAN_OPERATE)?;
+        let page = PageRequest::parse(first, None)?;
+        let loans = ctx.data::<Loans>()?;
+        let waiting = loans
+            .awaiting_provider(page.first as i64)
+            .await
+            .map_err(internal_error)?;
+        Ok(Some(waiting.into_iter().map(Into::into).collect()))
+    }
+}
+
+/// A payout or repayment the provider has not answered yet.
+#[derive(SimpleObject)]
+pub struct MoneyMovementAwaitingProvider {
+    pub id: ID,
+    pub loan_id: ID,
+    pub kind: MoneyMovementKind,
+    /// Whole rupiah.
+    pub amount: i64,
+    /// What the provider was given: the same key is the same payout or charge.
+    pub provider_key: String,
+    /// Calls made so far (the request's own and the resumer's).
+    pub attempts: i32,
+    pub requested_at: DateTime<Utc>,
+    pub last_tried_at: DateTime<Utc>,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum MoneyMovementKind {
+    /// The principal, to the borrower.
+    Payout,
+    /// A repayment, from the borrower.
+    Collection,
+}
+
+impl From<AwaitingProvider> for MoneyMovementAwaitingProvider {
+    fn from(row: AwaitingProvider) -> Self {
+        Self {
+            id: ID(row.id.to_string()),
+            loan_id: ID(row.loan_id.to_string()),
+            kind: match row.kind {
+                MovementKind::Payout => MoneyMovementKind::Payout,
+                MovementKind::Collection => MoneyMovementKind::Collection,
+            },
+            amount: row.amount,
+            provider_key: row.provider_key,
+            attempts: row.attempts,
+            requested_at: row.created_at,
+            last_tried_at: row.updated_at,
+        }
     }
 }
 

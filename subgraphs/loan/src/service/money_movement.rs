@@ -137,6 +137,15 @@ impl Loans {
         Ok(settled)
     }
 
+    /// The payouts and collections still waiting on their provider, oldest first (the back
+    /// office's view of what [`STALLED`] counts, with the keys to ask the provider about).
+    pub async fn awaiting_provider(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<movements::AwaitingProvider>, ServiceError> {
+        Ok(movements::awaiting_provider(&mut *self.conn().await?, limit).await?)
+    }
+
     /// Sets [`STALLED`] and [`STALLED_OLDEST`] from what is still REQUESTED after a pass.
     async fn report_stalled(&self, cutoff: chrono::DateTime<Utc>) -> Result<(), ServiceError> {
         let mut conn = self.conn().await?;

@@ -183,6 +183,34 @@ pub async fn stalled_by_kind(
         .await
 }
 
+/// A payout or collection still waiting on its provider, as staff see it.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = movements, check_for_backend(diesel::pg::Pg))]
+pub struct AwaitingProvider {
+    pub id: Uuid,
+    pub loan_id: Uuid,
+    pub kind: MovementKind,
+    pub amount: i64,
+    pub provider_key: String,
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Every intent still REQUESTED, oldest first, at most `limit`.
+pub async fn awaiting_provider(
+    conn: &mut AsyncPgConnection,
+    limit: i64,
+) -> QueryResult<Vec<AwaitingProvider>> {
+    movements::table
+        .filter(movements::status.eq(MovementStatus::Requested))
+        .order((movements::created_at.asc(), movements::id.asc()))
+        .limit(limit)
+        .select(AwaitingProvider::as_select())
+        .load(conn)
+        .await
+}
+
 /// Record the provider's answer on a locked REQUESTED intent.
 pub async fn settle(
     conn: &mut AsyncPgConnection,

@@ -408,6 +408,16 @@ async fn a_slow_provider_holds_no_row_lock_transaction_or_connection() {
     assert_eq!(service.providers.payment.ledger.effects(), 1);
 }
 
+const AWAITING: &str = "{ moneyMovementsAwaitingProvider(first: 100) { loanId kind providerKey attempts requestedAt lastTriedAt } }";
+
+async fn awaiting(service: &TestService, staff: &str) -> Vec<Value> {
+    let response = service.graphql(Some(staff), AWAITING, json!({})).await;
+    response["data"]["moneyMovementsAwaitingProvider"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{response}"))
+        .clone()
+}
+
 /// One gauge of this service's database from `/metrics`, for `kind`; `None` before it is set.
 async fn gauge(service: &TestService, name: &str, kind: &str) -> Option<f64> {
     let page = reqwest::get(format!("{}/metrics", service.base_url))
@@ -457,6 +467,21 @@ async fn a_payout_the_provider_never_answers_shows_on_metrics_until_it_settles()
     assert!(waited >= 4.0, "oldest waited {waited} s");
     assert_eq!(gauge(&service, STALLED, "collection").await, Some(0.0));
     assert_eq!(service.loan_status(loan).await.as_deref(), Some("APPROVED"));
+    // Staff see it, with the key to quote to the provider; a borrower does not.
+    let waiting = awaiting(&service, &staff).await;
+    let listed = waiting
+        .iter()
+        .find(|m| m["loanId"] == loan.to_string())
+        .unwrap_or_else(|| panic!("{waiting:?}"));
+    assert_eq!(listed["kind"], "PAYOUT");
+    assert!(!listed["providerKey"].as_str().unwrap().is_empty());
+    assert!(listed["attempts"].as_i64().unwrap() >= 2, "{listed}");
+    let borrower = service.customer_token(Uuid::new_v4());
+    let refused = service.graphql(Some(&borrower), AWAITING, json!({})).await;
+    assert!(
+        refused["data"]["moneyMovementsAwaitingProvider"].is_null(),
+        "{refused}"
+    );
 
     service.providers.set_unreachable(false);
     service.wait_for_status(loan, "ACTIVE").await;
@@ -466,6 +491,7 @@ async fn a_payout_the_provider_never_answers_shows_on_metrics_until_it_settles()
     .await;
     assert!(cleared);
     assert_eq!(gauge(&service, STALLED_OLDEST, "payout").await, Some(0.0));
+    assert!(awaiting(&service, &staff).await.is_empty());
     assert_eq!(
         service.providers.payout.ledger.effects(),
         1,
