@@ -306,10 +306,14 @@ where
 
 /// Every error leaves with an `extensions.code` (docs/conventions.md § API conventions). Our
 /// resolvers code each error they make; what comes without one is either async-graphql's own
-/// answer to the request — a document or a variable it refused (no `path`), which is the
-/// caller's input: `BAD_USER_INPUT` — or an error a resolver passed on with `?` from something
-/// that is not ours (a `path`): its message may name internals, so it is logged and answered as
-/// `INTERNAL`. Without this the router reports the first kind as `DOWNSTREAM_SERVICE_ERROR`.
+/// answer to the request — a document or a variable it refused (no `path`), or an argument it
+/// could not read as its type when it came to the field (a `path`, and one of
+/// `InputValueError`'s messages: `Expected input type "Type", found …` — `input: true` for an
+/// input object — or `Failed to parse "Type": …`),
+/// which are the caller's input: `BAD_USER_INPUT` — or an error a resolver passed on with `?`
+/// from something that is not ours (a `path`): its message may name internals, so it is logged
+/// and answered as `INTERNAL`. Without this the router reports the first kind as
+/// `DOWNSTREAM_SERVICE_ERROR`.
 fn with_codes(mut response: async_graphql::Response) -> async_graphql::Response {
     for error in &mut response.errors {
         let coded = error
@@ -319,7 +323,10 @@ fn with_codes(mut response: async_graphql::Response) -> async_graphql::Response 
         if coded {
             continue;
         }
-        let code = if error.path.is_empty() {
+        let argument_unreadable = ARGUMENT_UNREADABLE
+            .iter()
+            .any(|prefix| error.message.starts_with(prefix));
+        let code = if error.path.is_empty() || argument_unreadable {
             "BAD_USER_INPUT"
         } else {
             tracing::error!(error = %error.message, path = ?error.path, "uncoded resolver error");
@@ -333,6 +340,9 @@ fn with_codes(mut response: async_graphql::Response) -> async_graphql::Response 
     }
     response
 }
+
+/// How async-graphql's `InputValueError` messages begin: an argument that is not of its type.
+const ARGUMENT_UNREADABLE: [&str; 2] = ["Expected input type \"", "Failed to parse \""];
 
 /// A header's value as text, bounded: headers are attacker-controlled.
 fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -361,6 +371,12 @@ mod tests {
     #[test]
     fn every_error_leaves_with_a_code_and_no_internals() {
         let refused_input = ServerError::new("Invalid value for argument \"filter\"", None);
+        // What auth answered `biometricLogin(input: true)` with (the router's fuzz found it).
+        let mut unreadable_argument = ServerError::new(
+            "Expected input type \"BiometricLoginInput\", found true.",
+            None,
+        );
+        unreadable_argument.path = vec![async_graphql::PathSegment::Field("biometricLogin".into())];
         let mut leaked = ServerError::new("relation \"loans\" does not exist", None);
         leaked.path = vec![async_graphql::PathSegment::Field("loans".into())];
         let already = ServerError::new("Pinjaman tidak ditemukan", None);
@@ -372,6 +388,7 @@ mod tests {
         });
         let response = with_codes(async_graphql::Response::from_errors(vec![
             refused_input,
+            unreadable_argument,
             leaked,
             already_coded,
         ]));
@@ -382,16 +399,25 @@ mod tests {
             .iter()
             .map(|e| e["extensions"]["code"].as_str().unwrap().to_owned())
             .collect();
-        assert_eq!(codes, ["BAD_USER_INPUT", "INTERNAL", "NOT_FOUND"]);
+        assert_eq!(
+            codes,
+            ["BAD_USER_INPUT", "BAD_USER_INPUT", "INTERNAL", "NOT_FOUND"]
+        );
         assert_eq!(
             json["errors"][0]["message"],
             "Invalid value for argument \"filter\""
         );
+        assert!(
+            json["errors"][1]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Expected input type \"BiometricLoginInput\"")
+        );
         assert_eq!(
-            json["errors"][1]["message"],
+            json["errors"][2]["message"],
             "internal error, please try again"
         );
-        assert_eq!(json["errors"][2]["message"], "Pinjaman tidak ditemukan");
+        assert_eq!(json["errors"][3]["message"], "Pinjaman tidak ditemukan");
     }
 
     #[test]
