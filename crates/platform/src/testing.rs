@@ -32,6 +32,17 @@ pub async fn wait_for(mut condition: impl AsyncFnMut() -> bool) -> bool {
 /// `base_url` reports on `/metrics` ([`crate::db::STATEMENTS`]`{origin="request"}`; 0 before the
 /// first). A test reads it before and after an operation to count what that operation cost.
 pub async fn request_statements(base_url: &str, database: &str) -> u64 {
+    let labels = [("database", database), ("origin", "request")];
+    metric(base_url, crate::db::STATEMENTS, &labels)
+        .await
+        .into_iter()
+        .map(|value| value as u64)
+        .sum()
+}
+
+/// The values of every series of metric `name` carrying all of `labels`, as the service at
+/// `base_url` reports them on `/metrics` (empty before the metric is first set).
+pub async fn metric(base_url: &str, name: &str, labels: &[(&str, &str)]) -> Vec<f64> {
     let page = reqwest::get(format!("{}/metrics", base_url.trim_end_matches('/')))
         .await
         .and_then(reqwest::Response::error_for_status)
@@ -39,14 +50,16 @@ pub async fn request_statements(base_url: &str, database: &str) -> u64 {
         .text()
         .await
         .expect("a metrics page");
-    let series = format!("{}{{", crate::db::STATEMENTS);
-    let database = format!("database=\"{database}\"");
+    let series = format!("{name}{{");
+    let labels: Vec<String> = labels
+        .iter()
+        .map(|(label, value)| format!("{label}=\"{value}\""))
+        .collect();
     page.lines()
         .filter(|line| line.starts_with(&series))
-        .filter(|line| line.contains(&database) && line.contains("origin=\"request\""))
+        .filter(|line| labels.iter().all(|label| line.contains(label.as_str())))
         .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .map(|value| value as u64)
-        .sum()
+        .collect()
 }
 
 /// Waits (up to 30 s) until the service at `base_url` answers `/ready` with success: its

@@ -420,20 +420,11 @@ async fn awaiting(service: &TestService, staff: &str) -> Vec<Value> {
 
 /// One gauge of this service's database from `/metrics`, for `kind`; `None` before it is set.
 async fn gauge(service: &TestService, name: &str, kind: &str) -> Option<f64> {
-    let page = reqwest::get(format!("{}/metrics", service.base_url))
+    let labels = [("database", service.db.name()), ("kind", kind)];
+    tenor_platform::testing::metric(&service.base_url, name, &labels)
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let series = format!("{name}{{");
-    let database = format!("database=\"{}\"", service.db.name());
-    let kind = format!("kind=\"{kind}\"");
-    page.lines()
-        .filter(|line| {
-            line.starts_with(&series) && line.contains(&database) && line.contains(&kind)
-        })
-        .find_map(|line| line.rsplit(' ').next()?.parse().ok())
+        .into_iter()
+        .next()
 }
 
 /// A payout the provider never answers stays REQUESTED and is retried with the same key, for as
