@@ -94,8 +94,9 @@ async fn connect_counted(url: &str, database: String) -> ConnectionResult<AsyncP
     Ok(conn)
 }
 
-/// The database a URL names (the `database` label of the statement counter).
-fn database_name(url: &str) -> String {
+/// The database a URL names (the `database` label of the statement counter and of gauges that
+/// say which database they describe).
+pub fn database_name(url: &str) -> String {
     url.parse::<tokio_postgres::Config>()
         .ok()
         .and_then(|config| config.get_dbname().map(str::to_owned))

@@ -136,7 +136,11 @@ pub async fn run_with(
     );
     tasks.spawn(
         "money movement resumer",
-        loans.clone().resume_loop(config.movements, tasks.token()),
+        loans.clone().resume_loop(
+            config.movements,
+            tenor_platform::db::database_name(&config.db.url),
+            tasks.token(),
+        ),
     );
 
     let schema = schema::build(loans, hub.clone(), wiring.loader_stats);

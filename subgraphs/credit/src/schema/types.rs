@@ -41,9 +41,9 @@ impl Loan {
     }
 
     /// Where your application stands with credit: being assessed, with a person (referred by
-    /// the rules, or your request for a human review), decided, or withdrawn by you. Only the borrower sees it
-    /// (null for anyone else, and until credit has received the application); the reasons stay
-    /// with staff.
+    /// the rules, or your request for a human review), decided, or withdrawn by you. Only the
+    /// borrower sees it (null for anyone else, and until credit has received the application);
+    /// the reasons stay with staff.
     #[graphql(directive = authenticated::apply())]
     async fn credit_review_stage(&self, ctx: &Context<'_>) -> Result<Option<CreditReviewStage>> {
         let principal = ctx.principal()?;

@@ -14,7 +14,7 @@ use tenor_platform::refusal::ServiceError;
 use uuid::Uuid;
 
 use super::{Credit, chrono_duration};
-use crate::domain::decision::{DecisionInputs, Outcome, RiskInput, Standing, decide};
+use crate::domain::decision::{Decision, DecisionInputs, Outcome, RiskInput, Standing, decide};
 use crate::domain::status::{DecisionSource, DecisionState, ReviewStatus};
 use crate::store::decisions::{self, DecisionRow};
 use crate::store::scores::{self, DecisionUpdate, ScoreRow};
@@ -90,11 +90,32 @@ impl Credit {
             // leave a decision row that the score does not name.
             return Err(anyhow::anyhow!("score {} was decided under our lock", score.id).into());
         }
+        self.publish_outcome(conn, score, &decision, decision_id, now)
+            .await?;
+        tracing::info!(
+            loan_id = %score.loan_id,
+            outcome = outcome_text(decision.outcome),
+            reason_codes = ?decision.reason_codes,
+            "automatic decision"
+        );
+        Ok(Some(decision.outcome))
+    }
+
+    /// The event the outcome owes the other contexts, through the outbox in the caller's
+    /// transaction: APPROVE/REJECT move the loan (`credit.decision.made.v1`); a referral waits
+    /// for a person, so the loan does not change but the borrower hears it is being reviewed
+    /// (`credit.referred.v1`).
+    async fn publish_outcome(
+        &self,
+        conn: &mut AsyncPgConnection,
+        score: &ScoreRow,
+        decision: &Decision,
+        decision_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
         let wire = match decision.outcome {
-            Outcome::Approve => Some(CreditDecision::Approved),
-            Outcome::Reject => Some(CreditDecision::Rejected),
-            // A referral waits in the queue for a person; the loan does not change, but the
-            // borrower hears that it is being reviewed.
+            Outcome::Approve => CreditDecision::Approved,
+            Outcome::Reject => CreditDecision::Rejected,
             Outcome::Refer => {
                 let referred = CreditReferredV1 {
                     loan_id: score.loan_id,
@@ -104,35 +125,26 @@ impl Credit {
                     reason_codes: decision.reason_codes.clone(),
                     referred_at: now,
                 };
-                self.publisher
+                return Ok(self
+                    .publisher
                     .publish(conn, score.loan_id, &referred)
-                    .await?;
-                None
+                    .await?);
             }
         };
-        if let Some(wire) = wire {
-            let event = CreditDecisionMadeV1 {
-                decision_id,
-                loan_id: score.loan_id,
-                user_id: score.user_id,
-                decision: wire,
-                score: event_score(decision.combined_score, score),
-                reason_codes: decision.reason_codes.clone(),
-                reason: Some(decision.reason.clone()),
-                source: CreditDecisionSource::Automatic,
-                decided_by: None,
-                decided_at: now,
-                reviews_decision: None,
-            };
-            self.publisher.publish(conn, score.loan_id, &event).await?;
-        }
-        tracing::info!(
-            loan_id = %score.loan_id,
-            outcome = outcome_text(decision.outcome),
-            reason_codes = ?decision.reason_codes,
-            "automatic decision"
-        );
-        Ok(Some(decision.outcome))
+        let event = CreditDecisionMadeV1 {
+            decision_id,
+            loan_id: score.loan_id,
+            user_id: score.user_id,
+            decision: wire,
+            score: event_score(decision.combined_score, score),
+            reason_codes: decision.reason_codes.clone(),
+            reason: Some(decision.reason.clone()),
+            source: CreditDecisionSource::Automatic,
+            decided_by: None,
+            decided_at: now,
+            reviews_decision: None,
+        };
+        Ok(self.publisher.publish(conn, score.loan_id, &event).await?)
     }
 
     /// Everything the decision reads, as of `now`.

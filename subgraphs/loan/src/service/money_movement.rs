@@ -109,9 +109,13 @@ impl Loans {
 
     /// Finish the intents nobody has touched for `older_than` (crashed or unanswered requests):
     /// each is claimed first, so two resumers (two replicas) do not both drive it. Returns how
-    /// many were settled.
+    /// many were settled. `database` labels the gauges [`Self::report_stalled`] sets.
     #[tracing::instrument(skip(self))]
-    pub async fn resume_stalled(&self, older_than: Duration) -> Result<usize, ServiceError> {
+    pub async fn resume_stalled(
+        &self,
+        older_than: Duration,
+        database: &str,
+    ) -> Result<usize, ServiceError> {
         let cutoff = Utc::now()
             - chrono::Duration::from_std(older_than).map_err(|e| ServiceError::Other(e.into()))?;
         let stalled = movements::stalled(&mut *self.conn().await?, cutoff, RESUME_BATCH).await?;
@@ -133,7 +137,7 @@ impl Loans {
                 }
             }
         }
-        self.report_stalled(cutoff).await?;
+        self.report_stalled(cutoff, database).await?;
         Ok(settled)
     }
 
@@ -147,16 +151,12 @@ impl Loans {
     }
 
     /// Sets [`STALLED`] and [`STALLED_OLDEST`] from what is still REQUESTED after a pass.
-    async fn report_stalled(&self, cutoff: chrono::DateTime<Utc>) -> Result<(), ServiceError> {
-        let mut conn = self.conn().await?;
-        let database: String = diesel_async::RunQueryDsl::get_result(
-            diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
-                "current_database()",
-            )),
-            &mut *conn,
-        )
-        .await?;
-        let stalled = movements::stalled_by_kind(&mut conn, cutoff).await?;
+    async fn report_stalled(
+        &self,
+        cutoff: chrono::DateTime<Utc>,
+        database: &str,
+    ) -> Result<(), ServiceError> {
+        let stalled = movements::stalled_by_kind(&mut *self.conn().await?, cutoff).await?;
         let now = Utc::now();
         for kind in [MovementKind::Payout, MovementKind::Collection] {
             let (count, oldest) = stalled
@@ -165,7 +165,7 @@ impl Loans {
                 .map_or((0, None), |(_, count, oldest)| (*count, *oldest));
             let labels = [
                 ("kind", kind.as_db().to_ascii_lowercase()),
-                ("database", database.clone()),
+                ("database", database.to_owned()),
             ];
             metrics::gauge!(STALLED, &labels).set(count as f64);
             let waited = oldest.map_or(0.0, |at| (now - at).num_milliseconds() as f64 / 1000.0);
@@ -174,14 +174,20 @@ impl Loans {
         Ok(())
     }
 
-    /// Run [`Self::resume_stalled`] every `settings.resume_every` until `shutdown`.
-    pub async fn resume_loop(self, settings: MovementSettings, shutdown: CancellationToken) {
+    /// Run [`Self::resume_stalled`] every `settings.resume_every` until `shutdown`; `database`
+    /// (the pool's database name) labels its gauges.
+    pub async fn resume_loop(
+        self,
+        settings: MovementSettings,
+        database: String,
+        shutdown: CancellationToken,
+    ) {
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => return,
                 () = tokio::time::sleep(settings.resume_every) => {}
             }
-            match self.resume_stalled(settings.resume_after).await {
+            match self.resume_stalled(settings.resume_after, &database).await {
                 Ok(0) => {}
                 Ok(settled) => tracing::info!(settled, "stalled money movements settled"),
                 Err(error) => {
