@@ -976,9 +976,17 @@ fn alerts_are_opt_in_and_watch_metrics_that_exist() {
         .flat_map(|group| group["rules"].as_sequence().unwrap().iter())
         .map(|rule| rule["expr"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(exprs.len(), 3, "{exprs:#?}");
+    assert_eq!(exprs.len(), 5, "{exprs:#?}");
     let exported = [
         (tenor_loan::service::money_movement::STALLED, None),
+        (
+            "tenor_credit_pending_decision_oldest_seconds",
+            Some("subgraphs/credit/src/service/sweeper.rs"),
+        ),
+        (
+            "tenor_credit_review_queue_oldest_seconds",
+            Some("subgraphs/credit/src/service/sweeper.rs"),
+        ),
         (
             "events_dead_lettered_total",
             Some("crates/events/src/consumer.rs"),

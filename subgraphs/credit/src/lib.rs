@@ -114,7 +114,13 @@ pub async fn run_with(
         "external score worker",
         credit.clone().external_loop(tasks.token()),
     );
-    tasks.spawn("input sweeper", credit.clone().sweep_loop(tasks.token()));
+    tasks.spawn(
+        "input sweeper",
+        credit.clone().sweep_loop(
+            tenor_platform::db::database_name(&config.db.url),
+            tasks.token(),
+        ),
+    );
 
     let schema = schema::build(credit, wiring.loader_stats);
     let app = graphql_router(schema, TokenVerifier::new(config.verifier.clone()));

@@ -187,6 +187,32 @@ pub async fn pending_before(
         .await
 }
 
+/// The review queue in one row: how many scores wait for a person, and since when the oldest
+/// has (the partial index `credit_scores_queue` holds exactly these).
+pub async fn queue_backlog(
+    conn: &mut AsyncPgConnection,
+) -> QueryResult<(i64, Option<DateTime<Utc>>)> {
+    use diesel::dsl::{count_star, min};
+    credit_scores::table
+        .filter(credit_scores::queue_reason.is_not_null())
+        .select((count_star(), min(credit_scores::queued_at)))
+        .first(conn)
+        .await
+}
+
+/// Scores still waiting for an input: how many, and when the oldest was created (the partial
+/// index `credit_scores_pending`).
+pub async fn pending_backlog(
+    conn: &mut AsyncPgConnection,
+) -> QueryResult<(i64, Option<DateTime<Utc>>)> {
+    use diesel::dsl::{count_star, min};
+    credit_scores::table
+        .filter(credit_scores::decision.eq(DecisionState::Pending))
+        .select((count_star(), min(credit_scores::created_at)))
+        .first(conn)
+        .await
+}
+
 /// Undecided scores that have not seen risk's stored answer: risk's consumer and loan's may run
 /// in two processes at once, each committing before seeing the other's row.
 pub async fn pending_with_unseen_risk(

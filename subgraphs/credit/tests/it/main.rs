@@ -3,6 +3,7 @@
 //! database, topics and consumer group and produces credit's input events itself.
 
 pub mod back_office;
+mod backlog;
 mod data_subject;
 mod decisions;
 mod exactly_once;
