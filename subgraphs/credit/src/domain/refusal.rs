@@ -2,6 +2,7 @@
 //! back office branch on. A refusal changes nothing.
 
 use tenor_platform::refusal::Refusal;
+use tenor_platform::text::{TextPolicy, TextProblem, TextRefusal};
 
 /// The shortest and longest reason or note staff and borrowers may write.
 pub const TEXT_MAX_CHARS: usize = 1000;
@@ -11,9 +12,12 @@ pub enum CreditRefusal {
     /// Unknown loan, or (for a borrower) someone else's: the two look the same.
     NotFound,
     ScoreOutOfRange,
-    ReasonInvalid,
+    /// A manual score's reason the text policy refuses (blank, too long, a forbidden character).
+    ReasonInvalid(TextRefusal),
     ReasonCodeInvalid,
-    NoteTooLong,
+    /// A note the text policy refuses: `NOTE_TOO_LONG` for its length (the code published
+    /// first), `NOTE_INVALID` for a forbidden character.
+    NoteInvalid(TextRefusal),
     /// The staff member who recorded the manual score cannot also decide the loan.
     MakerChecker,
     AlreadyDecided,
@@ -37,9 +41,14 @@ impl Refusal for CreditRefusal {
         match self {
             Self::NotFound => "NOT_FOUND",
             Self::ScoreOutOfRange => "SCORE_OUT_OF_RANGE",
-            Self::ReasonInvalid => "REASON_INVALID",
+            Self::ReasonInvalid(_) => "REASON_INVALID",
             Self::ReasonCodeInvalid => "REASON_CODE_INVALID",
-            Self::NoteTooLong => "NOTE_TOO_LONG",
+            Self::NoteInvalid(refusal)
+                if matches!(refusal.problem, TextProblem::TooLong { .. }) =>
+            {
+                "NOTE_TOO_LONG"
+            }
+            Self::NoteInvalid(_) => "NOTE_INVALID",
             Self::MakerChecker => "MAKER_CHECKER",
             Self::AlreadyDecided => "ALREADY_DECIDED",
             Self::Withdrawn => "LOAN_WITHDRAWN",
@@ -57,9 +66,9 @@ impl Refusal for CreditRefusal {
         match self {
             Self::NotFound => Some("loanId"),
             Self::ScoreOutOfRange => Some("score"),
-            Self::ReasonInvalid => Some("reason"),
+            Self::ReasonInvalid(_) => Some("reason"),
             Self::ReasonCodeInvalid => Some("reasonCode"),
-            Self::NoteTooLong => Some("note"),
+            Self::NoteInvalid(_) => Some("note"),
             _ => None,
         }
     }
@@ -68,22 +77,16 @@ impl Refusal for CreditRefusal {
     /// know the reader's language preference (a borrower asking for a review, or staff).
     fn message(&self) -> String {
         let (id, en) = match self {
+            // The text policy's own bilingual message says which rule, without echoing the text.
+            Self::ReasonInvalid(refusal) | Self::NoteInvalid(refusal) => return refusal.message(),
             Self::NotFound => ("Pinjaman tidak ditemukan".into(), "No such loan".into()),
             Self::ScoreOutOfRange => (
                 "Skor harus antara 300 dan 850".into(),
                 "A score lies between 300 and 850".into(),
             ),
-            Self::ReasonInvalid => (
-                format!("Tuliskan alasan dalam 1 sampai {TEXT_MAX_CHARS} karakter"),
-                format!("Give a reason of 1 to {TEXT_MAX_CHARS} characters"),
-            ),
             Self::ReasonCodeInvalid => (
                 "Kode alasan terdiri dari 2 sampai 64 huruf kapital, angka atau garis bawah".into(),
                 "A reason code is 2 to 64 capital letters, digits or underscores".into(),
-            ),
-            Self::NoteTooLong => (
-                format!("Catatan paling banyak {TEXT_MAX_CHARS} karakter"),
-                format!("A note has at most {TEXT_MAX_CHARS} characters"),
             ),
             Self::MakerChecker => (
                 "Anda yang mencatat skor manual pinjaman ini; staf lain yang harus memutuskannya"
@@ -142,13 +145,27 @@ pub fn valid_reason_code(code: &str) -> bool {
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
-/// Free text from staff or a borrower: not blank (when required), not too long, no control
-/// characters other than newlines.
-pub fn valid_text(text: &str, required: bool) -> bool {
-    let trimmed = text.trim();
-    (!required || !trimmed.is_empty())
-        && trimmed.chars().count() <= TEXT_MAX_CHARS
-        && !trimmed.chars().any(|c| c.is_control() && c != '\n')
+/// Free text from staff or a borrower, under the platform text policy (NFC, trimmed, lines
+/// kept; no control, bidirectional, invisible or tag characters: what a reviewer reads in the
+/// audit trail is what was typed), at most [`TEXT_MAX_CHARS`] characters.
+fn text_policy(min_chars: usize) -> TextPolicy {
+    TextPolicy::multi_line(TEXT_MAX_CHARS).min_chars(min_chars)
+}
+
+/// A manual score's reason, as it is stored.
+pub fn clean_reason(reason: &str) -> Result<String, CreditRefusal> {
+    text_policy(1)
+        .clean("reason", reason)
+        .map_err(CreditRefusal::ReasonInvalid)
+}
+
+/// An optional note, as it is stored: blank is no note.
+pub fn clean_note(note: Option<&str>) -> Result<Option<String>, CreditRefusal> {
+    let Some(note) = note else { return Ok(None) };
+    let note = text_policy(0)
+        .clean("note", note)
+        .map_err(CreditRefusal::NoteInvalid)?;
+    Ok(Some(note).filter(|n| !n.is_empty()))
 }
 
 #[cfg(test)]
@@ -174,10 +191,33 @@ mod tests {
         for bad in ["", "a", "lower", "_X", "WITH SPACE", &"X".repeat(65)] {
             assert!(!valid_reason_code(bad), "{bad}");
         }
-        assert!(valid_text("payslips checked", true));
-        assert!(!valid_text("   ", true));
-        assert!(valid_text("", false));
-        assert!(!valid_text("bell\u{7}", false));
-        assert!(!valid_text(&"x".repeat(1001), false));
+        assert_eq!(
+            clean_reason("  payslips\r\nchecked ").unwrap(),
+            "payslips\nchecked"
+        );
+        assert_eq!(clean_reason("a\u{301}").unwrap(), "\u{e1}");
+        assert_eq!(clean_note(Some("   ")).unwrap(), None);
+        assert_eq!(clean_note(None).unwrap(), None);
+        fn code<T: std::fmt::Debug>(result: Result<T, CreditRefusal>) -> &'static str {
+            result.unwrap_err().code()
+        }
+        assert_eq!(code(clean_reason("   ")), "REASON_INVALID");
+        for hostile in [
+            "bell\u{7}",
+            "a\u{202e}b",
+            "a\u{200b}b",
+            "\u{feff}x",
+            "x\u{e0041}",
+            "\u{301}x",
+        ] {
+            assert_eq!(code(clean_reason(hostile)), "REASON_INVALID", "{hostile:?}");
+            assert_eq!(
+                code(clean_note(Some(hostile))),
+                "NOTE_INVALID",
+                "{hostile:?}"
+            );
+        }
+        assert_eq!(code(clean_note(Some(&"x".repeat(1001)))), "NOTE_TOO_LONG");
+        assert_eq!(code(clean_reason(&"x".repeat(1001))), "REASON_INVALID");
     }
 }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::{Assessment, Credit, Outcome, chrono_duration};
 use crate::domain::CreditRefusal;
 use crate::domain::decision::HUMAN_REVIEW_REQUESTED;
-use crate::domain::refusal::valid_text;
+use crate::domain::refusal::clean_note;
 use crate::domain::status::{DecisionSource, DecisionState, ReviewStatus};
 use crate::store::scores;
 
@@ -22,10 +22,11 @@ impl Credit {
         loan_id: Uuid,
         note: Option<&str>,
     ) -> Outcome<Assessment> {
-        if note.is_some_and(|n| !valid_text(n, false)) {
-            return refuse(CreditRefusal::NoteTooLong);
-        }
-        let note = note.map(str::trim).filter(|n| !n.is_empty());
+        let note = match clean_note(note) {
+            Ok(note) => note,
+            Err(refusal) => return refuse(refusal),
+        };
+        let note = note.as_deref();
         let window = self.settings.human_review_window;
         let mut conn = self.conn().await?;
         conn.transaction(async |conn| {

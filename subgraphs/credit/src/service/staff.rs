@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::deciding::event_score;
 use super::{Assessment, Credit, Outcome};
 use crate::domain::CreditRefusal;
-use crate::domain::refusal::{valid_reason_code, valid_text};
+use crate::domain::refusal::{clean_note, clean_reason, valid_reason_code};
 use crate::domain::rules::{MAX_SCORE, MIN_SCORE};
 use crate::domain::status::{DecisionSource, DecisionState, ReviewStatus, ScoreSource};
 use crate::store::decisions::{self, DecisionRow};
@@ -38,13 +38,11 @@ impl Credit {
         if !(MIN_SCORE..=MAX_SCORE).contains(&score) {
             refusals.push(CreditRefusal::ScoreOutOfRange);
         }
-        if !valid_text(reason, true) {
-            refusals.push(CreditRefusal::ReasonInvalid);
-        }
-        if !refusals.is_empty() {
+        let reason = clean_reason(reason).map_err(|refusal| refusals.push(refusal));
+        let Some(reason) = reason.ok().filter(|_| refusals.is_empty()) else {
             return Err(tenor_platform::refusal::Failure::Refused(refusals));
-        }
-        let reason = reason.trim();
+        };
+        let reason = reason.as_str();
         let mut conn = self.conn().await?;
         conn.transaction(async |conn| {
             let Some(row) = scores::lock_by_loan(conn, loan_id).await? else {
@@ -90,13 +88,14 @@ impl Credit {
         if !valid_reason_code(reason_code) {
             refusals.push(CreditRefusal::ReasonCodeInvalid);
         }
-        if note.is_some_and(|n| !valid_text(n, false)) {
-            refusals.push(CreditRefusal::NoteTooLong);
-        }
+        let note = clean_note(note).unwrap_or_else(|refusal| {
+            refusals.push(refusal);
+            None
+        });
         if !refusals.is_empty() {
             return Err(tenor_platform::refusal::Failure::Refused(refusals));
         }
-        let note = note.map(str::trim).filter(|n| !n.is_empty());
+        let note = note.as_deref();
         let mut conn = self.conn().await?;
         conn.transaction(async |conn| {
             let Some(row) = scores::lock_by_loan(conn, loan_id).await? else {

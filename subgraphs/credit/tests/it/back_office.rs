@@ -186,6 +186,30 @@ async fn bad_input_is_refused_and_changes_nothing() {
     );
     let unknown = record(&service, staff, Uuid::now_v7(), 700, "fine").await;
     assert_eq!(user_error_codes(&unknown), ["NOT_FOUND"]);
+    // What a reviewer reads later must be what was typed: no bidi overrides, invisible or
+    // control characters (platform text policy), each refused with its field's code.
+    for hostile in ["gaji \u{202e}ok", "slip\u{200b}", "ok\u{0}", "\u{feff}"] {
+        let reason = record(&service, staff, loan, 700, hostile).await;
+        assert_eq!(
+            user_error_codes(&reason),
+            ["REASON_INVALID"],
+            "{hostile:?}: {reason}"
+        );
+        let token = service.staff_token(staff);
+        let noted = service
+            .graphql(
+                Some(&token),
+                DECIDE,
+                json!({ "input": { "loanId": loan, "decision": "APPROVE", "reasonCode": "INCOME_VERIFIED", "note": hostile } }),
+            )
+            .await;
+        let noted = &noted["data"]["decideLoan"];
+        assert_eq!(
+            user_error_codes(noted),
+            ["NOTE_INVALID"],
+            "{hostile:?}: {noted}"
+        );
+    }
     let bad_code = decide(&service, staff, loan, "APPROVE", "not a code").await;
     assert_eq!(user_error_codes(&bad_code), ["REASON_CODE_INVALID"]);
     let token = service.staff_token(staff);

@@ -41,6 +41,18 @@ async fn an_automatic_rejection_is_reviewed_once_by_a_person() {
     assert_eq!(user_error_codes(&stranger), ["NOT_FOUND"]);
     assert!(!queue_loans(&service).await.contains(&loan.to_string()));
 
+    let token = service.token(user, "loan:apply kyc:submit");
+    let spoofed = service
+        .graphql(
+            Some(&token),
+            REQUEST,
+            json!({ "input": { "loanId": loan, "note": "saya \u{202e}setuju" } }),
+        )
+        .await;
+    let spoofed = &spoofed["data"]["requestHumanReview"];
+    assert_eq!(user_error_codes(spoofed), ["NOTE_INVALID"], "{spoofed}");
+    assert!(!queue_loans(&service).await.contains(&loan.to_string()));
+
     let requested = request(&service, user, loan).await;
     assert_eq!(requested["userErrors"], json!([]), "{requested}");
     assert_eq!(requested["review"]["status"], "REQUESTED");
