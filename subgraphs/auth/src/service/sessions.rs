@@ -5,8 +5,10 @@
 //! Every refresh consumes the presented token and issues its successor. Presenting a consumed
 //! token again means it was copied: the whole session (the token family) is revoked
 //! (OWASP ASVS 5.0 §10.4.5, RFC 9700). One exception keeps flaky mobile networks usable: within
-//! a short grace period the *immediately previous* token may be exchanged again as long as its
-//! successor was never used; the unused successor is then retired.
+//! a short grace period the *immediately previous* token may be exchanged again, once, as long
+//! as its successor was never used; the unused successor is then retired. Refreshes of one
+//! session run one at a time (the session row is locked), so parallel copies of a token get
+//! at most the two exchanges and then revoke the session.
 
 use chrono::Utc;
 use diesel_async::AsyncConnection;
@@ -39,7 +41,8 @@ impl AuthService {
         let outcome = conn
             .transaction::<Outcome<PendingTokens>, ServiceError, _>(async |conn| {
                 let now = Utc::now();
-                let Some((token, session)) = sessions::find_refresh_token(conn, &hash).await? else {
+                let Some((token, session)) = sessions::find_refresh_token(conn, &hash).await?
+                else {
                     return Ok(refuse(AuthRefusal::InvalidRefreshToken));
                 };
                 if session.revoked_at.is_some() {
@@ -52,27 +55,36 @@ impl AuthService {
                     return Ok(refuse(AuthRefusal::SessionEnded));
                 };
                 if account.status != AccountStatus::Active {
-                    *ended_ref = self.revoke_sessions(conn, Revoke::AllOf { auth_id: account.auth_id, except: None }, RevokeReason::AccountBlocked).await?;
+                    *ended_ref = self
+                        .revoke_sessions(
+                            conn,
+                            Revoke::AllOf {
+                                auth_id: account.auth_id,
+                                except: None,
+                            },
+                            RevokeReason::AccountBlocked,
+                        )
+                        .await?;
                     return Ok(refuse(AuthRefusal::AccountBlocked));
                 }
                 if let Some(used_at) = token.used_at {
-                    let successor = sessions::child_of(conn, token.id).await?;
-                    let retry_within_grace = now - used_at <= grace
-                        && successor.as_ref().is_some_and(|s| s.used_at.is_none());
-                    if !retry_within_grace {
-                        *ended_ref = self.revoke_sessions(conn, Revoke::Session(session.session_id), RevokeReason::RefreshTokenReuse).await?;
-                        tracing::warn!(session_id = %session.session_id, user_id = %session.auth_id, "refresh token reuse: session revoked");
-                        return Ok(refuse(AuthRefusal::RefreshTokenReused));
+                    // Once: a token already exchanged twice (its first successor retired by
+                    // the retry) is being replayed, however quickly.
+                    let successors = sessions::children_of(conn, token.id).await?;
+                    let [successor] = successors.as_slice() else {
+                        return self.reused(conn, &session, ended_ref).await;
+                    };
+                    if successor.used_at.is_some() || now - used_at > grace {
+                        return self.reused(conn, &session, ended_ref).await;
                     }
                     // The client lost the previous response: retire the successor it never saw.
-                    if let Some(successor) = successor {
-                        sessions::mark_used(conn, successor.id, now).await?;
-                    }
+                    sessions::mark_used(conn, successor.id, now).await?;
                 } else {
                     sessions::mark_used(conn, token.id, now).await?;
                 }
                 let (refresh_token, new_hash) = new_refresh_token();
-                sessions::add_refresh_token(conn, session.session_id, &new_hash, Some(token.id)).await?;
+                sessions::add_refresh_token(conn, session.session_id, &new_hash, Some(token.id))
+                    .await?;
                 sessions::touch(conn, session.session_id, now).await?;
                 Ok(Ok(PendingTokens {
                     user_id: account.auth_id,
@@ -86,6 +98,25 @@ impl AuthService {
         // Committed, even when the outcome is a refusal (reuse detected, account blocked).
         self.revoked(&ended).await;
         Ok(self.finish(outcome?).await?)
+    }
+
+    /// A consumed refresh token presented again: the token family is compromised, so the
+    /// session ends (its access tokens with it).
+    async fn reused(
+        &self,
+        conn: &mut diesel_async::AsyncPgConnection,
+        session: &Session,
+        ended: &mut Vec<Revoked>,
+    ) -> Result<Outcome<PendingTokens>, ServiceError> {
+        *ended = self
+            .revoke_sessions(
+                conn,
+                Revoke::Session(session.session_id),
+                RevokeReason::RefreshTokenReuse,
+            )
+            .await?;
+        tracing::warn!(session_id = %session.session_id, user_id = %session.auth_id, "refresh token reuse: session revoked");
+        Ok(refuse(AuthRefusal::RefreshTokenReused))
     }
 
     /// End one of the user's sessions; `true` when it was still live.

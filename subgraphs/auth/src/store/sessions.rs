@@ -105,17 +105,18 @@ pub async fn find_refresh_token(
 }
 
 /// The successor of `token`, if one was issued.
-pub async fn child_of(
+/// The successors issued for `token_id`, oldest first: one after a normal refresh, two after
+/// its one retry within the grace.
+pub async fn children_of(
     conn: &mut AsyncPgConnection,
     token_id: i64,
-) -> QueryResult<Option<RefreshToken>> {
+) -> QueryResult<Vec<RefreshToken>> {
     refresh_tokens::table
         .filter(refresh_tokens::parent_id.eq(token_id))
-        .order(refresh_tokens::id.desc())
+        .order(refresh_tokens::id.asc())
         .select(RefreshToken::as_select())
-        .first(conn)
+        .load(conn)
         .await
-        .optional()
 }
 
 pub async fn mark_used(

@@ -142,6 +142,56 @@ async fn a_lost_refresh_response_can_be_retried_once_within_the_grace() {
     let _ = r2;
 }
 
+/// The grace is one retry, not a window: a copy of a refresh token exchanged again and again
+/// within it (sequentially, or all at once) would mint a pair per exchange without ever
+/// tripping reuse detection.
+#[tokio::test]
+async fn a_refresh_token_is_exchanged_at_most_twice_within_the_grace() {
+    let auth = TestAuth::start(&[("AUTH_REFRESH_REUSE_GRACE", "30s")]).await;
+    let (email, phone) = identity();
+    auth.register(&email, &phone, PASSWORD).await;
+    let r1 = auth.login(&email, PASSWORD).await["tokens"]["refreshToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(codes(&auth.refresh(&r1).await), Vec::<String>::new());
+    let retry = auth.refresh(&r1).await;
+    assert_eq!(codes(&retry), Vec::<String>::new());
+    assert_eq!(
+        codes(&auth.refresh(&r1).await),
+        vec!["REFRESH_TOKEN_REUSED"],
+        "a second retry is a replay"
+    );
+    let r3 = retry["tokens"]["refreshToken"].as_str().unwrap();
+    assert_eq!(codes(&auth.refresh(r3).await), vec!["SESSION_REVOKED"]);
+
+    // Ten copies of a fresh session's token at once: at most the exchange and its retry.
+    let r1 = auth.login(&phone, PASSWORD).await["tokens"]["refreshToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let answers = futures::future::join_all((0..10).map(|_| auth.refresh(&r1))).await;
+    let exchanged: Vec<&str> = answers
+        .iter()
+        .filter_map(|a| a["tokens"]["refreshToken"].as_str())
+        .collect();
+    assert!(
+        (1..=2).contains(&exchanged.len()),
+        "{} exchanges: {answers:?}",
+        exchanged.len()
+    );
+    for answer in &answers {
+        let codes = codes(answer);
+        assert!(
+            codes.is_empty() || codes == ["REFRESH_TOKEN_REUSED"] || codes == ["SESSION_REVOKED"],
+            "{answer}"
+        );
+    }
+    for token in exchanged {
+        assert_eq!(codes(&auth.refresh(token).await), vec!["SESSION_REVOKED"]);
+    }
+}
+
 #[tokio::test]
 async fn logout_all_sessions_ends_every_device() {
     let auth = TestAuth::start(&[]).await;
