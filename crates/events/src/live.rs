@@ -11,6 +11,11 @@
 //! recognised by `classify` too) ends every local subscription opened with a token of that
 //! session, and is remembered so one opened later with such a token is refused.
 //!
+//! Each recipient may hold [`LiveHub::with_subscription_cap`] subscriptions in one process (the
+//! receivers of its channel, so the count ends with the subscription): the router caps sockets
+//! per user, not subscriptions per socket, and each subscription is state here and in the
+//! router for as long as it lives.
+//!
 //! Used by loan (`loanStatusChanged`) and notification (`notificationReceived`).
 
 use std::collections::HashMap;
@@ -42,6 +47,33 @@ pub trait Addressed {
 /// A recipient's buffer: items for one user come a few at a time.
 const PER_RECIPIENT_BUFFER: usize = 16;
 
+/// Live subscriptions one recipient may hold in one process unless configured
+/// (`LIVE_SUBSCRIPTIONS_PER_USER`): the router lets a user hold 10 sockets, an app listens to
+/// one or two things on each.
+pub const DEFAULT_SUBSCRIPTIONS_PER_RECIPIENT: usize = 20;
+
+/// `LIVE_SUBSCRIPTIONS_PER_USER`: at least 1.
+pub fn subscriptions_per_user(env: &mut tenor_platform::config::Env) -> usize {
+    let cap = env.optional(
+        "LIVE_SUBSCRIPTIONS_PER_USER",
+        DEFAULT_SUBSCRIPTIONS_PER_RECIPIENT,
+    );
+    if cap == 0 {
+        env.fail(
+            "LIVE_SUBSCRIPTIONS_PER_USER",
+            "must be at least 1".to_owned(),
+        );
+    }
+    cap
+}
+
+/// A recipient already holds as many subscriptions in this process as it may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("at most {cap} live subscriptions per account: end one and subscribe again")]
+pub struct TooManySubscriptions {
+    pub cap: usize,
+}
+
 /// The channel of every recipient with a subscriber (or had one since the last prune).
 struct Recipients<T> {
     channels: HashMap<Uuid, broadcast::Sender<T>>,
@@ -50,16 +82,18 @@ struct Recipients<T> {
 }
 
 impl<T: Clone> Recipients<T> {
-    fn subscribe(&mut self, recipient: Uuid) -> broadcast::Receiver<T> {
+    /// A receiver on `recipient`'s channel, unless it already has `cap` of them.
+    fn subscribe(&mut self, recipient: Uuid, cap: usize) -> Option<broadcast::Receiver<T>> {
         if self.channels.len() >= 2 * self.pruned_at.max(512) {
             self.channels
                 .retain(|_, sender| sender.receiver_count() > 0);
             self.pruned_at = self.channels.len();
         }
-        self.channels
+        let sender = self
+            .channels
             .entry(recipient)
-            .or_insert_with(|| broadcast::channel(PER_RECIPIENT_BUFFER).0)
-            .subscribe()
+            .or_insert_with(|| broadcast::channel(PER_RECIPIENT_BUFFER).0);
+        (sender.receiver_count() < cap).then(|| sender.subscribe())
     }
 
     fn send(&mut self, recipient: Uuid, item: T) {
@@ -108,6 +142,7 @@ pub struct LiveHub<T> {
     revocations: broadcast::Sender<Uuid>,
     revoked: Arc<Mutex<RevokedSessions>>,
     assigned: Arc<AtomicBool>,
+    per_recipient: usize,
 }
 
 impl<T> Clone for LiveHub<T> {
@@ -117,6 +152,7 @@ impl<T> Clone for LiveHub<T> {
             revocations: self.revocations.clone(),
             revoked: self.revoked.clone(),
             assigned: self.assigned.clone(),
+            per_recipient: self.per_recipient,
         }
     }
 }
@@ -138,28 +174,46 @@ impl<T: Addressed + Clone + Send + 'static> LiveHub<T> {
             revocations,
             revoked: Arc::default(),
             assigned: Arc::new(AtomicBool::new(false)),
+            per_recipient: DEFAULT_SUBSCRIPTIONS_PER_RECIPIENT,
+        }
+    }
+
+    /// At most `cap` (at least 1) subscriptions per recipient in this process.
+    pub fn with_subscription_cap(self, cap: usize) -> Self {
+        Self {
+            per_recipient: cap.max(1),
+            ..self
         }
     }
 
     /// Every item for `recipient` from now on; a subscriber too slow to keep up skips what it
-    /// missed.
-    pub fn items_for(&self, recipient: Uuid) -> impl Stream<Item = T> + use<T> {
+    /// missed. Refused when the recipient already holds as many subscriptions as it may; the
+    /// stream counts as one until it is dropped.
+    pub fn items_for(
+        &self,
+        recipient: Uuid,
+    ) -> Result<impl Stream<Item = T> + use<T>, TooManySubscriptions> {
+        let cap = self.per_recipient;
         let receiver = self
             .recipients
             .lock()
             .expect("recipients lock")
-            .subscribe(recipient);
-        futures::stream::unfold(receiver, |mut receiver| async move {
-            loop {
-                match receiver.recv().await {
-                    Ok(item) => return Some((item, receiver)),
-                    Err(broadcast::error::RecvError::Lagged(skipped)) => {
-                        tracing::warn!(skipped, "slow subscriber skipped live items");
+            .subscribe(recipient, cap)
+            .ok_or(TooManySubscriptions { cap })?;
+        Ok(futures::stream::unfold(
+            receiver,
+            |mut receiver| async move {
+                loop {
+                    match receiver.recv().await {
+                        Ok(item) => return Some((item, receiver)),
+                        Err(broadcast::error::RecvError::Lagged(skipped)) => {
+                            tracing::warn!(skipped, "slow subscriber skipped live items");
+                        }
+                        Err(broadcast::error::RecvError::Closed) => return None,
                     }
-                    Err(broadcast::error::RecvError::Closed) => return None,
                 }
-            }
-        })
+            },
+        ))
     }
 
     /// Hand `item` to its recipient's local subscribers (none is fine).
@@ -332,9 +386,9 @@ mod tests {
     async fn each_recipient_receives_only_its_own_items() {
         let hub = LiveHub::<Note>::new();
         let (siti, budi) = (Uuid::new_v4(), Uuid::new_v4());
-        let mut hers = Box::pin(hub.items_for(siti));
-        let mut hers_too = Box::pin(hub.items_for(siti));
-        let mut his = Box::pin(hub.items_for(budi));
+        let mut hers = Box::pin(hub.items_for(siti).unwrap());
+        let mut hers_too = Box::pin(hub.items_for(siti).unwrap());
+        let mut his = Box::pin(hub.items_for(budi).unwrap());
         hub.push(Note(siti, 1));
         hub.push(Note(budi, 2));
         hub.push(Note(Uuid::new_v4(), 3)); // nobody's listening: dropped
@@ -346,19 +400,56 @@ mod tests {
         assert_eq!(hub.recipient_channels(), 2);
     }
 
+    /// A recipient's subscriptions are capped while they live: ending one frees its place, and
+    /// other recipients are not affected.
+    #[tokio::test]
+    async fn a_recipient_holds_at_most_its_cap_of_subscriptions() {
+        let hub = LiveHub::<Note>::new().with_subscription_cap(2);
+        let (siti, budi) = (Uuid::new_v4(), Uuid::new_v4());
+        let first = hub.items_for(siti).unwrap();
+        let mut second = Box::pin(hub.items_for(siti).unwrap());
+        assert_eq!(
+            hub.items_for(siti).err(),
+            Some(TooManySubscriptions { cap: 2 })
+        );
+        let mut his = Box::pin(hub.items_for(budi).unwrap());
+        drop(first);
+        let mut third = Box::pin(hub.items_for(siti).unwrap());
+        hub.push(Note(siti, 1));
+        hub.push(Note(budi, 2));
+        assert_eq!(next_soon(&mut second).await, Some(Note(siti, 1)));
+        assert_eq!(next_soon(&mut third).await, Some(Note(siti, 1)));
+        assert_eq!(next_soon(&mut his).await, Some(Note(budi, 2)));
+        assert!(hub.items_for(siti).is_err());
+    }
+
+    #[test]
+    fn the_cap_is_read_from_the_environment_and_is_at_least_one() {
+        use tenor_platform::config::Env;
+        let read = |pairs: &[(&str, &str)]| {
+            let mut env = Env::from_pairs(pairs.iter().copied());
+            let cap = subscriptions_per_user(&mut env);
+            env.finish(cap).map_err(|e| e.to_string())
+        };
+        assert_eq!(read(&[]), Ok(DEFAULT_SUBSCRIPTIONS_PER_RECIPIENT));
+        assert_eq!(read(&[("LIVE_SUBSCRIPTIONS_PER_USER", "3")]), Ok(3));
+        let zero = read(&[("LIVE_SUBSCRIPTIONS_PER_USER", "0")]).unwrap_err();
+        assert!(zero.contains("LIVE_SUBSCRIPTIONS_PER_USER"), "{zero}");
+    }
+
     #[tokio::test]
     async fn channels_of_recipients_nobody_listens_to_are_dropped() {
         let hub = LiveHub::<Note>::new();
         let gone = Uuid::new_v4();
-        drop(hub.items_for(gone));
+        drop(hub.items_for(gone).unwrap());
         // The next item for them finds nobody and removes the channel.
         hub.push(Note(gone, 1));
         assert_eq!(hub.recipient_channels(), 0);
         // Channels nobody pushes to go when the map has doubled since the last prune.
         for _ in 0..1100 {
-            drop(hub.items_for(Uuid::new_v4()));
+            drop(hub.items_for(Uuid::new_v4()).unwrap());
         }
-        let mut kept = Box::pin(hub.items_for(gone));
+        let mut kept = Box::pin(hub.items_for(gone).unwrap());
         assert!(
             hub.recipient_channels() < 1100,
             "{}",

@@ -33,6 +33,9 @@ pub struct LoanConfig {
     /// When unfinished payouts and collections are taken over (`LOAN_MOVEMENT_RESUME_AFTER`,
     /// default 30s) and how often that is checked (`LOAN_MOVEMENT_RESUME_EVERY`, default 5s).
     pub movements: MovementSettings,
+    /// `loanStatusChanged` subscriptions one account may hold on this replica
+    /// (`LIVE_SUBSCRIPTIONS_PER_USER`, 20).
+    pub live_subscriptions_per_user: usize,
     pub verifier: VerifierConfig,
     pub relay: RelayConfig,
     pub consumer: ConsumerConfig,
@@ -112,6 +115,7 @@ impl LoanConfig {
                     )
                     .into(),
             },
+            live_subscriptions_per_user: tenor_events::live::subscriptions_per_user(env),
             verifier: VerifierConfig::from_env(env),
             relay: RelayConfig::from_env(env),
             consumer,

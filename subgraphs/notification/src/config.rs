@@ -37,6 +37,9 @@ pub struct NotificationConfig {
     /// When reminders and collection messages may go out (see [`crate::schedule`]).
     pub quiet_hours: QuietHours,
     pub delivery: DeliverySettings,
+    /// `notificationReceived` subscriptions one account may hold on this replica
+    /// (`LIVE_SUBSCRIPTIONS_PER_USER`, 20).
+    pub live_subscriptions_per_user: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,6 +147,7 @@ impl NotificationConfig {
             channels: ChannelsConfig::from_env(env),
             quiet_hours: QuietHours::from_env(env),
             delivery: delivery(env),
+            live_subscriptions_per_user: tenor_events::live::subscriptions_per_user(env),
             mongo,
             redis_url,
             kafka,

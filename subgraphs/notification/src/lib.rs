@@ -158,7 +158,7 @@ pub async fn run_with(
         &config.consumer,
         Arc::new(IncomingEvents::new(service.clone())),
     )?;
-    let hub = LiveHub::new();
+    let hub = LiveHub::new().with_subscription_cap(config.live_subscriptions_per_user);
     let live = events::live::run(
         hub.clone(),
         config.kafka.clone(),

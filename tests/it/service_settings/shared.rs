@@ -195,6 +195,13 @@ pub(super) static GENERAL: &[Setting] = &[
         NOT_A_NUMBER,
     ),
     start_only(
+        "LIVE_SUBSCRIPTIONS_PER_USER",
+        &[Loan, Notification],
+        "5",
+        "shows only with more live subscriptions of one user than the cap (loan's live tests)",
+        NOT_A_NUMBER,
+    ),
+    start_only(
         "CONSUMER_INSTANCE_ID",
         CONSUMERS,
         "replica-0",

@@ -52,7 +52,7 @@ impl Subscription {
         }
         // Subscribe before reading the snapshot so nothing published after this point is missed.
         let owner = principal.user_id;
-        let live = hub.items_for(owner);
+        let live = hub.items_for(owner).map_err(too_many)?;
         // Boxed: async-graphql keeps this resolver's future in the subscription's allocation for
         // as long as the subscription lives, sized for its largest state — the SQL read, about
         // 2 KiB per subscription, held by 15 000 sockets long after the read is done.
@@ -165,4 +165,9 @@ fn session_revoked() -> async_graphql::Error {
         "UNAUTHENTICATED",
         "the session of this access token has been ended; sign in again",
     )
+}
+
+/// The account holds as many live subscriptions here as it may (`LIVE_SUBSCRIPTIONS_PER_USER`).
+fn too_many(refusal: tenor_events::live::TooManySubscriptions) -> async_graphql::Error {
+    coded_error("TOO_MANY_SUBSCRIPTIONS", refusal.to_string())
 }

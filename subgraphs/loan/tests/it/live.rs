@@ -319,3 +319,62 @@ async fn a_change_already_told_is_not_pushed_again() {
         );
     }
 }
+
+/// The router caps a user's sockets, not the subscriptions on a socket: the replica caps a
+/// user's live subscriptions (`LIVE_SUBSCRIPTIONS_PER_USER`, 20), refusing one more with
+/// `TOO_MANY_SUBSCRIPTIONS`, and an ended one frees its place. Another user is not affected.
+#[tokio::test]
+async fn a_user_holds_at_most_twenty_live_subscriptions() {
+    let service = TestService::start().await;
+    let user = service.verified_customer().await;
+    let token = service.customer_token(user);
+    let mut client = service.websocket(&service.base_url, Some(&token)).await;
+    acked(&mut client).await;
+    for i in 0..tenor_events::live::DEFAULT_SUBSCRIPTIONS_PER_RECIPIENT {
+        client.subscribe(&format!("s{i}"), None).await;
+    }
+    client.subscribe("over", None).await;
+    assert_eq!(
+        refusal_code(&mut client, "over").await,
+        "TOO_MANY_SUBSCRIPTIONS"
+    );
+
+    let other = service.verified_customer().await;
+    let mut theirs = service
+        .websocket(&service.base_url, Some(&service.customer_token(other)))
+        .await;
+    acked(&mut theirs).await;
+    theirs.subscribe("theirs", None).await;
+
+    client.send(json!({ "id": "s0", "type": "complete" })).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    client.subscribe("again", None).await;
+    let loan = loan_id(&service.apply(&token, 3_000_000, 6, "cap-1").await);
+    // Every live subscription of the user hears the new loan, the one that took the freed
+    // place too; the refused one and the ended one do not.
+    let mut heard = std::collections::BTreeSet::new();
+    while heard.len() < tenor_events::live::DEFAULT_SUBSCRIPTIONS_PER_RECIPIENT {
+        let message = client.next_message(WAIT).await.expect("a status push");
+        match message["type"].as_str() {
+            Some("next") => {
+                let change = &message["payload"]["data"]["loanStatusChanged"];
+                assert_eq!(change["loan"]["id"], loan.to_string(), "{message}");
+                heard.insert(message["id"].as_str().unwrap().to_owned());
+            }
+            Some("ping") => client.send(json!({ "type": "pong" })).await,
+            // The server's acknowledgement of the ended subscription.
+            Some("complete") if message["id"] == "s0" => {}
+            _ => panic!("unexpected message {message}"),
+        }
+    }
+    assert!(heard.contains("again"), "{heard:?}");
+    assert!(
+        !heard.contains("s0") && !heard.contains("over"),
+        "{heard:?}"
+    );
+    let apply_other = service
+        .apply(&service.customer_token(other), 3_000_000, 6, "cap-2")
+        .await;
+    let change = next_status(&mut theirs, "theirs").await;
+    assert_eq!(change["loan"]["id"], loan_id(&apply_other).to_string());
+}

@@ -42,6 +42,7 @@ impl Subscription {
         let mut told = Told::default();
         let items = hub
             .items_for(owner)
+            .map_err(too_many)?
             .filter(move |added| futures::future::ready(told.is_news(added.item_id)))
             .filter_map(move |added| {
                 let service = service.clone();
@@ -104,4 +105,9 @@ fn session_revoked() -> async_graphql::Error {
         "UNAUTHENTICATED",
         "the session of this access token has been ended; sign in again",
     )
+}
+
+/// The account holds as many live subscriptions here as it may (`LIVE_SUBSCRIPTIONS_PER_USER`).
+fn too_many(refusal: tenor_events::live::TooManySubscriptions) -> async_graphql::Error {
+    coded_error("TOO_MANY_SUBSCRIPTIONS", refusal.to_string())
 }
