@@ -7,6 +7,11 @@
 //!   typed `Int` — directly, in lists, or as a field of an input object, however nested — is
 //!   checked against the range, and refused when it is spelt as a float (`1e3`, `1000.0`,
 //!   `1.5`): the engine refuses those with HTTP 200 and a debug-formatted message.
+//! - A variable of the wrong kind for a built-in scalar (`"100"` or `[1]` for an `Int`, `7` for a
+//!   `String`, `"yes"` for a `Boolean`) or for an input object (`true` for a
+//!   `BiometricLoginInput`), wherever it is nested: the engine answered HTTP 200 with Rust debug
+//!   text ("Array(Array([Number(Number(1))]))"), or passed it on for the subgraph to refuse.
+//!   Messages name the kind found, never echo the value (a string could be anything).
 //!
 //! - A document that does not parse is answered here (`GRAPHQL_PARSE_FAILED`, the engine's code
 //!   and status), never by the engine: graphql-tools 0.5.12 transmutes its parse error's
@@ -202,7 +207,7 @@ fn check(
     for definition in variable_definitions(operation) {
         if let Some(value) = variables.get(&definition.name) {
             let shape = query_shape(&definition.var_type);
-            check_ints(value, &shape, inputs, 0)
+            check_value(value, &shape, inputs, 0)
                 .map_err(|bad| format!("Variable \"${}\": {bad}", definition.name))?;
         }
     }
@@ -242,9 +247,11 @@ fn schema_shape(ty: &Type) -> Shape {
     }
 }
 
-/// `Err(reason)` when an `Int` somewhere in `value` is outside the 32-bit signed range. Values of
-/// the wrong kind are left to the engine's own coercion, which reports them.
-fn check_ints(
+/// `Err(reason)` when something in `value` cannot be its declared type: an `Int` outside the
+/// 32-bit signed range or spelt as a float, a value of the wrong kind for a built-in scalar, or
+/// a non-object for an input object. `null` is left to the engine (it knows which are
+/// non-null), and so are enums and custom scalars.
+fn check_value(
     value: &Value,
     shape: &Shape,
     inputs: &InputTypes,
@@ -253,30 +260,67 @@ fn check_ints(
     if depth > MAX_NESTING {
         return Err("input nested too deeply".to_owned());
     }
+    if value.is_null() {
+        return Ok(());
+    }
     match shape {
-        Shape::Named(name) if name == "Int" => match int_problem(value) {
-            Some(problem) => Err(problem),
-            None => Ok(()),
-        },
-        Shape::Named(name) => {
-            let (Some(fields), Some(object)) = (inputs.get(name), value.as_object()) else {
-                return Ok(());
-            };
-            for (field, field_shape) in fields {
-                if let Some(field_value) = object.get(field) {
-                    check_ints(field_value, field_shape, inputs, depth + 1)
-                        .map_err(|bad| format!("field \"{field}\": {bad}"))?;
+        Shape::Named(name) => match inputs.get(name) {
+            Some(fields) => {
+                let Some(object) = value.as_object() else {
+                    return Err(format!(
+                        "{name} is an input object, found {}",
+                        kind_of(value)
+                    ));
+                };
+                for (field, field_shape) in fields {
+                    if let Some(field_value) = object.get(field) {
+                        check_value(field_value, field_shape, inputs, depth + 1)
+                            .map_err(|bad| format!("field \"{field}\": {bad}"))?;
+                    }
                 }
+                Ok(())
             }
-            Ok(())
-        }
+            None => scalar_problem(name, value).map_or(Ok(()), Err),
+        },
         Shape::List(item) => match value.as_array() {
             Some(items) => items
                 .iter()
-                .try_for_each(|v| check_ints(v, item, inputs, depth + 1)),
+                .try_for_each(|v| check_value(v, item, inputs, depth + 1)),
             // A single value stands for a one-item list (input coercion).
-            None => check_ints(value, item, inputs, depth + 1),
+            None => check_value(value, item, inputs, depth + 1),
         },
+    }
+}
+
+/// What is wrong with `value` for the built-in scalar `name`, if anything (spec §3.5: input
+/// coercion). Other named types (enums, custom scalars) are not judged here.
+fn scalar_problem(name: &str, value: &Value) -> Option<String> {
+    let fits = match name {
+        "Int" => return int_problem(value),
+        "Float" => value.is_number(),
+        "String" => value.is_str(),
+        "Boolean" => value.is_boolean(),
+        // An ID is written as a string or an integer.
+        "ID" => value.is_str() || value.is_i64() || value.is_u64(),
+        _ => return None,
+    };
+    (!fits).then(|| format!("{name} cannot represent {}", kind_of(value)))
+}
+
+/// A value's JSON kind, for messages that must not repeat the value itself.
+fn kind_of(value: &Value) -> &'static str {
+    if value.is_boolean() {
+        "a boolean"
+    } else if value.is_number() {
+        "a number"
+    } else if value.is_str() {
+        "a string"
+    } else if value.is_array() {
+        "a list"
+    } else if value.is_object() {
+        "an object"
+    } else {
+        "null"
     }
 }
 
@@ -287,7 +331,7 @@ fn check_ints(
 fn int_problem(value: &Value) -> Option<String> {
     let out_of_range = || format!("Int cannot represent non 32-bit signed integer value: {value}");
     if !value.is_number() {
-        return None; // another kind: the engine's coercion refuses it with a 400 of its own
+        return Some(format!("Int cannot represent {}", kind_of(value)));
     }
     if let Some(i) = value.as_i64() {
         return i32::try_from(i).is_err().then(out_of_range);
@@ -392,20 +436,58 @@ mod tests {
             let refused = run(doc, None, bad).unwrap_err();
             assert!(refused.contains("non-integer value"), "{bad}: {refused}");
         }
-        // Wrong kinds are the engine's to refuse; in-range nested values pass.
+        // In-range nested values and nulls pass.
         assert_eq!(
             run(
                 doc,
                 None,
-                r#"{"n": "12", "o": {"inner": {"amount": 5}, "label": "x"}}"#
+                r#"{"n": null, "o": {"inner": {"amount": 5}, "label": "x", "counts": 3}}"#
             ),
             Ok(())
         );
     }
 
     #[test]
+    fn values_of_the_wrong_kind_are_refused_by_kind_without_echoing_them() {
+        let doc = "query A($n: Int, $l: [Int], $o: Outer, $s: String, $b: Boolean, $f: Float, $i: ID, $e: Colour) { a }";
+        for (bad, says) in [
+            (r#"{"n": "100"}"#, "Int cannot represent a string"),
+            (r#"{"n": true}"#, "Int cannot represent a boolean"),
+            (r#"{"n": [[[1]]]}"#, "Int cannot represent a list"),
+            (r#"{"n": {"a": 1}}"#, "Int cannot represent an object"),
+            (r#"{"l": [1, "2"]}"#, "Int cannot represent a string"),
+            (
+                r#"{"o": true}"#,
+                "Outer is an input object, found a boolean",
+            ),
+            (r#"{"o": [{}]}"#, "Outer is an input object, found a list"),
+            (
+                r#"{"o": {"inner": "secret-ish"}}"#,
+                "field \"inner\": Inner is an input object, found a string",
+            ),
+            (r#"{"o": {"label": 7}}"#, "String cannot represent a number"),
+            (r#"{"s": {"x": 1}}"#, "String cannot represent an object"),
+            (r#"{"b": "yes"}"#, "Boolean cannot represent a string"),
+            (r#"{"f": "1.5"}"#, "Float cannot represent a string"),
+            (r#"{"i": 1.5}"#, "ID cannot represent a number"),
+            (r#"{"i": {}}"#, "ID cannot represent an object"),
+        ] {
+            let refused = run(doc, None, bad).unwrap_err();
+            assert!(refused.contains(says), "{bad}: {refused}");
+            assert!(!refused.contains("secret-ish"), "{refused}");
+        }
+        let good = r#"{"s": "x", "b": false, "f": 2, "i": 42, "e": 42, "o": {"inner": null}}"#;
+        assert_eq!(
+            run(doc, None, good),
+            Ok(()),
+            "enums and custom scalars are the engine's"
+        );
+        assert_eq!(run(doc, None, r#"{"i": "abc", "f": 1.5}"#), Ok(()));
+    }
+
+    #[test]
     fn only_the_selected_operation_counts() {
-        let doc = "query A($n: Int) { a } query B($n: String) { a }";
+        let doc = "query A($n: Int) { a } query B($n: Float) { a }";
         assert_eq!(run(doc, Some("B"), r#"{"n": 9999999999}"#), Ok(()));
         assert!(run(doc, Some("A"), r#"{"n": 9999999999}"#).is_err());
     }

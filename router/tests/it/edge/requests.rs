@@ -123,6 +123,49 @@ async fn ambiguous_operations_and_out_of_range_ints_are_request_errors() {
         at_limit["data"]["quoteLoan"]["userErrors"][0]["code"], "AMOUNT_TOO_HIGH",
         "{at_limit}"
     );
+    // Values of the wrong kind: a request error naming the kind, not the engine's 200 with
+    // Rust debug text ("Array(Array([Number(Number(1))]))"), and nothing runs.
+    let update = "mutation U($input: UpdateProfileInput!) { updateProfile(input: $input) { user { fullname } } }";
+    for (query, variables, says) in [
+        (
+            quote,
+            json!({ "amount": "1000000", "tenor": 3 }),
+            "Int cannot represent a string",
+        ),
+        (
+            quote,
+            json!({ "amount": [[1]], "tenor": 3 }),
+            "Int cannot represent a list",
+        ),
+        (
+            quote,
+            json!({ "amount": 1_000_000, "tenor": { "a": 1 } }),
+            "Int cannot represent an object",
+        ),
+        (
+            update,
+            json!({ "input": true }),
+            "UpdateProfileInput is an input object, found a boolean",
+        ),
+        (
+            update,
+            json!({ "input": { "fullname": 42 } }),
+            "String cannot represent a number",
+        ),
+    ] {
+        let response = raw(json!({ "query": query, "variables": variables }))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{variables}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{body}");
+        let message = body["errors"][0]["message"].as_str().unwrap();
+        assert!(
+            message.contains(says) && !message.contains("Number("),
+            "{body}"
+        );
+        assert!(body["data"].is_null(), "{body}");
+    }
 }
 
 /// An input object variable with a field its type does not have, or an enum value it does not
