@@ -26,6 +26,12 @@
 //! Kotlin/iOS read to match an error to its field; hive-router only writes its own
 //! `extensions.affectedPath` (`me.kyc.documentNumber`). Its path names response keys and no list
 //! indices (the field is refused in every item), so neither does ours.
+//!
+//! An error a subgraph returned speaks of the query the router sent it, not the client's: its
+//! `locations` point into that query, and an entity fetch's error that the engine could not
+//! place (no entity index: a refused entity or a field guard of the `_entities` call) keeps the
+//! subgraph's `["_entities", "kyc"]` or no path at all. Such errors lose their `locations` and
+//! get the client's path from the fetch's `affectedPath` (`loan.user` + `kyc`).
 
 use hive_router::GraphQLError;
 use hive_router::executor::plugins::hooks::on_graphql_error::{
@@ -68,6 +74,7 @@ impl RouterPlugin for ErrorCodesPlugin {
             .ok()
             .and_then(|ctx| ctx.authentication().jwt_status().copied())
             .unwrap_or(false);
+        place_subgraph_error(&mut payload.error);
         if let Some(status) = translate(&mut payload.error, authenticated) {
             payload.status_code = status;
         }
@@ -119,6 +126,38 @@ pub fn translate(error: &mut GraphQLError, authenticated: bool) -> Option<Status
         .extensions
         .insert("reason".to_owned(), code.as_str().into());
     status
+}
+
+/// Drops a subgraph error's `locations` and rewrites a path the engine left in the subgraph's
+/// terms (see the module doc). Errors the router made itself carry no service name.
+pub fn place_subgraph_error(error: &mut GraphQLError) {
+    if error.extensions.service_name.is_none() {
+        return;
+    }
+    error.locations = None;
+    let affected = error
+        .extensions
+        .affected_path
+        .as_deref()
+        .filter(|path| !path.is_empty());
+    let unplaced = match &error.path {
+        None => Some(&[][..]),
+        Some(path) => match path.segments.as_slice() {
+            [GraphQLErrorPathSegment::String(entities), rest @ ..] if entities == "_entities" => {
+                Some(match rest {
+                    [GraphQLErrorPathSegment::Index(_), rest @ ..] => rest,
+                    rest => rest,
+                })
+            }
+            _ => None,
+        },
+    };
+    let Some(rest) = unplaced else { return };
+    error.path = affected.map(|affected| {
+        let mut path = response_path(affected);
+        path.segments.extend(rest.iter().cloned());
+        path
+    });
 }
 
 /// What a borrower reads when a part of Tenor could not answer (Indonesian first, as every
@@ -220,6 +259,51 @@ mod tests {
         translate(&mut e, true);
         let json = serde_json::to_value(&e).unwrap();
         assert_eq!(json["path"], serde_json::json!(["loans", 2, "purpose"]));
+    }
+
+    /// A subgraph's error speaks of the router's query to it: its locations go, and an entity
+    /// path the engine did not place is rebuilt from the fetch's place in the client's response.
+    #[test]
+    fn a_subgraph_error_is_placed_in_the_clients_response() {
+        let from_subgraph = |path: serde_json::Value| {
+            let mut e: GraphQLError = serde_json::from_value(serde_json::json!({
+                "message": "missing required scope kyc:review",
+                "locations": [{ "line": 1, "column": 90 }],
+                "path": path,
+                "extensions": { "code": "FORBIDDEN" },
+            }))
+            .unwrap();
+            e.add_subgraph_name("kyc").add_affected_path("loan.user")
+        };
+        let placed = |mut e: GraphQLError| {
+            place_subgraph_error(&mut e);
+            let json = serde_json::to_value(&e).unwrap();
+            assert!(json.get("locations").is_none(), "{json}");
+            json["path"].clone()
+        };
+        let kyc = serde_json::json!(["loan", "user", "kyc"]);
+        assert_eq!(
+            placed(from_subgraph(serde_json::json!(["_entities", "kyc"]))),
+            kyc
+        );
+        assert_eq!(
+            placed(from_subgraph(serde_json::json!(["_entities", 0, "kyc"]))),
+            kyc
+        );
+        assert_eq!(
+            placed(from_subgraph(serde_json::Value::Null)),
+            serde_json::json!(["loan", "user"])
+        );
+        // A path already in the client's terms (a root fetch, or placed by the engine) stays.
+        assert_eq!(
+            placed(from_subgraph(serde_json::json!(["me", "kyc"]))),
+            serde_json::json!(["me", "kyc"])
+        );
+        // The router's own errors are left as they are.
+        let mut own = error("FORBIDDEN");
+        own.locations = Some(vec![]);
+        place_subgraph_error(&mut own);
+        assert!(own.locations.is_some());
     }
 
     #[test]

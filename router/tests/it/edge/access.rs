@@ -230,6 +230,32 @@ async fn a_staff_scoped_field_is_null_with_forbidden_for_a_customer_and_the_rest
     assert!(allowed["data"]["users"]["edges"].is_array(), "{allowed}");
 }
 
+/// A field another subgraph refuses inside an entity fetch is placed where the client asked
+/// for it: the client's path (`loan.user.kyc`), not the subgraph's `["_entities", "kyc"]`, and
+/// no `locations` from the query the router sent that subgraph.
+#[tokio::test]
+async fn a_field_refused_inside_another_subgraph_names_the_clients_path() {
+    let stack = RouterStack::start().await;
+    let (_, token) = tenor_harness::journeys::eligible_customer(&stack).await;
+    let applied = tenor_harness::journeys::apply_when_eligible(&stack, &token, "k-path").await;
+    let loan = applied["loan"]["id"].as_str().unwrap().to_owned();
+    let operator = stack.staff(&["loan:operate"]).await;
+    let operator = stack.router.login(&operator).await;
+    let query = "query($id: ID!) { loan(id: $id) { id user { id kyc { id } } } }";
+    let response = stack
+        .gql(query, json!({ "id": loan }), Some(&operator))
+        .await;
+    assert_eq!(response["data"]["loan"]["id"], loan, "{response}");
+    assert!(
+        response["data"]["loan"]["user"]["kyc"].is_null(),
+        "{response}"
+    );
+    assert_eq!(error_codes(&response), ["FORBIDDEN"], "{response}");
+    let error = &response["errors"][0];
+    assert_eq!(error["path"], json!(["loan", "user", "kyc"]), "{response}");
+    assert!(error.get("locations").is_none(), "{response}");
+}
+
 #[tokio::test]
 async fn introspection_needs_a_back_office_scope() {
     let stack = RouterStack::start().await;
