@@ -10,8 +10,8 @@
 //! - a bidirectional control (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069);
 //! - an invisible character: zero-width space/joiners (U+200B–U+200D), word joiner and invisible
 //!   operators (U+2060–U+2064), deprecated format characters (U+206A–U+206F), the BOM (U+FEFF),
-//!   soft hyphen, combining grapheme joiner, Mongolian vowel separator, Hangul fillers,
-//!   interlinear annotation marks;
+//!   soft hyphen, combining grapheme joiner, Mongolian vowel separator, Hangul fillers, the
+//!   blank braille pattern (U+2800), interlinear annotation marks;
 //! - a tag character (U+E0000–U+E007F), a noncharacter (U+FDD0–U+FDEF, U+xFFFE/U+xFFFF), a line
 //!   or paragraph separator (U+2028/U+2029);
 //! - a combining mark with nothing to combine with (at the start or after whitespace), or more
@@ -247,6 +247,7 @@ pub fn is_forbidden_character(c: char) -> bool {
             | 0x061C // Arabic letter mark
             | 0x115F | 0x1160 | 0x3164 | 0xFFA0 // Hangul fillers
             | 0x180E // Mongolian vowel separator
+            | 0x2800 // braille pattern blank: renders as nothing, is not whitespace
             | 0x200B..=0x200F // zero-width space, ZWNJ, ZWJ, LRM, RLM
             | 0x2028 | 0x2029 // line and paragraph separators
             | 0x202A..=0x202E // bidi embeddings and overrides

@@ -67,7 +67,7 @@ fn bidi_zero_width_tag_and_noncharacters_are_refused() {
     for cp in [
         0x061C, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E,
         0x2060, 0x2066, 0x2067, 0x2068, 0x2069, 0xFEFF, 0xE0001, 0xE0041, 0xE007F, 0xFDD0, 0xFDEF,
-        0xFFFE, 0xFFFF, 0x1FFFF, 0x10FFFF, 0x2028, 0x2029, 0x00AD, 0x180E, 0x3164, 0xFFF9,
+        0xFFFE, 0xFFFF, 0x1FFFF, 0x10FFFF, 0x2028, 0x2029, 0x00AD, 0x180E, 0x3164, 0xFFF9, 0x2800,
     ] {
         let c = char::from_u32(cp).unwrap();
         assert_eq!(
@@ -77,8 +77,9 @@ fn bidi_zero_width_tag_and_noncharacters_are_refused() {
         );
         assert!(is_forbidden_character(c), "U+{cp:04X}");
     }
-    // Private use and the replacement character are not refused.
-    assert!(single("a\u{E000}b\u{FFFD}").is_ok());
+    // Private use and the replacement character are not refused, nor are braille patterns
+    // with dots.
+    assert!(single("a\u{E000}b\u{FFFD}\u{2801}").is_ok());
 }
 
 #[test]
