@@ -1,7 +1,9 @@
 //! `operation_checks`: request rules of the GraphQL spec that hive-router 0.2.19 skips.
 //!
 //! - A document with several operations needs `operationName` ("GetOperation", GraphQL spec
-//!   §6.1): the engine ran the first one instead.
+//!   §6.1): the engine ran the first one instead. An `operationName` the document does not
+//!   define is refused saying so (the engine's message was "Failed to normalize GraphQL
+//!   operation").
 //! - `Int` is a 32-bit signed integer (spec §3.5.1): the engine refuses `2147483648` written
 //!   inline but let the same number through as a variable, down to the subgraph. Every variable
 //!   typed `Int` — directly, in lists, or as a field of an input object, however nested — is
@@ -200,9 +202,13 @@ fn check(
             .copied()
             .find(|op| operation_name_of(op) == Some(name)),
     };
-    // An unknown operationName is the engine's to report.
     let Some(operation) = selected else {
-        return Ok(());
+        // The engine would answer OPERATION_RESOLUTION_FAILURE "Failed to normalize GraphQL
+        // operation"; the spec's wording says what is wrong.
+        return match operation_name {
+            Some(name) => Err(format!("Unknown operation named \"{name}\"")),
+            None => Ok(()),
+        };
     };
     for definition in variable_definitions(operation) {
         if let Some(value) = variables.get(&definition.name) {
@@ -396,6 +402,10 @@ mod tests {
         let doc = "query A { a } query B { a }";
         assert!(run(doc, None, "{}").unwrap_err().contains("operationName"));
         assert_eq!(run(doc, Some("B"), "{}"), Ok(()));
+        assert_eq!(
+            run(doc, Some("C"), "{}"),
+            Err("Unknown operation named \"C\"".to_owned())
+        );
         assert_eq!(run("query A { a }", None, "{}"), Ok(()));
         assert_eq!(run("{ a }", None, "{}"), Ok(()));
         // Fragments are not operations.

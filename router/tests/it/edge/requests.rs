@@ -93,6 +93,17 @@ async fn ambiguous_operations_and_out_of_range_ints_are_request_errors() {
         .unwrap();
     assert!(named["data"]["mySessions"].is_object(), "{named}");
     assert!(named["data"]["me"].is_null(), "{named}");
+    // A name the document does not define: the spec's wording, a request error.
+    let unknown = raw(json!({ "query": two, "operationName": "C" }))
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 400);
+    let unknown: Value = unknown.json().await.unwrap();
+    assert_eq!(error_codes(&unknown), ["BAD_USER_INPUT"], "{unknown}");
+    assert_eq!(
+        unknown["errors"][0]["message"],
+        "Unknown operation named \"C\""
+    );
 
     let quote = "query Q($amount: Int!, $tenor: Int!) { quoteLoan(amount: $amount, tenorMonths: $tenor) { quote { totalCost } userErrors { code } } }";
     for (amount, tenor) in [(2_147_483_648_i64, 3_i64), (1_000_000, -2_147_483_649)] {
