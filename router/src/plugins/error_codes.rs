@@ -266,7 +266,7 @@ mod tests {
     #[test]
     fn a_subgraph_error_is_placed_in_the_clients_response() {
         let from_subgraph = |path: serde_json::Value| {
-            let mut e: GraphQLError = serde_json::from_value(serde_json::json!({
+            let e: GraphQLError = serde_json::from_value(serde_json::json!({
                 "message": "missing required scope kyc:review",
                 "locations": [{ "line": 1, "column": 90 }],
                 "path": path,
