@@ -1,16 +1,24 @@
 //! The two plain-HTTP routes behind the signed URLs: `PUT /kyc/uploads/{id}` (raw image bytes
 //! in) and `GET /kyc/files/{kycId}/{document|selfie}` (decrypted image out). Errors are JSON
 //! `{"error": {"code", "message"}}` from the operation's refusal; nothing sensitive is echoed.
+//!
+//! Every answer under `/kyc/` is in that shape, whatever was wrong with the request: a link
+//! axum cannot parse is refused like a tampered one ([`UploadLink`], [`DownloadLink`]), a method
+//! the route does not take is a JSON 405 with `Allow`, and a path that is no link a JSON 404.
+//! Axum's own rejections (plain text naming serde's view of the query, or an empty body) would
+//! tell a prober how the link is parsed and give the app a second format to read.
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
+use axum::routing::{any, get, put};
 use bytes::BytesMut;
 use futures::StreamExt;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::json;
 use tenor_platform::graphql::{ClientInfo, internal_error};
 use tenor_platform::refusal::{Failure, Outcome, Refusal};
@@ -20,9 +28,20 @@ use crate::domain::{DownloadRefusal, Image, UploadRefusal};
 use crate::service::KycService;
 
 pub fn router(service: KycService) -> Router {
+    let links = Router::new()
+        .route("/uploads/{upload_id}", put(upload))
+        .route("/files/{kyc_id}/{image}", get(download))
+        // Per route, so axum still fills in `Allow` from the methods the route has (`get`
+        // brings HEAD); must come after the routes it applies to.
+        .method_not_allowed_fallback(method_not_allowed)
+        // Nested, so the fallback covers what is under `/kyc/` and nothing else: other unknown
+        // paths of the service keep the default answer.
+        .fallback(not_found);
     Router::new()
-        .route("/kyc/uploads/{upload_id}", put(upload))
-        .route("/kyc/files/{kyc_id}/{image}", get(download))
+        .nest("/kyc", links)
+        // The nested fallback is a `/kyc/{*rest}` route, which needs a non-empty rest.
+        .route("/kyc", any(not_found))
+        .route("/kyc/", any(not_found))
         .with_state(service)
 }
 
@@ -36,6 +55,24 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response {
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+/// A method the route does not take. Axum adds `Allow` (and drops the body of a HEAD).
+async fn method_not_allowed() -> Response {
+    error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        "Tautan ini tidak menerima metode ini; lihat header Allow. / This link does not take this method; see the Allow header.",
+    )
+}
+
+/// A path under `/kyc/` that is no link.
+async fn not_found() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+        "Tautan ini tidak ada. / There is no such link.",
+    )
 }
 
 /// Each upload refusal has its own HTTP status: a client can tell a dead link from a bad file.
@@ -80,25 +117,100 @@ fn internal(e: impl std::fmt::Display) -> Response {
     )
 }
 
+/// A link's path and query through axum's `Path` and `Query`, or `invalid()` if either does not
+/// parse: a bad id, bad percent-encoding, a non-numeric `expires`, a parameter given twice (which
+/// value would the signature vouch for?). Only this crate's answer leaves; axum's reason, which
+/// may quote the request, goes to the debug log.
+///
+/// Parameters the query type does not name are ignored, as the signature ignores them: the
+/// signed message names the method, the path and each parameter the handler reads, so nothing
+/// else in the query can change what a link does.
+async fn link_parts<P, Q, S>(
+    parts: &mut Parts,
+    state: &S,
+    invalid: fn() -> Response,
+) -> Result<(P, Q), Response>
+where
+    P: DeserializeOwned + Send,
+    Q: DeserializeOwned,
+    S: Send + Sync,
+{
+    let refused = |reason: String| {
+        tracing::debug!(%reason, "malformed KYC link");
+        invalid()
+    };
+    let Path(path) = Path::<P>::from_request_parts(parts, state)
+        .await
+        .map_err(|e| refused(e.body_text()))?;
+    let Query(query) = Query::<Q>::try_from_uri(&parts.uri).map_err(|e| refused(e.body_text()))?;
+    Ok((path, query))
+}
+
+/// The query of an upload link (see `upload_message` for what is signed). Optional so that a
+/// missing one reaches the service's own check, which refuses it as invalid.
 #[derive(Deserialize)]
-struct Signed {
+struct UploadQuery {
     expires: Option<i64>,
     signature: Option<String>,
+}
+
+/// `PUT /kyc/uploads/{id}?expires&signature`, parsed; anything malformed is `UPLOAD_URL_INVALID`.
+struct UploadLink {
+    upload_id: Uuid,
+    query: UploadQuery,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for UploadLink {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let invalid = || upload_refused(UploadRefusal::InvalidSignature);
+        let (upload_id, query) = link_parts(parts, state, invalid).await?;
+        Ok(Self { upload_id, query })
+    }
+}
+
+/// The query of a download link (see `download_message`), optional as [`UploadQuery`]'s.
+#[derive(Deserialize)]
+struct DownloadQuery {
     actor: Option<Uuid>,
+    expires: Option<i64>,
+    signature: Option<String>,
+}
+
+/// `GET /kyc/files/{kycId}/{document|selfie}?actor&expires&signature`, parsed; anything
+/// malformed, an unknown image name included, is `DOWNLOAD_URL_INVALID`, as an altered id is:
+/// we signed neither, and one answer for both tells a prober nothing about which it sent.
+struct DownloadLink {
+    kyc_id: Uuid,
+    image: Image,
+    query: DownloadQuery,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for DownloadLink {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let invalid = || download_refused(DownloadRefusal::InvalidSignature);
+        let ((kyc_id, image), query) =
+            link_parts::<(Uuid, String), _, _>(parts, state, invalid).await?;
+        let image = Image::from_segment(&image).ok_or_else(invalid)?;
+        Ok(Self {
+            kyc_id,
+            image,
+            query,
+        })
+    }
 }
 
 async fn upload(
     State(service): State<KycService>,
-    Path(upload_id): Path<String>,
-    Query(signed): Query<Signed>,
+    UploadLink { upload_id, query }: UploadLink,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let Ok(upload_id) = upload_id.parse::<Uuid>() else {
-        return upload_refused(UploadRefusal::InvalidSignature);
-    };
     let checked = service
-        .check_upload_url(upload_id, signed.expires, signed.signature.as_deref())
+        .check_upload_url(upload_id, query.expires, query.signature.as_deref())
         .await;
     let upload = match checked {
         Ok(upload) => upload,
@@ -170,20 +282,20 @@ fn client_info(headers: &HeaderMap) -> ClientInfo {
 
 async fn download(
     State(service): State<KycService>,
-    Path((kyc_id, image)): Path<(String, String)>,
-    Query(signed): Query<Signed>,
+    DownloadLink {
+        kyc_id,
+        image,
+        query,
+    }: DownloadLink,
     headers: HeaderMap,
 ) -> Response {
-    let (Ok(kyc_id), Some(image)) = (kyc_id.parse::<Uuid>(), Image::from_segment(&image)) else {
-        return download_refused(DownloadRefusal::NotFound);
-    };
     let outcome: Outcome<_, DownloadRefusal> = service
         .download(
             kyc_id,
             image,
-            signed.actor,
-            signed.expires,
-            signed.signature.as_deref(),
+            query.actor,
+            query.expires,
+            query.signature.as_deref(),
             client_info(&headers),
         )
         .await;

@@ -6,6 +6,7 @@ mod at_rest;
 mod back_office;
 mod bad_input;
 mod data_subject;
+mod link_requests;
 mod not_yours;
 mod pii_access;
 mod schema_file;
