@@ -130,3 +130,14 @@ pub fn metrics_handle() -> PrometheusHandle {
         })
         .clone()
 }
+
+/// For a gauge of how long the oldest waiting item has waited: seconds from `oldest` to `now`,
+/// 0 when nothing waits (or a clock step put it in the future).
+pub fn seconds_waited(
+    oldest: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> f64 {
+    oldest.map_or(0.0, |at| {
+        (now - at).num_milliseconds().max(0) as f64 / 1000.0
+    })
+}

@@ -104,7 +104,6 @@ pub async fn find_refresh_token(
     Ok(Some((token, session)))
 }
 
-/// The successor of `token`, if one was issued.
 /// The successors issued for `token_id`, oldest first: one after a normal refresh, two after
 /// its one retry within the grace.
 pub async fn children_of(

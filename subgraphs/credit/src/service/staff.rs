@@ -38,10 +38,13 @@ impl Credit {
         if !(MIN_SCORE..=MAX_SCORE).contains(&score) {
             refusals.push(CreditRefusal::ScoreOutOfRange);
         }
-        let reason = clean_reason(reason).map_err(|refusal| refusals.push(refusal));
-        let Some(reason) = reason.ok().filter(|_| refusals.is_empty()) else {
+        let reason = clean_reason(reason).unwrap_or_else(|refusal| {
+            refusals.push(refusal);
+            String::new()
+        });
+        if !refusals.is_empty() {
             return Err(tenor_platform::refusal::Failure::Refused(refusals));
-        };
+        }
         let reason = reason.as_str();
         let mut conn = self.conn().await?;
         conn.transaction(async |conn| {

@@ -7,9 +7,10 @@
 //! long past the input timeout means the sweeper (or the service) is not running, and a
 //! referral waiting long in the queue means borrowers are waiting on staff.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use diesel_async::AsyncConnection;
 use tenor_platform::refusal::ServiceError;
+use tenor_platform::telemetry::seconds_waited;
 use tokio_util::sync::CancellationToken;
 
 use super::{Credit, chrono_duration};
@@ -56,7 +57,7 @@ impl Credit {
             (queued, (QUEUED, QUEUED_OLDEST)),
         ] {
             metrics::gauge!(of, &labels).set(count as f64);
-            metrics::gauge!(age, &labels).set(seconds_since(oldest, now));
+            metrics::gauge!(age, &labels).set(seconds_waited(oldest, now));
         }
         Ok(())
     }
@@ -83,11 +84,4 @@ impl Credit {
         }
         Ok(decided)
     }
-}
-
-/// How long ago `at` was, in seconds; 0 when there is nothing waiting.
-fn seconds_since(at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> f64 {
-    at.map_or(0.0, |at| {
-        (now - at).num_milliseconds().max(0) as f64 / 1000.0
-    })
 }

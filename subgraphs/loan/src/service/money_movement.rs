@@ -168,8 +168,8 @@ impl Loans {
                 ("database", database.to_owned()),
             ];
             metrics::gauge!(STALLED, &labels).set(count as f64);
-            let waited = oldest.map_or(0.0, |at| (now - at).num_milliseconds() as f64 / 1000.0);
-            metrics::gauge!(STALLED_OLDEST, &labels).set(waited);
+            metrics::gauge!(STALLED_OLDEST, &labels)
+                .set(tenor_platform::telemetry::seconds_waited(oldest, now));
         }
         Ok(())
     }
