@@ -10,9 +10,11 @@
 //! A plugin that answers a request itself, before the engine has it, builds the error response
 //! with `refusal`.
 
+pub mod bearer_scheme;
 pub mod client_ip;
 pub mod error_codes;
 pub mod json_guard;
+pub mod known_paths;
 pub mod kyc_links;
 pub mod live_caps;
 pub mod operation_checks;

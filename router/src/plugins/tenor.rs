@@ -43,9 +43,11 @@ use hive_router::executor::plugins::plugin_trait::{
 };
 use serde::Deserialize;
 
+use super::bearer_scheme::BearerSchemePlugin;
 use super::client_ip::ClientIpPlugin;
 use super::error_codes::ErrorCodesPlugin;
 use super::json_guard::JsonGuardPlugin;
+use super::known_paths::KnownPathsPlugin;
 use super::kyc_links::KycLinksPlugin;
 use super::live_caps::LiveCapsPlugin;
 use super::operation_checks::OperationChecksPlugin;
@@ -82,7 +84,9 @@ pub struct TenorConfig {
     graphiql: Option<Block>,
     client_ip: Option<Block>,
     request_id: Option<Block>,
+    bearer_scheme: Option<Block>,
     kyc_links: Option<Block>,
+    known_paths: Option<Block>,
     live_caps: Option<Block>,
     rate_limit: Option<Block>,
     oversized_bodies: Option<Block>,
@@ -99,8 +103,13 @@ pub struct TenorPlugin {
     graphiql: Option<GraphiqlPlugin>,
     client_ip: Option<ClientIpPlugin>,
     request_id: Option<RequestIdPlugin>,
+    // Before the engine's JWT lookup reads the Authorization header.
+    bearer_scheme: Option<BearerSchemePlugin>,
     // KYC's signed links (`/kyc/*`), passed on to the KYC service; no GraphQL after it.
     kyc_links: Option<KycLinksPlugin>,
+    // Everything `/graphiql` and `/kyc/` did not take that is not the router's: a JSON 404 (no
+    // Redis round trip for a scanner's paths), and wrong methods on the GraphQL path.
+    known_paths: Option<KnownPathsPlugin>,
     // WebSockets over the per-router cap are refused before they cost a Redis round trip.
     live_caps: Option<LiveCapsPlugin>,
     rate_limit: Option<RateLimitPlugin>,
@@ -165,7 +174,9 @@ impl RouterPlugin for TenorPlugin {
             graphiql: init(config.graphiql, router)?,
             client_ip: init(config.client_ip, router)?,
             request_id: init(config.request_id, router)?,
+            bearer_scheme: init(config.bearer_scheme, router)?,
             kyc_links: init(config.kyc_links, router)?,
+            known_paths: init(config.known_paths, router)?,
             live_caps: init(config.live_caps, router)?,
             rate_limit: init(config.rate_limit, router)?,
             oversized_bodies: init(config.oversized_bodies, router)?,
@@ -189,7 +200,9 @@ impl RouterPlugin for TenorPlugin {
                     graphiql,
                     client_ip,
                     request_id,
+                    bearer_scheme,
                     kyc_links,
+                    known_paths,
                     live_caps,
                     rate_limit,
                     oversized_bodies

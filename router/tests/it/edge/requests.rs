@@ -355,3 +355,120 @@ async fn a_document_the_schema_does_not_accept_is_graphql_validation_failed() {
         assert!(body["data"].is_null(), "{body}");
     }
 }
+
+/// Outside what the router serves, a JSON 404 naming the GraphQL path — never the engine's
+/// "Welcome to Hive Router" page with 200 — and on the GraphQL path a method GraphQL over HTTP
+/// does not use is a JSON 405 naming the ones it does.
+#[tokio::test]
+async fn paths_the_router_does_not_serve_are_json_404s_and_wrong_methods_405s() {
+    let stack = RouterStack::start().await;
+    let http = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", stack.router_url());
+
+    for path in [
+        "/",
+        "/admin",
+        "/.env",
+        "/graphqlx",
+        "/healthz",
+        "/metrics/x",
+    ] {
+        for method in [reqwest::Method::GET, reqwest::Method::POST] {
+            let response = http
+                .request(method.clone(), url(path))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 404, "{method} {path}");
+            assert_eq!(response.headers()["content-type"], "application/json");
+            let body = response.text().await.unwrap();
+            assert!(!body.contains("Hive"), "{method} {path}: {body}");
+            let body: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(error_codes(&body), ["NOT_FOUND"], "{method} {path}: {body}");
+            assert!(
+                body["errors"][0]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("/graphql")),
+                "{body}"
+            );
+        }
+    }
+
+    for method in ["PUT", "DELETE", "PATCH", "HEAD", "TRACE"] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let response = http
+            .request(method.clone(), stack.router.graphql_url())
+            .header("content-type", "application/json")
+            .body(r#"{"query":"{ __typename }"}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 405, "{method}");
+        assert_eq!(
+            response.headers()["allow"],
+            "GET, POST, OPTIONS",
+            "{method}"
+        );
+        if method != reqwest::Method::HEAD {
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(
+                error_codes(&body),
+                ["METHOD_NOT_ALLOWED"],
+                "{method}: {body}"
+            );
+        }
+    }
+
+    // The engine's own 405: a mutation may not be sent with GET.
+    let get = async |query: &str| {
+        let query: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("query", query)
+            .finish();
+        http.get(format!("{}?{query}", stack.router.graphql_url()))
+            .header("x-tenor-client", "tests")
+            .send()
+            .await
+            .unwrap()
+    };
+    let response = get("mutation { __typename }").await;
+    assert_eq!(response.status(), 405);
+    assert_eq!(response.headers()["allow"], "POST");
+
+    // What the router does serve is untouched.
+    assert_eq!(get("{ __typename }").await.status(), 200);
+    for probe in ["/health", "/readiness"] {
+        assert_eq!(
+            http.head(url(probe)).send().await.unwrap().status(),
+            200,
+            "{probe}"
+        );
+    }
+}
+
+/// `Authorization: bearer …` in any case is the caller's token at the router too (RFC 9110
+/// §11.1; the subgraphs always read it so): before, the router took such a request as
+/// anonymous and refused `me`.
+#[tokio::test]
+async fn the_bearer_scheme_is_read_in_any_case() {
+    let stack = RouterStack::start().await;
+    let customer = stack.customer().await;
+    let token = stack.router.login(&customer).await;
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let body: Value = reqwest::Client::new()
+            .post(stack.router.graphql_url())
+            .header("content-type", "application/json")
+            .header("authorization", format!("{scheme} {token}"))
+            .json(&json!({ "query": "{ me { id } }" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            body["data"]["me"]["id"],
+            customer.user_id.to_string(),
+            "{scheme}: {body}"
+        );
+    }
+}
