@@ -37,6 +37,7 @@ pub const PREFIX: &str = "/kyc/";
 const REQUEST_HEADERS: &[&str] = &["content-type", "content-length", "x-request-id"];
 /// Response headers passed back.
 const RESPONSE_HEADERS: &[&str] = &[
+    "allow",
     "content-type",
     "cache-control",
     "content-disposition",
@@ -203,7 +204,7 @@ impl Refused {
             Self::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "METHOD_NOT_ALLOWED",
-                "Tautan ini hanya menerima GET, HEAD atau PUT. / This link takes GET, HEAD or PUT only.",
+                "Tautan ini hanya menerima GET atau PUT. / This link takes GET or PUT only.",
             ),
             Self::BodyUnreadable => (
                 StatusCode::BAD_REQUEST,
@@ -231,6 +232,11 @@ impl Refused {
         if matches!(self, Self::PayloadTooLarge | Self::BodyTooSlow) {
             // Whatever was not read must not be taken for the next request.
             response.force_close();
+        }
+        if matches!(self, Self::MethodNotAllowed) {
+            // Which link this was is the KYC service's to know: a download takes GET, an upload
+            // PUT (each answers any other method with its own `Allow`, passed back).
+            response.header("allow", "GET, PUT");
         }
         response
             .header("content-type", "application/json")

@@ -200,6 +200,10 @@ async fn kyc_upload_links_work_through_the_router() {
         assert!(again.status().is_client_error(), "{}", again.status());
         let refusal: Value = again.json().await.unwrap();
         assert_eq!(refusal["error"]["code"], "UPLOAD_ALREADY_USED", "{refusal}");
+        // A method the link does not take: KYC's own 405, its `Allow` passed back.
+        let got = http.get(&via_router).send().await.unwrap();
+        assert_eq!(got.status(), 405);
+        assert_eq!(got.headers()["allow"], "PUT");
         uploads.push(upload["uploadId"].as_str().unwrap().to_owned());
     }
     let deleted = http
@@ -208,6 +212,7 @@ async fn kyc_upload_links_work_through_the_router() {
         .await
         .unwrap();
     assert_eq!(deleted.status(), 405);
+    assert_eq!(deleted.headers()["allow"], "GET, PUT");
     let refusal: Value = deleted.json().await.unwrap();
     assert_eq!(refusal["error"]["code"], "METHOD_NOT_ALLOWED", "{refusal}");
     assert!(

@@ -30,10 +30,15 @@ use crate::service::KycService;
 pub fn router(service: KycService) -> Router {
     let links = Router::new()
         .route("/uploads/{upload_id}", put(upload))
-        .route("/files/{kyc_id}/{image}", get(download))
-        // Per route, so axum still fills in `Allow` from the methods the route has (`get`
-        // brings HEAD); must come after the routes it applies to.
+        // Per route, so axum still fills in `Allow` from the methods the route has; must come
+        // after the routes it applies to.
         .method_not_allowed_fallback(method_not_allowed)
+        // GET only. Axum answers HEAD with GET's handler and drops the body, so a HEAD would
+        // decrypt the image and write a PII access-log row for a body nobody received.
+        .route(
+            "/files/{kyc_id}/{image}",
+            get(download).head(get_only).fallback(get_only),
+        )
         // Nested, so the fallback covers what is under `/kyc/` and nothing else: other unknown
         // paths of the service keep the default answer.
         .fallback(not_found);
@@ -64,6 +69,15 @@ async fn method_not_allowed() -> Response {
         "METHOD_NOT_ALLOWED",
         "Tautan ini tidak menerima metode ini; lihat header Allow. / This link does not take this method; see the Allow header.",
     )
+}
+
+/// Any method but GET on a download link, HEAD included.
+async fn get_only() -> Response {
+    let mut response = method_not_allowed().await;
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("GET"));
+    response
 }
 
 /// A path under `/kyc/` that is no link.
