@@ -80,6 +80,8 @@ pub enum Category {
     Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, async_graphql::Enum,
 )]
 #[serde(rename_all = "UPPERCASE")]
+// The user subgraph's name for the same three values, so one enum reaches the supergraph.
+#[graphql(name = "IndonesianTimeZone")]
 pub enum IndonesianZone {
     #[default]
     Wib,

@@ -95,7 +95,7 @@ pub struct PreviewNotificationTemplateInput {
     /// Event data to render with; fields given replace the catalog's sample data.
     pub data: Option<Json<serde_json::Value>>,
     /// The borrower's time zone for dates and times (default WIB).
-    pub time_zone: Option<String>,
+    pub time_zone: Option<IndonesianZone>,
 }
 
 #[derive(SimpleObject)]
@@ -234,15 +234,9 @@ impl BackOfficeMutation {
         input: PreviewNotificationTemplateInput,
     ) -> Result<PreviewNotificationTemplatePayload> {
         ctx.require_scope(NOTIFICATION_ADMIN)?;
-        let zone = match input.time_zone.as_deref() {
-            None => IndonesianZone::default(),
-            Some(zone) => IndonesianZone::parse(zone).ok_or_else(|| {
-                coded_error("BAD_USER_INPUT", "timeZone must be WIB, WITA or WIT")
-            })?,
-        };
         let cx = RenderContext {
             language: input.language,
-            zone,
+            zone: input.time_zone.unwrap_or_default(),
         };
         let source = TemplateSource {
             key: TemplateKey::new(input.event_type, input.channel.into(), input.language),

@@ -74,6 +74,33 @@ async fn staff_write_preview_and_activate_a_template_that_the_next_event_uses() 
         "{preview}"
     );
 
+    // The time zone is one of the three the profile offers, typed like the profile's.
+    let preview_in = |zone: &'static str| {
+        service.client.query(
+            Some(&admin),
+            "mutation($input: PreviewNotificationTemplateInput!) {
+                previewNotificationTemplate(input: $input) { preview { title } userErrors { code } }
+            }",
+            json!({ "input": {
+                "eventType": "loan.approved.v1", "channel": "EMAIL", "language": "ID",
+                "title": "Halo {{ name }}", "body": "Halo {{ name }}.", "timeZone": zone,
+            } }),
+        )
+    };
+    let in_wita = preview_in("WITA").await;
+    assert!(
+        in_wita["data"]["previewNotificationTemplate"]["preview"]["title"].is_string(),
+        "{in_wita}"
+    );
+    let unknown_zone = preview_in("Asia/Jakarta").await;
+    assert!(unknown_zone["data"].is_null(), "{unknown_zone}");
+    assert!(
+        unknown_zone["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("IndonesianTimeZone")),
+        "{unknown_zone}"
+    );
+
     let created = service
         .client
         .query(
