@@ -113,6 +113,24 @@ async fn borderline_identity_and_credit_are_decided_by_staff_and_the_borrower_fo
     assert_eq!(queued["user"]["id"], borrower.user_id.as_str());
     let score = queued["faceMatchScore"].as_f64().unwrap();
     assert!((0.5..0.85).contains(&score), "{queued}");
+    // The borrower's name is not a reviewer's to read (no `user:admin`): that user is null and
+    // the queue stays (a non-null `Kyc.user` used to null the whole page).
+    let named = stack
+        .gql(
+            "query { kycReviewQueue(first: 100) { nodes { id user { fullname } } } }",
+            json!({}),
+            Some(&reviewer),
+        )
+        .await;
+    let entry = nodes(&named["data"]["kycReviewQueue"])
+        .into_iter()
+        .find(|n| n["id"] == kyc.as_str())
+        .unwrap_or_else(|| panic!("the queue is there without the names: {named}"));
+    assert!(entry["user"].is_null(), "{named}");
+    assert!(
+        named["errors"][0]["extensions"]["code"] == "FORBIDDEN",
+        "{named}"
+    );
     let reviewed = stack
         .gql(
             REVIEW_KYC,

@@ -254,6 +254,17 @@ async fn a_field_refused_inside_another_subgraph_names_the_clients_path() {
     let error = &response["errors"][0];
     assert_eq!(error["path"], json!(["loan", "user", "kyc"]), "{response}");
     assert!(error.get("locations").is_none(), "{response}");
+
+    // The borrower's profile is not the operator's to read (no `user:admin`): the borrower is
+    // null, the loan itself stays (before, a non-null `Loan.user` nulled the whole loan).
+    let query = "query($id: ID!) { loan(id: $id) { id status user { fullname } } }";
+    let response = stack
+        .gql(query, json!({ "id": loan }), Some(&operator))
+        .await;
+    assert_eq!(response["data"]["loan"]["id"], loan, "{response}");
+    assert!(response["data"]["loan"]["status"].is_string(), "{response}");
+    assert!(response["data"]["loan"]["user"].is_null(), "{response}");
+    assert_eq!(error_codes(&response), ["FORBIDDEN"], "{response}");
 }
 
 #[tokio::test]

@@ -119,9 +119,13 @@ impl Kyc {
         ID(self.0.id.to_string())
     }
 
-    /// The customer this submission belongs to.
-    async fn user(&self) -> User {
-        User { id: self.0.user_id }
+    /// The customer this submission belongs to. Its `id` is always there; profile fields come
+    /// from the user subgraph, and where the caller may not read them (a reviewer without
+    /// `user:admin`) the user is null with a `FORBIDDEN` error.
+    // Nullable so that refusal nulls only the user, not the submission and every submission
+    // listed beside it in the review queue.
+    async fn user(&self) -> Option<User> {
+        Some(User { id: self.0.user_id })
     }
 
     async fn status(&self) -> KycStatusGql {

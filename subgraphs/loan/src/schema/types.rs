@@ -44,9 +44,13 @@ impl Loan {
     }
 
     /// The borrower as an entity: profile fields (name, contact) come from the user subgraph,
-    /// KYC from the kyc subgraph, each under its own access rules.
-    async fn user(&self) -> User {
-        User { id: self.0.user_id }
+    /// KYC from the kyc subgraph, each under its own access rules. Null (with a `FORBIDDEN`
+    /// error) where the caller may see the loan but not its borrower's profile.
+    // Nullable although every loan has a borrower: the router nulls the entity where the user
+    // subgraph refuses it (loan operations staff without `user:admin`), and a non-null field
+    // would null the whole loan with it — and every loan of a list beside it.
+    async fn user(&self) -> Option<User> {
+        Some(User { id: self.0.user_id })
     }
 
     async fn amount(&self) -> i64 {
