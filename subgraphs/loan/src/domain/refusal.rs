@@ -1,6 +1,7 @@
 //! Every way the loan rules say no, with the stable code the app branches on
 //! (docs/conventions.md § API conventions). A refusal changes nothing.
 
+use chrono::NaiveDate;
 use tenor_platform::money::rupiah;
 use tenor_platform::refusal::Refusal;
 
@@ -40,6 +41,12 @@ pub enum LoanRefusal {
     NotApproved {
         status: LoanStatus,
     },
+    /// The principal already went out (a second click, or a retry racing the first): one
+    /// payout per loan, and the answer says so rather than that the loan is not APPROVED.
+    AlreadyDisbursed {
+        on: NaiveDate,
+        status: LoanStatus,
+    },
     NotActive {
         status: LoanStatus,
     },
@@ -77,6 +84,7 @@ impl Refusal for LoanRefusal {
             Self::LoanAlreadyOpen => "LOAN_ALREADY_OPEN",
             Self::NotCancellable => "LOAN_NOT_CANCELLABLE",
             Self::NotApproved { .. } => "LOAN_NOT_APPROVED",
+            Self::AlreadyDisbursed { .. } => "LOAN_ALREADY_DISBURSED",
             Self::NotActive { .. } => "LOAN_NOT_ACTIVE",
             Self::UserNotActive => "USER_NOT_ACTIVE",
             Self::KycNotVerified => "KYC_NOT_VERIFIED",
@@ -101,7 +109,9 @@ impl Refusal for LoanRefusal {
                 Some("idempotencyKey")
             }
             Self::NotFound { field } => Some(field),
-            Self::NotCancellable | Self::NotApproved { .. } => Some("id"),
+            Self::NotCancellable | Self::NotApproved { .. } | Self::AlreadyDisbursed { .. } => {
+                Some("id")
+            }
             Self::NotActive { .. } => Some("loanId"),
             Self::LoanAlreadyOpen
             | Self::UserNotActive
@@ -170,6 +180,14 @@ impl Refusal for LoanRefusal {
                     "Pinjaman berstatus {status}; hanya pinjaman APPROVED yang dapat dicairkan"
                 ),
                 format!("The loan is {status}, only an APPROVED loan can be disbursed"),
+            ),
+            Self::AlreadyDisbursed { on, status } => (
+                format!(
+                    "Pinjaman sudah dicairkan pada {on} (status {status}); tidak dicairkan lagi"
+                ),
+                format!(
+                    "The loan was already disbursed on {on} (it is {status}); it is not paid out again"
+                ),
             ),
             Self::NotActive { status } => (
                 format!(

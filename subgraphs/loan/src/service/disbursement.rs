@@ -46,6 +46,12 @@ impl Loans {
                 let claimed = movements::claim(conn, unfinished.id, None, now).await?;
                 return claimed.ok_or_else(|| missing(unfinished.id).into());
             }
+            if let Some(on) = loan.disbursed_on {
+                return refuse(LoanRefusal::AlreadyDisbursed {
+                    on,
+                    status: loan.status,
+                });
+            }
             if loan.status != LoanStatus::Approved {
                 return refuse(LoanRefusal::NotApproved {
                     status: loan.status,

@@ -23,7 +23,7 @@ use uuid::Uuid;
 const LOAN: &str =
     "query($id: ID!) { loan(id: $id) { id status amount outstanding disbursedOn totalRepayment
     installments { number dueDate amountDue amountPaid outstanding paidDate overdue } } }";
-const DISBURSE: &str = "mutation($id: ID!) { disburseLoan(id: $id) { loan { status disbursedOn } userErrors { code } } }";
+const DISBURSE: &str = "mutation($id: ID!) { disburseLoan(id: $id) { loan { status disbursedOn } userErrors { code field message } } }";
 const PAY: &str = "mutation($loan: ID!, $amount: Int!, $key: String!) {
     payInstallment(loanId: $loan, amount: $amount, idempotencyKey: $key) {
         loan { status outstanding }
@@ -176,10 +176,15 @@ async fn full_path_disburse_then_partial_full_overpay_and_replayed_payments() {
     let twice = service
         .graphql(Some(&staff), DISBURSE, json!({ "id": loan }))
         .await;
-    assert_eq!(
-        twice["data"]["disburseLoan"]["userErrors"][0]["code"],
-        "LOAN_NOT_APPROVED"
+    let refusal = &twice["data"]["disburseLoan"]["userErrors"][0];
+    assert_eq!(refusal["code"], "LOAN_ALREADY_DISBURSED");
+    assert_eq!(refusal["field"], "id");
+    let message = refusal["message"].as_str().unwrap();
+    assert!(
+        message.contains(&today.to_string()) && message.contains("ACTIVE"),
+        "the refusal says when it went out and what the loan is now: {message}"
     );
+    assert!(twice["data"]["disburseLoan"]["loan"].is_null(), "{twice}");
 
     let state = service
         .graphql(Some(&token), LOAN, json!({ "id": loan }))

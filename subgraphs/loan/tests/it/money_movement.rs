@@ -113,7 +113,7 @@ async fn a_disbursement_that_crashed_before_the_provider_call_is_finished_once_b
         .await;
     assert_eq!(
         again["data"]["disburseLoan"]["userErrors"][0]["code"],
-        "LOAN_NOT_APPROVED"
+        "LOAN_ALREADY_DISBURSED"
     );
     let payout = &service.providers.payout.ledger;
     assert_eq!((payout.effects(), payout.calls()), (1, 1), "paid out once");
@@ -177,7 +177,7 @@ async fn a_disbursement_that_crashed_after_the_payout_is_finished_once_by_the_re
         .await;
     assert_eq!(
         again["data"]["disburseLoan"]["userErrors"][0]["code"],
-        "LOAN_NOT_APPROVED"
+        "LOAN_ALREADY_DISBURSED"
     );
     let payout = &service.providers.payout.ledger;
     assert_eq!(payout.effects(), 1, "paid out once");
@@ -201,6 +201,47 @@ async fn a_disbursement_that_crashed_after_the_payout_is_finished_once_by_the_re
             LoanStatus::Approved,
             LoanStatus::Active
         ]
+    );
+}
+
+/// Ten operators (or one impatient one) click "disburse" together: one payout, and every
+/// answer is either the ACTIVE loan or LOAN_ALREADY_DISBURSED, never LOAN_NOT_APPROVED (which
+/// the calls arriving after the payout settled answered before).
+#[tokio::test]
+async fn ten_disbursals_at_once_pay_out_once_and_each_answer_says_so() {
+    let service = TestService::start().await;
+    let (_, loan, _) = approved_loan(&service).await;
+    let staff = service.staff_token(Uuid::new_v4());
+
+    // Spread over 300 ms, as clicks through a network arrive: the first ones find the payout
+    // in flight, the last ones find it settled.
+    let clicks = (0..10u64).map(|i| {
+        let (service, staff) = (&service, &staff);
+        async move {
+            tokio::time::sleep(Duration::from_millis(30 * i)).await;
+            service
+                .graphql(Some(staff), DISBURSE, json!({ "id": loan }))
+                .await
+        }
+    });
+    let answers = futures::future::join_all(clicks).await;
+    let mut active = 0;
+    for answer in &answers {
+        let payload = &answer["data"]["disburseLoan"];
+        match payload["loan"]["status"].as_str() {
+            Some("ACTIVE") => active += 1,
+            _ => assert_eq!(
+                payload["userErrors"][0]["code"], "LOAN_ALREADY_DISBURSED",
+                "{answer}"
+            ),
+        }
+    }
+    assert!(active >= 1, "someone is told it went out: {answers:?}");
+    let payout = &service.providers.payout.ledger;
+    assert_eq!((payout.effects(), payout.total_for(loan)), (1, 3_000_000));
+    assert_eq!(
+        intents(&service, loan).await,
+        [intent("PAYOUT", "SUCCEEDED")]
     );
 }
 
