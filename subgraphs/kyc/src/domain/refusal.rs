@@ -110,13 +110,21 @@ impl Refusal for ReviewRefusal {
 
     fn message(&self) -> String {
         match self {
-            Self::NotFound => "No such KYC submission.",
-            Self::NotInReview => "This submission is not waiting for manual review.",
-            Self::OwnSubmission => "Staff cannot review their own submission.",
-            Self::ReasonRequired => "A rejection needs a reason the customer will read.",
-            Self::ReasonLength => "The reason must be 3–500 characters.",
+            Self::NotFound => "Pengajuan KYC tidak ditemukan. / No such KYC submission.",
+            Self::NotInReview => {
+                "Pengajuan ini tidak menunggu peninjauan manual. / This submission is not waiting for manual review."
+            }
+            Self::OwnSubmission => {
+                "Staf tidak boleh meninjau pengajuannya sendiri. / Staff cannot review their own submission."
+            }
+            Self::ReasonRequired => {
+                "Penolakan memerlukan alasan yang akan dibaca nasabah. / A rejection needs a reason the customer will read."
+            }
+            Self::ReasonLength => {
+                "Alasan harus 3–500 karakter. / The reason must be 3–500 characters."
+            }
             Self::ReasonCharacters => {
-                "The reason contains a character that is not allowed (control, bidi or invisible)."
+                "Alasan memuat karakter yang tidak diizinkan (kontrol, bidi atau tak terlihat). / The reason contains a character that is not allowed (control, bidi or invisible)."
             }
         }
         .to_owned()
@@ -215,10 +223,45 @@ impl Refusal for DownloadRefusal {
 
     fn message(&self) -> String {
         match self {
-            Self::InvalidSignature => "This link is not valid.",
-            Self::Expired => "This link has expired; request a new one.",
-            Self::NotFound => "No such file.",
+            Self::InvalidSignature => "Tautan ini tidak valid. / This link is not valid.",
+            Self::Expired => {
+                "Tautan ini sudah kedaluwarsa; minta tautan baru. / This link has expired; request a new one."
+            }
+            Self::NotFound => "Berkas tidak ditemukan. / No such file.",
         }
         .to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The app shows these to whoever is reading, Indonesian first, English after " / " (the
+    /// reviewer's language is not known here, the customer's is not ours to guess).
+    fn bilingual(message: &str) -> bool {
+        matches!(message.split_once(" / "), Some((id, en)) if !id.is_empty() && !en.is_empty())
+    }
+
+    #[test]
+    fn review_and_download_refusals_speak_both_languages() {
+        let review = [
+            ReviewRefusal::NotFound,
+            ReviewRefusal::NotInReview,
+            ReviewRefusal::OwnSubmission,
+            ReviewRefusal::ReasonRequired,
+            ReviewRefusal::ReasonLength,
+            ReviewRefusal::ReasonCharacters,
+        ]
+        .map(|refusal| refusal.message());
+        let download = [
+            DownloadRefusal::InvalidSignature,
+            DownloadRefusal::Expired,
+            DownloadRefusal::NotFound,
+        ]
+        .map(|refusal| refusal.message());
+        for message in review.iter().chain(&download) {
+            assert!(bilingual(message), "{message}");
+        }
     }
 }
