@@ -7,7 +7,13 @@ use tenor_platform::refusal::Refusal;
 /// branches on; the message is safe to show (it quotes template text, never borrower data).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TemplateError {
-    #[error("unknown event type `{event_type}`: no notification is sent for it")]
+    /// The message quotes at most the start of what was sent (it can be anything, up to the
+    /// router's body limit) and names the event types there are, which is what staff need.
+    #[error(
+        "unknown event type {}: no notification is sent for it (event types: {})",
+        quoted_start(.event_type),
+        known_event_types()
+    )]
     UnknownEvent { event_type: String },
     #[error("`{event_type}` is not sent by {channel} (it goes to {allowed})")]
     ChannelNotUsed {
@@ -111,10 +117,62 @@ impl Refusal for TemplateError {
     }
 }
 
+/// The first characters of untrusted text, quoted and with control characters escaped.
+fn quoted_start(text: &str) -> String {
+    const SHOWN: usize = 40;
+    let start: String = text.chars().take(SHOWN).collect();
+    let more = if text.chars().nth(SHOWN).is_some() {
+        "…"
+    } else {
+        ""
+    };
+    format!("{start:?}{more}")
+}
+
+fn known_event_types() -> String {
+    let types: Vec<&str> = super::catalog().iter().map(|e| e.event_type).collect();
+    types.join(", ")
+}
+
 /// `body, line 3`, or just `body` when the engine could not say where.
 pub(super) fn at(part: &str, line: Option<usize>) -> String {
     match line {
         Some(line) => format!("{part}, line {line}"),
         None => part.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whatever a caller sends as the event type, the refusal stays short, escapes control
+    /// characters and tells staff which event types exist.
+    #[test]
+    fn an_unknown_event_type_is_quoted_short_and_the_known_ones_are_named() {
+        let hostile = format!("\u{1b}[31m{}", "<script>".repeat(10_000));
+        let message = TemplateError::UnknownEvent {
+            event_type: hostile,
+        }
+        .to_string();
+        assert!(message.len() < 1_000, "{} bytes", message.len());
+        assert!(
+            !message.contains('\u{1b}') && message.contains("\\u{1b}"),
+            "{message}"
+        );
+        assert!(
+            message.contains("…") && message.contains("loan.paid.v1"),
+            "{message}"
+        );
+
+        let short = TemplateError::UnknownEvent {
+            event_type: "loan.submitted.v1".into(),
+        }
+        .to_string();
+        assert!(
+            short.starts_with("unknown event type \"loan.submitted.v1\": "),
+            "{short}"
+        );
+        assert!(!short.contains('…'), "{short}");
     }
 }
