@@ -50,6 +50,7 @@ use hive_router::executor::plugins::hooks::on_plugin_init::{
 use hive_router::executor::plugins::plugin_trait::{
     EndHookPayload as _, RouterPlugin, StartHookPayload as _,
 };
+use hive_router::graphql_tools::parser::schema::parse_schema;
 use hive_router::graphql_tools::static_graphql::query::{
     Document, OperationDefinition, Type as QueryType, VariableDefinition,
 };
@@ -112,13 +113,14 @@ impl RouterPlugin for OperationChecksPlugin {
         let sdl = std::fs::read_to_string(&path.absolute)
             .map_err(|e| format!("operation_checks: cannot read {}: {e}", path.absolute))?;
         let inputs = input_types(&sdl)?;
-        let schema = crate::operations::consumer_schema(&sdl)
-            .map_err(|e| format!("operation_checks: {e}"))?;
+        let supergraph = parse_schema::<String>(&sdl)
+            .map_err(|e| format!("operation_checks: the supergraph does not parse: {e}"))?
+            .into_static();
         let plan = validation_plan(payload.router_config());
         payload.initialize_plugin(OperationChecksPlugin {
             inputs: Arc::new(inputs),
             known_good: KnownGood::default(),
-            schema,
+            schema: ConsumerSchema::new_from_supergraph(&supergraph),
             plan,
         })
     }
