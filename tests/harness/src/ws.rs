@@ -58,11 +58,16 @@ pub async fn send(socket: &mut Socket, message: Value) {
 }
 
 /// The next protocol message, or the close code when the server closes (0 without one).
+///
+/// `within` bounds the whole wait, not each frame: the router pings every socket every 5 s, so
+/// a per-frame timeout would be reset by each ping and a socket that never answers would hang
+/// the test instead of failing it.
 pub async fn next(socket: &mut Socket, within: Duration) -> Result<Value, u16> {
+    let deadline = tokio::time::Instant::now() + within;
     loop {
-        let frame = tokio::time::timeout(within, socket.next())
+        let frame = tokio::time::timeout_at(deadline, socket.next())
             .await
-            .expect("nothing from the router in time");
+            .unwrap_or_else(|_| panic!("no protocol message from the router within {within:?}"));
         match frame {
             Some(Ok(Message::Text(text))) => return Ok(serde_json::from_str(&text).unwrap()),
             Some(Ok(Message::Close(Some(close)))) => return Err(u16::from(close.code)),
