@@ -106,14 +106,19 @@ fn single_operation(body: &str) -> Result<(String, &'static str), String> {
     Ok((name, kind))
 }
 
-/// Validates every operation against the client-facing schema of `supergraph` (what the router
-/// serves: `@inaccessible` pruned, federation internals stripped). One problem per error, naming
-/// the operation.
-pub fn check(supergraph: &str, operations: &[Operation]) -> Result<(), Problems> {
+/// The client-facing schema of `supergraph`, what the router serves and validates operations
+/// against: `@inaccessible` pruned, federation internals stripped.
+pub fn consumer_schema(supergraph: &str) -> Result<ConsumerSchema, String> {
     let supergraph = parse_schema::<String>(supergraph)
-        .map_err(|e| Problems(vec![format!("the supergraph does not parse: {e}")]))?
+        .map_err(|e| format!("the supergraph does not parse: {e}"))?
         .into_static();
-    let schema = ConsumerSchema::new_from_supergraph(&supergraph);
+    Ok(ConsumerSchema::new_from_supergraph(&supergraph))
+}
+
+/// Validates every operation against [`consumer_schema`]. One problem per error, naming the
+/// operation.
+pub fn check(supergraph: &str, operations: &[Operation]) -> Result<(), Problems> {
+    let schema = consumer_schema(supergraph).map_err(|e| Problems(vec![e]))?;
     let plan = default_rules_validation_plan();
     let mut problems = Vec::new();
     let mut names = BTreeSet::new();

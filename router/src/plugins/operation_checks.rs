@@ -23,6 +23,11 @@
 //!   a release build could copy freed memory into an error message. Our parse runs while the
 //!   query is alive and formats at once.
 //!
+//! - On a WebSocket, a document the schema refuses (an unknown field, a wrong argument, a limit
+//!   of `limits` exceeded) is answered with the validation errors themselves — message, location
+//!   and code, the same as over HTTP. hive-router 0.2.19 flattens them there into one error
+//!   reading "Validation errors", which tells an app developer nothing.
+//!
 //! The spec rules are request errors (`400 BAD_USER_INPUT`); all are answered before planning,
 //! so nothing reaches a subgraph.
 
@@ -31,6 +36,7 @@ use std::sync::Arc;
 
 use async_graphql_parser::types::{BaseType, Type, TypeKind, TypeSystemDefinition};
 use hive_router::GraphQLError;
+use hive_router::config::HiveRouterConfig;
 use hive_router::config::supergraph::SupergraphSource;
 use hive_router::executor::plugins::hooks::on_graphql_params::{
     OnGraphQLParamsStartHookPayload, OnGraphQLParamsStartHookResult,
@@ -47,7 +53,13 @@ use hive_router::executor::plugins::plugin_trait::{
 use hive_router::graphql_tools::static_graphql::query::{
     Document, OperationDefinition, Type as QueryType, VariableDefinition,
 };
+use hive_router::graphql_tools::validation::rules::default_rules_validation_plan;
+use hive_router::graphql_tools::validation::validate::{ValidationPlan, validate};
 use hive_router::http::StatusCode;
+use hive_router::pipeline::validation::max_aliases_rule::MaxAliasesRule;
+use hive_router::pipeline::validation::max_depth_rule::MaxDepthRule;
+use hive_router::pipeline::validation::max_directives_rule::MaxDirectivesRule;
+use hive_router::query_planner::consumer_schema::ConsumerSchema;
 use hive_router::sonic_rs::{JsonContainerTrait as _, JsonValueTrait as _, Value};
 use serde::Deserialize;
 
@@ -75,6 +87,10 @@ type InputTypes = HashMap<String, Vec<(String, Shape)>>;
 pub struct OperationChecksPlugin {
     inputs: Arc<InputTypes>,
     known_good: KnownGood,
+    /// What the engine validates a WebSocket operation against: the client-facing schema and
+    /// its plan (the spec's rules and the configured `limits`).
+    schema: ConsumerSchema,
+    plan: ValidationPlan,
 }
 
 #[hive_router::async_trait]
@@ -96,9 +112,14 @@ impl RouterPlugin for OperationChecksPlugin {
         let sdl = std::fs::read_to_string(&path.absolute)
             .map_err(|e| format!("operation_checks: cannot read {}: {e}", path.absolute))?;
         let inputs = input_types(&sdl)?;
+        let schema = crate::operations::consumer_schema(&sdl)
+            .map_err(|e| format!("operation_checks: {e}"))?;
+        let plan = validation_plan(payload.router_config());
         payload.initialize_plugin(OperationChecksPlugin {
             inputs: Arc::new(inputs),
             known_good: KnownGood::default(),
+            schema,
+            plan,
         })
     }
 
@@ -128,18 +149,29 @@ impl RouterPlugin for OperationChecksPlugin {
                 );
             }
         };
-        match check(
+        if let Err(message) = check(
             &document,
             params.operation_name.as_deref(),
             &params.variables,
             &self.inputs,
         ) {
-            Ok(()) => payload.proceed(),
-            Err(message) => payload.end_with_graphql_error(
+            return payload.end_with_graphql_error(
                 GraphQLError::from_message_and_code(message, "BAD_USER_INPUT"),
                 StatusCode::BAD_REQUEST,
-            ),
+            );
         }
+        let refused = validate(&self.schema.document, &document, &self.plan);
+        if refused.is_empty() {
+            return payload.proceed();
+        }
+        // Shaped as over HTTP (`error_codes`, which the engine does not call for a socket):
+        // `GRAPHQL_VALIDATION_FAILED`, the rule in `extensions.reason`.
+        let errors = refused.iter().map(|refusal| {
+            let mut error = GraphQLError::from(refusal);
+            super::error_codes::translate(&mut error, false);
+            error
+        });
+        payload.end_with_graphql_errors(errors, StatusCode::BAD_REQUEST)
     }
 
     /// HTTP operations: checked on the document the engine parsed (and caches).
@@ -180,6 +212,28 @@ impl RouterPlugin for OperationChecksPlugin {
             }
         })
     }
+}
+
+/// The engine's plan (hive-router 0.2.19 `lib.rs`): the spec's rules, then each configured limit.
+fn validation_plan(router: &HiveRouterConfig) -> ValidationPlan {
+    let mut plan = default_rules_validation_plan();
+    let limits = &router.limits;
+    if let Some(config) = &limits.max_depth {
+        plan.add_rule(Box::new(MaxDepthRule {
+            config: config.clone(),
+        }));
+    }
+    if let Some(config) = &limits.max_directives {
+        plan.add_rule(Box::new(MaxDirectivesRule {
+            config: config.clone(),
+        }));
+    }
+    if let Some(config) = &limits.max_aliases {
+        plan.add_rule(Box::new(MaxAliasesRule {
+            config: config.clone(),
+        }));
+    }
+    plan
 }
 
 /// The operation the request selects must be unambiguous, and its `Int` variables in range.

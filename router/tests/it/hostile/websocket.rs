@@ -91,6 +91,38 @@ async fn hostile_websocket_messages_are_refused_and_the_router_stays_up() {
         refused.to_string().contains("non-integer value"),
         "{refused}"
     );
+    // A document the schema refuses is answered with what is wrong and where, as over HTTP
+    // (the engine alone said "Validation errors" and nothing else), limits included.
+    ws::send_text(&mut socket, r#"{"id":"v","type":"subscribe","payload":{"query":"subscription V {\n  loanStatusChanged { nope }\n}"}}"#).await;
+    let refused = answer_to(&mut socket, "v", within).await;
+    assert_eq!(
+        refusal_code(&refused),
+        Some("GRAPHQL_VALIDATION_FAILED"),
+        "{refused}"
+    );
+    let error = &refused["payload"]["errors"][0];
+    assert_eq!(
+        error["message"], r#"Cannot query field "nope" on type "LoanStatusChange"."#,
+        "{refused}"
+    );
+    assert_eq!(error["locations"][0]["line"], 2, "{refused}");
+    assert_eq!(
+        error["extensions"]["reason"], "FieldsOnCorrectType",
+        "{refused}"
+    );
+    let too_deep = format!(
+        r#"{{"id":"d","type":"subscribe","payload":{{"query":"query D {{ {}__typename{} }}"}}}}"#,
+        "me { kyc { user { kyc { user { kyc { user { kyc { user { kyc { user { kyc { user { ",
+        " } } } } } } } } } } } } }"
+    );
+    ws::send_text(&mut socket, &too_deep).await;
+    let refused = answer_to(&mut socket, "d", within).await;
+    assert!(
+        refused["payload"]["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("depth")),
+        "the depth limit says so: {refused}"
+    );
     ws::send_text(
         &mut socket,
         r#"{"id":"c","type":"subscribe","payload":{"query":"query C { __typename }"}}"#,
