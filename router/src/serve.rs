@@ -192,7 +192,7 @@ fn config_problems(config: &HiveRouterConfig) -> Vec<String> {
 pub const WORKER_STACK_BYTES: usize = 256 * 1024 * 1024;
 
 /// ES256 access tokens are verified with aws-lc-rs, about 5× faster than the RustCrypto backend
-/// hive-router asks for (README, Benchmarks). With both backends compiled in, jsonwebtoken has
+/// hive-router asks for (docs/benchmarks.md § auth). With both backends compiled in, jsonwebtoken has
 /// no default and panics on the first token, so this runs before the engine starts.
 fn install_jwt_provider() {
     let _ = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default();

@@ -32,5 +32,5 @@ pub mod testing;
 /// The allocator every service binary declares (`#[global_allocator]` in its `main.rs`; a
 /// library may not, or the router, which links this crate and hive-router's own, would have
 /// two). mimalloc, as hive-router uses for the router: glibc's malloc and free were about 11 %
-/// of a benchmark process's CPU with the subgraphs in it (README § Benchmarks).
+/// of a benchmark process's CPU with the subgraphs in it (docs/benchmarks.md).
 pub use mimalloc::MiMalloc as Allocator;
