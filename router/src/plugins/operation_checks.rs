@@ -28,6 +28,11 @@
 //!   and code, the same as over HTTP. hive-router 0.2.19 flattens them there into one error
 //!   reading "Validation errors", which tells an app developer nothing.
 //!
+//! - A document is answered with at most [`MAX_VALIDATION_ERRORS`] validation errors, then one
+//!   saying validation stopped (`TooManyValidationErrors`), over HTTP and WebSocket, as
+//!   graphql-js does: the engine reports every one, so a 5 KB anonymous document of a thousand
+//!   unknown fields was answered with 180 KB of errors.
+//!
 //! The spec rules are request errors (`400 BAD_USER_INPUT`); all are answered before planning,
 //! so nothing reaches a subgraph.
 
@@ -44,6 +49,9 @@ use hive_router::executor::plugins::hooks::on_graphql_params::{
 use hive_router::executor::plugins::hooks::on_graphql_parse::{
     OnGraphQLParseHookResult, OnGraphQLParseStartHookPayload,
 };
+use hive_router::executor::plugins::hooks::on_graphql_validation::{
+    OnGraphQLValidationStartHookPayload, OnGraphQLValidationStartHookResult,
+};
 use hive_router::executor::plugins::hooks::on_plugin_init::{
     OnPluginInitPayload, OnPluginInitResult,
 };
@@ -54,6 +62,7 @@ use hive_router::graphql_tools::static_graphql::query::{
     Document, OperationDefinition, Type as QueryType, VariableDefinition,
 };
 use hive_router::graphql_tools::validation::rules::default_rules_validation_plan;
+use hive_router::graphql_tools::validation::utils::ValidationError;
 use hive_router::graphql_tools::validation::validate::{ValidationPlan, validate};
 use hive_router::http::StatusCode;
 use hive_router::pipeline::validation::max_aliases_rule::MaxAliasesRule;
@@ -69,6 +78,10 @@ use super::syntax::{
 
 /// Input values nest no deeper than this in our schema; deeper JSON is refused earlier anyway.
 const MAX_NESTING: usize = 32;
+
+/// Validation errors answered for one document at most (graphql-js's `maxErrors`), then one more
+/// saying validation stopped: enough to fix a document by, not a multiplier of its size.
+pub const MAX_VALIDATION_ERRORS: usize = 100;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -164,6 +177,7 @@ impl RouterPlugin for OperationChecksPlugin {
         if refused.is_empty() {
             return payload.proceed();
         }
+        let refused = capped(&refused).unwrap_or(refused);
         // Shaped as over HTTP (`error_codes`, which the engine does not call for a socket):
         // `GRAPHQL_VALIDATION_FAILED`, the rule in `extensions.reason`.
         let errors = refused.iter().map(|refusal| {
@@ -212,6 +226,39 @@ impl RouterPlugin for OperationChecksPlugin {
             }
         })
     }
+
+    /// HTTP operations: the engine's validation errors, capped (WebSocket ones are validated
+    /// and capped in `on_graphql_params`).
+    async fn on_graphql_validation<'exec>(
+        &'exec self,
+        payload: OnGraphQLValidationStartHookPayload<'exec>,
+    ) -> OnGraphQLValidationStartHookResult<'exec> {
+        payload.on_end(|mut end| {
+            if let Some(kept) = capped(&end.errors) {
+                end.errors = Arc::new(kept);
+            }
+            end.proceed()
+        })
+    }
+}
+
+/// The first [`MAX_VALIDATION_ERRORS`] of `errors` and one saying how many there were, or
+/// `None` when they are few enough to answer as they are.
+fn capped(errors: &[ValidationError]) -> Option<Vec<ValidationError>> {
+    if errors.len() <= MAX_VALIDATION_ERRORS {
+        return None;
+    }
+    let mut kept = errors[..MAX_VALIDATION_ERRORS].to_vec();
+    kept.push(ValidationError {
+        locations: Vec::new(),
+        message: format!(
+            "Too many validation errors: the first {MAX_VALIDATION_ERRORS} of {} are shown; \
+             validation stopped there",
+            errors.len()
+        ),
+        error_code: "TooManyValidationErrors",
+    });
+    Some(kept)
 }
 
 /// The engine's plan (hive-router 0.2.19 `lib.rs`): the spec's rules, then each configured limit.
@@ -547,6 +594,27 @@ mod tests {
             "enums and custom scalars are the engine's"
         );
         assert_eq!(run(doc, None, r#"{"i": "abc", "f": 1.5}"#), Ok(()));
+    }
+
+    #[test]
+    fn validation_errors_are_capped_with_one_saying_how_many_there_were() {
+        let error = |i: usize| ValidationError {
+            locations: Vec::new(),
+            message: format!("error {i}"),
+            error_code: "FieldsOnCorrectType",
+        };
+        let few: Vec<_> = (0..MAX_VALIDATION_ERRORS).map(error).collect();
+        assert!(capped(&few).is_none(), "100 are answered as they are");
+        let many: Vec<_> = (0..250).map(error).collect();
+        let kept = capped(&many).unwrap();
+        assert_eq!(kept.len(), MAX_VALIDATION_ERRORS + 1);
+        assert_eq!(kept[99].message, "error 99");
+        assert_eq!(kept[100].error_code, "TooManyValidationErrors");
+        assert!(
+            kept[100].message.contains("first 100 of 250"),
+            "{}",
+            kept[100].message
+        );
     }
 
     #[test]

@@ -29,6 +29,9 @@ use hive_router::executor::plugins::hooks::on_graphql_params::{
 use hive_router::executor::plugins::hooks::on_graphql_parse::{
     OnGraphQLParseHookResult, OnGraphQLParseStartHookPayload,
 };
+use hive_router::executor::plugins::hooks::on_graphql_validation::{
+    OnGraphQLValidationStartHookPayload, OnGraphQLValidationStartHookResult,
+};
 use hive_router::executor::plugins::hooks::on_http_request::{
     OnHttpRequestHookFuture, OnHttpRequestHookPayload,
 };
@@ -39,7 +42,8 @@ use hive_router::executor::plugins::hooks::on_subgraph_execute::{
     OnSubgraphExecuteStartHookPayload, OnSubgraphExecuteStartHookResult,
 };
 use hive_router::executor::plugins::plugin_trait::{
-    EndControlFlow, EndHookResult, RouterPlugin, StartControlFlow, StartHookResult,
+    EndControlFlow, EndHookResult, RouterPlugin, StartControlFlow, StartHookPayload as _,
+    StartHookResult,
 };
 use serde::Deserialize;
 
@@ -228,6 +232,16 @@ impl RouterPlugin for TenorPlugin {
         payload: OnGraphQLParseStartHookPayload<'exec>,
     ) -> OnGraphQLParseHookResult<'exec> {
         run_hook!(self, on_graphql_parse, payload, [operation_checks])
+    }
+
+    async fn on_graphql_validation<'exec>(
+        &'exec self,
+        payload: OnGraphQLValidationStartHookPayload<'exec>,
+    ) -> OnGraphQLValidationStartHookResult<'exec> {
+        match &self.operation_checks {
+            Some(plugin) => RouterPlugin::on_graphql_validation(plugin, payload).await,
+            None => payload.proceed(),
+        }
     }
 
     async fn on_graphql_analysis<'exec>(

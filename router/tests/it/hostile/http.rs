@@ -250,6 +250,64 @@ async fn the_body_depth_limit_is_exact() {
     );
 }
 
+/// A small document with hundreds of mistakes is answered with the first 100 and one saying
+/// validation stopped (the engine answered a 5 KB document of 1 000 unknown fields with 180 KB,
+/// one error each, to anyone); a document with few mistakes gets every one.
+#[tokio::test]
+async fn a_document_with_hundreds_of_mistakes_is_answered_with_the_first_hundred() {
+    let stack = RouterStack::start_with(generous).await;
+    let client = reqwest::Client::new();
+    let fields = |n: usize| {
+        (0..n)
+            .map(|i| format!("x{i}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let many = json_post(
+        "1 000 unknown fields",
+        serde_json::json!({ "query": format!("{{ {} }}", fields(1000)) }).to_string(),
+    );
+    let (status, body) = send(&client, &stack.router, &many).await;
+    assert!(body.len() < 30_000, "{} bytes answered", body.len());
+    let errors = serde_json::from_str::<Value>(&body).unwrap()["errors"].clone();
+    let errors = errors.as_array().unwrap();
+    assert_eq!(errors.len(), 101, "{body}");
+    assert_eq!(
+        errors[0]["message"],
+        r#"Cannot query field "x0" on type "Query"."#
+    );
+    assert_eq!(
+        errors[99]["message"],
+        r#"Cannot query field "x99" on type "Query"."#
+    );
+    let last = &errors[100];
+    assert_eq!(
+        last["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+        "{last}"
+    );
+    assert_eq!(
+        last["extensions"]["reason"], "TooManyValidationErrors",
+        "{last}"
+    );
+    assert!(
+        last["message"].as_str().unwrap().contains("100 of 1000"),
+        "{last}"
+    );
+
+    let few = json_post(
+        "100 unknown fields",
+        serde_json::json!({ "query": format!("{{ {} }}", fields(100)) }).to_string(),
+    );
+    let (few_status, body) = send(&client, &stack.router, &few).await;
+    assert_eq!(
+        few_status, status,
+        "capped or not, the same kind of answer: {body}"
+    );
+    let errors = serde_json::from_str::<Value>(&body).unwrap()["errors"].clone();
+    assert_eq!(errors.as_array().unwrap().len(), 100, "{body}");
+    assert!(!body.contains("TooManyValidationErrors"), "{body}");
+}
+
 /// A GraphQL body over `limits.max_request_body_size` (256 KB), sent whole before reading as
 /// Python's `requests` does: the engine's own 413 comes back, not a reset connection
 /// (`oversized_bodies` drains the body first), and the router serves the next client.

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use futures::StreamExt as _;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::{assert_healthy, deep_object, generous, nested, ws, ws_connect};
 use crate::common::RouterStack;
@@ -122,6 +122,17 @@ async fn hostile_websocket_messages_are_refused_and_the_router_stays_up() {
             .as_str()
             .is_some_and(|m| m.contains("depth")),
         "the depth limit says so: {refused}"
+    );
+    // Hundreds of mistakes: the first 100 and one saying validation stopped, as over HTTP.
+    let fields: Vec<String> = (0..300).map(|i| format!("x{i}")).collect();
+    let many = json!({ "id": "m", "type": "subscribe", "payload": { "query": format!("query M {{ {} }}", fields.join(" ")) } });
+    ws::send(&mut socket, many).await;
+    let refused = answer_to(&mut socket, "m", within).await;
+    let errors = refused["payload"]["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 101, "{refused}");
+    assert_eq!(
+        errors[100]["extensions"]["reason"], "TooManyValidationErrors",
+        "{refused}"
     );
     ws::send_text(
         &mut socket,
