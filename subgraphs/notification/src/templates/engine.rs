@@ -214,7 +214,10 @@ fn syntax(part: &'static str, error: &Error) -> TemplateError {
     TemplateError::Syntax {
         at: at(part, error.line()),
         part,
-        detail: detail(error),
+        // The message says "syntax error" already; minijinja's kind would say it twice.
+        detail: error
+            .detail()
+            .map_or_else(|| error.kind().to_string(), str::to_owned),
     }
 }
 
@@ -332,6 +335,11 @@ mod tests {
         let error = check(&template).unwrap_err();
         assert_eq!(error.code(), "TEMPLATE_SYNTAX");
         assert!(error.to_string().starts_with("body, line 2"), "{error}");
+        assert_eq!(
+            error.to_string().matches("syntax error").count(),
+            1,
+            "{error}"
+        );
         let unclosed = source("loan.paid.v1", ChannelKind::Sms, "{{ name", "x");
         assert_eq!(check(&unclosed).unwrap_err().field(), "title");
     }
