@@ -53,8 +53,11 @@ pub enum LoanRefusal {
     UserNotActive,
     KycNotVerified,
     AmountInvalid,
+    /// More than can be paid now: what is outstanding less what payments still at the provider
+    /// will pay (`in_progress`, zero when none is).
     Overpayment {
         outstanding: i64,
+        in_progress: i64,
     },
     /// The payout provider declined.
     PayoutFailed {
@@ -207,9 +210,29 @@ impl Refusal for LoanRefusal {
                 "Jumlah pembayaran harus lebih dari nol".into(),
                 "The payment amount must be positive".into(),
             ),
-            Self::Overpayment { outstanding } => (
+            Self::Overpayment {
+                outstanding,
+                in_progress: 0,
+            } => (
                 format!("Sisa tagihan pinjaman ini hanya {}", rupiah(*outstanding)),
                 format!("Only {} is outstanding on this loan", rupiah(*outstanding)),
+            ),
+            // A second tap while the first payment is still at the provider: say so, rather than
+            // an outstanding amount the borrower's screen does not show yet.
+            Self::Overpayment {
+                outstanding,
+                in_progress,
+            } => (
+                format!(
+                    "Pembayaran sebesar {} masih diproses; setelah itu sisa tagihan {}",
+                    rupiah(*in_progress),
+                    rupiah(*outstanding)
+                ),
+                format!(
+                    "A payment of {} is still being processed; after it, {} is outstanding",
+                    rupiah(*in_progress),
+                    rupiah(*outstanding)
+                ),
             ),
             // `why` is the provider's own text, passed on as it came.
             Self::PayoutFailed { why } => (

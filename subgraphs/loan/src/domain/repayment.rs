@@ -99,6 +99,7 @@ pub fn check_payment(
     if amount > available {
         return Err(LoanRefusal::Overpayment {
             outstanding: available,
+            in_progress: pending,
         });
     }
     Ok(())
@@ -190,7 +191,25 @@ mod tests {
         assert_eq!(check_payment(&schedule, 100, 35), Ok(()));
         assert_eq!(
             check_payment(&schedule, 100, 36),
-            Err(LoanRefusal::Overpayment { outstanding: 35 })
+            Err(LoanRefusal::Overpayment {
+                outstanding: 35,
+                in_progress: 100
+            })
+        );
+        let refusal = check_payment(&schedule, 100, 36).unwrap_err();
+        assert_eq!(refusal.code(), "OVERPAYMENT");
+        assert!(
+            refusal.message().contains("Rp100 is still being processed"),
+            "{}",
+            refusal.message()
+        );
+        let nothing_pending = check_payment(&schedule, 0, 136).unwrap_err();
+        assert!(
+            nothing_pending
+                .message()
+                .contains("Only Rp135 is outstanding"),
+            "{}",
+            nothing_pending.message()
         );
     }
 
