@@ -7,6 +7,7 @@ use tenor_platform::refusal::Refusal;
 
 use super::LoanStatus;
 use super::application::{IDEMPOTENCY_KEY_MAX_CHARS, PURPOSE_MAX_CHARS};
+use super::eligibility::AccountState;
 
 /// Why a loan request was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +52,11 @@ pub enum LoanRefusal {
         status: LoanStatus,
     },
     UserNotActive,
+    /// Back office: the borrower's account is blocked, deleted or inactive, so no money goes out
+    /// to it (a payout already asked of the provider is still finished).
+    BorrowerNotActive {
+        account: AccountState,
+    },
     KycNotVerified,
     AmountInvalid,
     /// More than can be paid now: what is outstanding less what payments still at the provider
@@ -89,7 +95,7 @@ impl Refusal for LoanRefusal {
             Self::NotApproved { .. } => "LOAN_NOT_APPROVED",
             Self::AlreadyDisbursed { .. } => "LOAN_ALREADY_DISBURSED",
             Self::NotActive { .. } => "LOAN_NOT_ACTIVE",
-            Self::UserNotActive => "USER_NOT_ACTIVE",
+            Self::UserNotActive | Self::BorrowerNotActive { .. } => "USER_NOT_ACTIVE",
             Self::KycNotVerified => "KYC_NOT_VERIFIED",
             Self::AmountInvalid => "AMOUNT_INVALID",
             Self::Overpayment { .. } => "OVERPAYMENT",
@@ -112,9 +118,10 @@ impl Refusal for LoanRefusal {
                 Some("idempotencyKey")
             }
             Self::NotFound { field } => Some(field),
-            Self::NotCancellable | Self::NotApproved { .. } | Self::AlreadyDisbursed { .. } => {
-                Some("id")
-            }
+            Self::NotCancellable
+            | Self::NotApproved { .. }
+            | Self::AlreadyDisbursed { .. }
+            | Self::BorrowerNotActive { .. } => Some("id"),
             Self::NotActive { .. } => Some("loanId"),
             Self::LoanAlreadyOpen
             | Self::UserNotActive
@@ -201,6 +208,10 @@ impl Refusal for LoanRefusal {
             Self::UserNotActive => (
                 "Akun Anda tidak aktif".into(),
                 "Your account is not active".into(),
+            ),
+            Self::BorrowerNotActive { account } => (
+                format!("Akun peminjam berstatus {account}; dana pinjaman tidak dapat dicairkan"),
+                format!("The borrower's account is {account}; the loan cannot be paid out"),
             ),
             Self::KycNotVerified => (
                 "Selesaikan verifikasi identitas (KYC) sebelum mengajukan pinjaman".into(),

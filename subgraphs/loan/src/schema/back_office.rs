@@ -130,7 +130,8 @@ pub struct BackOfficeMutation;
 impl BackOfficeMutation {
     /// Back office: pay an APPROVED loan out (payout provider) and start its schedule today.
     /// Asking again while the payout is in flight finishes that payout; once the money went
-    /// out, `LOAN_ALREADY_DISBURSED` (one payout per loan, however many clicks).
+    /// out, `LOAN_ALREADY_DISBURSED` (one payout per loan, however many clicks). No payout
+    /// starts while the borrower's account is blocked, deleted or inactive (`USER_NOT_ACTIVE`).
     #[graphql(requires_scopes = "loan:operate")]
     async fn disburse_loan(&self, ctx: &Context<'_>, id: ID) -> Result<DisburseLoanPayload> {
         let principal = ctx.require_scope(LOAN_OPERATE)?;

@@ -10,11 +10,12 @@ use uuid::Uuid;
 
 use super::money_movement::{ProviderAnswer, Settled};
 use super::{Loans, Outcome, missing};
+use crate::domain::eligibility::AccountState;
 use crate::domain::money_movement::{MoneyMovement, MovementKind, MovementStatus};
 use crate::domain::schedule::due_dates;
 use crate::domain::{Loan, LoanRefusal, LoanStatus, ReviewSource};
 use crate::store::reviews::{Review, insert_review};
-use crate::store::{installments, loans, movements};
+use crate::store::{eligibility, installments, loans, movements};
 
 impl Loans {
     /// Back office: pay the principal out and start the schedule from `today`. Asking again
@@ -56,6 +57,13 @@ impl Loans {
                 return refuse(LoanRefusal::NotApproved {
                     status: loan.status,
                 });
+            }
+            // No money to an account staff blocked (fraud, a dispute) or its owner deleted since
+            // the approval: the loan waits, APPROVED, for the account to be active again.
+            if let Some(account) = eligibility::user_status(conn, loan.user_id).await?
+                && account != AccountState::Active
+            {
+                return refuse(LoanRefusal::BorrowerNotActive { account });
             }
             let payout = MoneyMovement::request(
                 loan_id,

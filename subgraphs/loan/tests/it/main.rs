@@ -13,6 +13,7 @@ mod live;
 mod loaders;
 mod money_movement;
 mod not_yours;
+mod payout_guard;
 mod schema_file;
 mod search;
 mod support;
