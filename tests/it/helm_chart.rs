@@ -649,12 +649,21 @@ fn with_the_ingress_everything_public_goes_through_the_router_kyc_links_included
     let chart = everything_on();
     let ingress = chart.of_kind("Ingress").next().expect("an Ingress");
     let router = object_name(&manifest::router().name);
+    let mut public = Vec::new();
     for rule in ingress["spec"]["rules"].as_sequence().unwrap() {
         for path in rule["http"]["paths"].as_sequence().unwrap() {
             let backend = path["backend"]["service"]["name"].as_str().unwrap();
             assert_eq!(backend, router, "the Ingress exposes {path:?}");
+            public.push(path["path"].as_str().unwrap().to_owned());
         }
     }
+    // The router's public paths, not its /metrics (whose page tells the internal services'
+    // names and addresses) nor its probes.
+    assert_eq!(
+        public,
+        ["/graphql", "/graphiql", "/kyc"],
+        "the Ingress's paths"
+    );
     // KYC's signed links are on the public host, and the router passes them on to kyc.
     let public = env_value(chart.container("kyc"), "KYC_PUBLIC_URL").expect("KYC_PUBLIC_URL");
     let host = ingress["spec"]["rules"][0]["host"].as_str().unwrap();

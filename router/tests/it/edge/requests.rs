@@ -325,15 +325,34 @@ async fn probes_and_prometheus_metrics_are_served() {
         assert_eq!(response.status(), 200, "{probe}");
     }
     stack.gql("{ __typename }", json!({}), None).await;
-    let metrics = reqwest::get(format!("{}/metrics", stack.router_url()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = async || {
+        reqwest::get(format!("{}/metrics", stack.router_url()))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let metrics = page().await;
     assert!(
         metrics.contains("http_server_request_duration") || metrics.contains("graphql"),
         "{metrics}"
+    );
+    // Operation names are the client's to choose: none becomes a label, so no client can grow
+    // the page (or the router's memory) by naming its operations (a 100 KB name put 12 MB on
+    // the page).
+    let long = format!("Probe{}", "x".repeat(20_000));
+    for name in ["ProbeOne", "ProbeTwo", long.as_str()] {
+        let document = format!("query {name} {{ __typename }}");
+        stack.gql(&document, json!({}), None).await;
+    }
+    let after = page().await;
+    assert!(!after.contains("ProbeOne") && !after.contains("ProbeTwo"));
+    assert!(
+        after.len() < metrics.len() + 20_000,
+        "/metrics grew from {} to {} bytes",
+        metrics.len(),
+        after.len()
     );
 }
 
