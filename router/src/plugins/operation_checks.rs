@@ -79,6 +79,11 @@ use super::syntax::{
 /// Input values nest no deeper than this in our schema; deeper JSON is refused earlier anyway.
 const MAX_NESTING: usize = 32;
 
+/// Operation names longer than this are refused. A name says what an app does
+/// (`WatchLoanStatus`); the engine writes the request's into every request's log line, so a
+/// 100 KB name made each request a 100 KB line (found by probing, 2026-12-05).
+pub const MAX_OPERATION_NAME: usize = 128;
+
 /// Validation errors answered for one document at most (graphql-js's `maxErrors`), then one more
 /// saying validation stopped: enough to fix a document by, not a multiplier of its size.
 pub const MAX_VALIDATION_ERRORS: usize = 100;
@@ -290,6 +295,12 @@ fn check(
     variables: &HashMap<String, Value>,
     inputs: &InputTypes,
 ) -> Result<(), String> {
+    let too_long = |name: &str| name.len() > MAX_OPERATION_NAME;
+    if operation_name.is_some_and(too_long) {
+        return Err(format!(
+            "operationName is longer than {MAX_OPERATION_NAME} characters"
+        ));
+    }
     let operations = crate::operations::operations_of(document);
     let selected = match operation_name {
         None if operations.len() > 1 => {
@@ -311,6 +322,11 @@ fn check(
             None => Ok(()),
         };
     };
+    if operation_name_of(operation).is_some_and(too_long) {
+        return Err(format!(
+            "An operation name is at most {MAX_OPERATION_NAME} characters long"
+        ));
+    }
     for definition in variable_definitions(operation) {
         if let Some(value) = variables.get(&definition.name) {
             let shape = query_shape(&definition.var_type);
@@ -513,6 +529,25 @@ mod tests {
         assert_eq!(
             run("query A { ...F } fragment F on Query { a }", None, "{}"),
             Ok(())
+        );
+    }
+
+    #[test]
+    fn operation_names_are_at_most_128_characters() {
+        let name = "Q".repeat(MAX_OPERATION_NAME);
+        assert_eq!(run(&format!("query {name} {{ a }}"), None, "{}"), Ok(()));
+        assert_eq!(
+            run(&format!("query {name} {{ a }}"), Some(&name), "{}"),
+            Ok(())
+        );
+        let long = "Q".repeat(MAX_OPERATION_NAME + 1);
+        let refused = run(&format!("query {long} {{ a }}"), None, "{}").unwrap_err();
+        assert!(refused.contains("at most 128"), "{refused}");
+        // Named in the request too: refused before anything echoes the name back.
+        let refused = run("query A { a }", Some(&long), "{}").unwrap_err();
+        assert!(
+            !refused.contains(&long) && refused.contains("128"),
+            "{refused}"
         );
     }
 
