@@ -4,8 +4,8 @@
 //! a dozen hooks, more per subgraph fetch — each through a boxed future that the hook's payload
 //! is moved into and out of. With ten plugins registered, that machinery was a good part of
 //! tenor-router's extra CPU per request against the stock engine (docs/benchmarks.md § router:
-//! about 10 points of it for the dashboard and the mutation). Here each of our plugins is called only at
-//! the hooks it implements.
+//! about 10 points of it for the dashboard and the mutation). Here each of our plugins is called
+//! only at the hooks it implements.
 //!
 //! Each plugin keeps its own block, `plugins.tenor.config.<name>: { enabled, config }`, read by
 //! its own `on_plugin_init` exactly as when the engine ran it, and the order below is the order

@@ -214,14 +214,6 @@ async fn eligibility_follows_kyc_and_user_events() {
     assert!(!applied["loan"].is_null(), "{applied}");
 }
 
-/// The account status loan has projected from `user.status.changed` (`None`: no event yet).
-async fn projected_status(service: &TestService, user: Uuid) -> Option<AccountState> {
-    let mut conn = service.db.pool().get().await.unwrap();
-    tenor_loan::store::eligibility::user_status(&mut conn, user)
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn quote_prices_without_applying_and_cancel_withdraws_before_a_decision() {
     let service = TestService::start().await;

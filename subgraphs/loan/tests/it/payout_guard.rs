@@ -32,13 +32,7 @@ async fn an_approved_loan_is_not_paid_out_to_a_blocked_or_deleted_account() {
         changed_at: blocked_at,
     };
     service.publish(&service.topics.user, user, &block).await;
-    let projected = async |state| {
-        let mut conn = service.db.pool().get().await.unwrap();
-        tenor_loan::store::eligibility::user_status(&mut conn, user)
-            .await
-            .unwrap()
-            == Some(state)
-    };
+    let projected = async |state| projected_status(&service, user).await == Some(state);
     assert!(wait_for(async || projected(AccountState::Blocked).await).await);
 
     let refused = service
@@ -88,14 +82,9 @@ async fn an_approved_loan_is_not_paid_out_to_a_blocked_or_deleted_account() {
         changed_at: Utc::now(),
     };
     service.publish(&service.topics.user, other, &deleted).await;
-    let gone = wait_for(async || {
-        let mut conn = service.db.pool().get().await.unwrap();
-        tenor_loan::store::eligibility::user_status(&mut conn, other)
-            .await
-            .unwrap()
-            == Some(AccountState::Deleted)
-    })
-    .await;
+    let gone =
+        wait_for(async || projected_status(&service, other).await == Some(AccountState::Deleted))
+            .await;
     assert!(gone);
     let refused = service
         .graphql(Some(&staff), DISBURSE, json!({ "id": other_loan }))

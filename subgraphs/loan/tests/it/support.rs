@@ -86,3 +86,14 @@ impl WsClient {
         .await;
     }
 }
+
+/// The account status loan has projected from `user.status.changed` (`None`: no event yet).
+pub async fn projected_status(
+    service: &TestService,
+    user: Uuid,
+) -> Option<tenor_loan::domain::eligibility::AccountState> {
+    let mut conn = service.db.pool().get().await.unwrap();
+    tenor_loan::store::eligibility::user_status(&mut conn, user)
+        .await
+        .unwrap()
+}
