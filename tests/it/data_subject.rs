@@ -1,7 +1,8 @@
 //! Journey 5, the data-subject request (docs/conventions.md § Data-subject requests): a
 //! borrower with a verified KYC and a decided loan downloads everything Tenor holds about them
 //! with the app's `MyDataExport` — one request, every subgraph answering its own part — then
-//! deletes the account. Afterwards the export and login are refused, staff with every scope
+//! deletes the account — refused while the approved loan is open, accepted once the borrower
+//! declined it (the user context learns that through Kafka). Afterwards the export and login are refused, staff with every scope
 //! see no PII in user, KYC or notification (eventually: the erasures follow the DELETED event
 //! through Kafka), and the loan record is still there for staff under the opaque user id.
 
@@ -27,6 +28,8 @@ const LOAN_STATUS: &str = "query LoanDetails($id: ID!) { loan(id: $id) { status 
 const INBOX: &str = "query MyNotifications { myNotifications(first: 10) { nodes { id } } }";
 const DELETE: &str =
     "mutation DeleteMyAccount { deleteMyAccount(confirm: true) { deletedAt userErrors { code } } }";
+const CANCEL: &str =
+    "mutation CancelLoan($id: ID!) { cancelLoan(id: $id) { loan { status } userErrors { code } } }";
 
 /// `query` through the router, waiting out the per-user rate limit: the polls above spend the
 /// borrower's burst.
@@ -151,8 +154,27 @@ async fn a_borrower_exports_everything_then_deletes_the_account_and_no_pii_is_le
         borrower.identifier.as_str()
     );
 
-    // Delete the account.
-    let deleted = gql(&stack, DELETE, json!({}), Some(&token)).await;
+    // An approved loan keeps the account: the borrower declines it before it is paid out.
+    if lent["status"] == "APPROVED" {
+        let refused = gql(&stack, DELETE, json!({}), Some(&token)).await;
+        assert_eq!(
+            refused["data"]["deleteMyAccount"]["userErrors"][0]["code"], "LOANS_OPEN",
+            "{refused}"
+        );
+        let declined = gql(&stack, CANCEL, json!({ "id": loan }), Some(&token)).await;
+        assert_eq!(
+            declined["data"]["cancelLoan"]["loan"]["status"], "CANCELLED",
+            "{declined}"
+        );
+    }
+
+    // Delete the account, once the user context has heard that no loan is open.
+    let mut deleted = Value::Null;
+    eventually(async || {
+        deleted = gql(&stack, DELETE, json!({}), Some(&token)).await;
+        deleted["data"]["deleteMyAccount"]["userErrors"][0]["code"] != "LOANS_OPEN"
+    })
+    .await;
     assert!(
         deleted["data"]["deleteMyAccount"]["deletedAt"].is_string(),
         "{deleted}"

@@ -68,6 +68,10 @@ impl LoanStatusChangedV1 {
 /// The `reason` of a borrower's cancellation.
 pub const CANCELLED_BY_BORROWER: &str = "cancelled by borrower";
 
+/// The `reason` of a loan withdrawn because its borrower deleted the account before it was paid
+/// out (an application made in the moments before the deletion).
+pub const CANCELLED_ACCOUNT_DELETED: &str = "account deleted";
+
 impl DomainEvent for LoanStatusChangedV1 {
     const TYPE: &'static str = "loan.status.changed.v1";
 }

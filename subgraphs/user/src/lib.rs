@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use config::UserConfig;
 
-use crate::events::{CONSUMER_GROUP, Publisher, RegistrationHandler};
+use crate::events::{CONSUMER_GROUP, IncomingEvents, Publisher};
 use crate::schema::loaders::LoaderStats;
 use crate::service::UserService;
 
@@ -44,7 +44,7 @@ tenor_platform::subgraph! {
 }
 
 /// Run the service on `listener` until `shutdown` is cancelled: migrations, the outbox relay,
-/// the `user.registered` consumer, and GraphQL plus `/health`, `/ready`, `/metrics`.
+/// the consumer of `user.registered` and `loan.status.changed`, and GraphQL plus `/health`, `/ready`, `/metrics`.
 pub async fn run(
     config: UserConfig,
     listener: TcpListener,
@@ -61,12 +61,12 @@ pub async fn run(
     let mut tasks = Tasks::new(&shutdown);
     let readiness =
         start_outbox_relay(&mut tasks, &pool, &config.db, &config.kafka, &config.relay)?;
-    let registrations = PgInbox::new(pool, CONSUMER_GROUP, RegistrationHandler);
+    let incoming = PgInbox::new(pool, CONSUMER_GROUP, IncomingEvents);
     start_consumer(
         &mut tasks,
-        "registration consumer",
+        "event consumer",
         &config.consumer,
-        Arc::new(registrations),
+        Arc::new(incoming),
     )?;
 
     let schema = schema::build(service, Arc::new(LoaderStats::default()));

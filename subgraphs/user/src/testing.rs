@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tenor_contracts::identity::{AccountKind, UserRegisteredV1};
+use tenor_contracts::loan::LoanStatusChangedV1;
 use tenor_events::Envelope;
 use tenor_events::kafka::ensure_topics;
 use tenor_platform::config::Env;
@@ -28,6 +29,7 @@ pub struct TestService {
     pub db: TestDatabase,
     pub issuer: TestIssuer,
     pub auth_topic: String,
+    pub loan_topic: String,
     pub user_topic: String,
     pub base_url: String,
     /// GraphQL requests to this service's `/graphql`.
@@ -43,11 +45,19 @@ impl TestService {
         let issuer = TestIssuer::start().await;
         let run = Uuid::new_v4().simple();
         let auth_topic = format!("test.{run}.auth.events");
+        let loan_topic = format!("test.{run}.loan.events");
         let user_topic = format!("test.{run}.user.events");
         let auth_dlq = format!("{auth_topic}.dlq");
+        let loan_dlq = format!("{loan_topic}.dlq");
         ensure_topics(
             &kafka_brokers(),
-            &[(&auth_topic, 1), (&auth_dlq, 1), (&user_topic, 1)],
+            &[
+                (&auth_topic, 1),
+                (&auth_dlq, 1),
+                (&loan_topic, 1),
+                (&loan_dlq, 1),
+                (&user_topic, 1),
+            ],
         )
         .await
         .expect("creating test topics (is the stack up? `./dev up`)");
@@ -56,6 +66,7 @@ impl TestService {
             ("USER_DATABASE_URL", db.url().to_owned()),
             ("KAFKA_BROKERS", kafka_brokers()),
             ("AUTH_EVENTS_TOPIC", auth_topic.clone()),
+            ("LOAN_EVENTS_TOPIC", loan_topic.clone()),
             ("USER_EVENTS_TOPIC", user_topic.clone()),
             ("DB_MAX_CONNECTIONS", "4".to_owned()),
             ("CONSUMER_INITIAL_BACKOFF", "20ms".to_owned()),
@@ -74,6 +85,7 @@ impl TestService {
             db,
             issuer,
             auth_topic,
+            loan_topic,
             user_topic,
             graphql: GraphqlClient::new(&base_url),
             base_url,
@@ -127,6 +139,36 @@ impl TestService {
     /// Publish a registration on the auth topic the way auth's relay does.
     pub async fn publish(&self, envelope: &Envelope) {
         tenor_events::testing::publish(&self.auth_topic, envelope).await;
+    }
+
+    /// Publish a loan's status change on the loan topic the way loan's relay does; returns the
+    /// envelope (its id tells when it was applied: [`TestService::applied`]).
+    pub async fn publish_loan_status(&self, changed: &LoanStatusChangedV1) -> Envelope {
+        let envelope =
+            Envelope::new("/tenor/loan", changed.loan_id.to_string(), changed, None).unwrap();
+        tenor_events::testing::publish(&self.loan_topic, &envelope).await;
+        envelope
+    }
+
+    /// Whether the consumer has applied the event (its id is in the inbox).
+    pub async fn applied(&self, event: &Envelope) -> bool {
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        diesel::table! { inbox_events (consumer, event_id) { consumer -> Text, event_id -> Uuid, } }
+        let mut conn = self.db.pool().get().await.unwrap();
+        inbox_events::table
+            .filter(inbox_events::event_id.eq(event.id()))
+            .count()
+            .get_result::<i64>(&mut conn)
+            .await
+            .unwrap()
+            == 1
+    }
+
+    /// How many of the account's loans the user context holds open.
+    pub async fn open_loans(&self, user: Uuid) -> i64 {
+        let mut conn = self.db.pool().get().await.unwrap();
+        store::open_loans(&mut conn, user).await.unwrap()
     }
 
     /// Events on the user topic, read from the beginning until `done` or a timeout.

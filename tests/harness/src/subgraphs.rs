@@ -142,6 +142,8 @@ impl Subgraphs {
             ("USER_DATABASE_URL".to_owned(), user_db.url().to_owned()),
             ("KAFKA_BROKERS".to_owned(), kafka_brokers()),
             ("AUTH_EVENTS_TOPIC".to_owned(), auth_topic.clone()),
+            // Which loans are open: an account is not deleted while one is.
+            ("LOAN_EVENTS_TOPIC".to_owned(), loan_topic.clone()),
             ("USER_EVENTS_TOPIC".to_owned(), user_topic.clone()),
             (
                 "AUTH_JWKS_URL".to_owned(),

@@ -292,7 +292,7 @@ pub(super) static TOPICS: &[Setting] = &[
     ),
     start_only(
         "LOAN_EVENTS_TOPIC",
-        &[Credit, Risk],
+        &[User, Credit, Risk],
         "{topic:loan-in}",
         TOPIC_IN,
         FREE_TEXT,

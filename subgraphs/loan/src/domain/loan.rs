@@ -27,7 +27,9 @@ impl LoanStatus {
         use LoanStatus::*;
         matches!(
             (self, next),
-            (Submitted, Approved | Rejected | Cancelled) | (Approved, Active) | (Active, Paid)
+            (Submitted, Approved | Rejected | Cancelled)
+                | (Approved, Active | Cancelled)
+                | (Active, Paid)
         )
     }
 }
@@ -102,6 +104,9 @@ mod tests {
         use LoanStatus::*;
         assert!(Submitted.can_become(Approved));
         assert!(Submitted.can_become(Cancelled));
+        // Declined before the money goes out; once ACTIVE only repayment ends it.
+        assert!(Approved.can_become(Cancelled));
+        assert!(!Active.can_become(Cancelled));
         assert!(!Approved.can_become(Rejected));
         assert!(!Rejected.can_become(Approved));
         assert!(!Cancelled.can_become(Approved));

@@ -39,6 +39,9 @@ pub enum LoanRefusal {
     },
     LoanAlreadyOpen,
     NotCancellable,
+    /// An APPROVED loan whose payout is already at the provider: the money may be moving, so
+    /// the borrower can no longer decline it.
+    PayoutUnderWay,
     NotApproved {
         status: LoanStatus,
     },
@@ -91,7 +94,7 @@ impl Refusal for LoanRefusal {
             Self::IdempotencyKeyReused { .. } => "IDEMPOTENCY_KEY_REUSED",
             Self::NotFound { .. } => "NOT_FOUND",
             Self::LoanAlreadyOpen => "LOAN_ALREADY_OPEN",
-            Self::NotCancellable => "LOAN_NOT_CANCELLABLE",
+            Self::NotCancellable | Self::PayoutUnderWay => "LOAN_NOT_CANCELLABLE",
             Self::NotApproved { .. } => "LOAN_NOT_APPROVED",
             Self::AlreadyDisbursed { .. } => "LOAN_ALREADY_DISBURSED",
             Self::NotActive { .. } => "LOAN_NOT_ACTIVE",
@@ -119,6 +122,7 @@ impl Refusal for LoanRefusal {
             }
             Self::NotFound { field } => Some(field),
             Self::NotCancellable
+            | Self::PayoutUnderWay
             | Self::NotApproved { .. }
             | Self::AlreadyDisbursed { .. }
             | Self::BorrowerNotActive { .. } => Some("id"),
@@ -182,8 +186,12 @@ impl Refusal for LoanRefusal {
                 "You already have a loan in progress; finish or cancel it first".into(),
             ),
             Self::NotCancellable => (
-                "Hanya pengajuan yang masih menunggu keputusan yang dapat dibatalkan".into(),
-                "Only an application still waiting for a decision can be cancelled".into(),
+                "Hanya pinjaman yang belum dicairkan yang dapat dibatalkan".into(),
+                "Only a loan that has not been paid out can be cancelled".into(),
+            ),
+            Self::PayoutUnderWay => (
+                "Dana pinjaman sedang dicairkan; pinjaman tidak dapat dibatalkan lagi".into(),
+                "The loan is being paid out; it can no longer be cancelled".into(),
             ),
             Self::NotApproved { status } => (
                 format!(

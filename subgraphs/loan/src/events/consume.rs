@@ -10,13 +10,15 @@ use tenor_events::{Envelope, HandlerError, TransactionalHandler};
 
 use super::publish::Publisher;
 use crate::domain::eligibility::{AccountState, KycStatus};
+use crate::service::account_closure::withdraw_unpaid_loans;
 use crate::service::decisions::{DecisionOutcome, apply_decision};
 use crate::store::eligibility as projections;
 
 /// The consumer group, also the handler's name in the inbox.
 pub const CONSUMER_GROUP: &str = "tenor-loan";
 
-/// The credit/kyc/user handler.
+/// The credit/kyc/user handler: credit's decisions, the eligibility projections, and a deleted
+/// account's unpaid loans withdrawn.
 pub struct IncomingEvents {
     publisher: Publisher,
 }
@@ -38,6 +40,15 @@ impl TransactionalHandler for IncomingEvents {
         if event.is::<CreditDecisionMadeV1>() {
             let decision: CreditDecisionMadeV1 = event.decode().map_err(HandlerError::permanent)?;
             return apply_credit_decision(conn, &self.publisher, &decision).await;
+        }
+        if event.is::<UserStatusChangedV1>() {
+            let changed: UserStatusChangedV1 = event.decode().map_err(HandlerError::permanent)?;
+            if changed.status == AccountStatus::Deleted {
+                let withdrawn = withdraw_unpaid_loans(conn, &self.publisher, changed.user_id)
+                    .await
+                    .map_err(HandlerError::retryable)?;
+                tracing::info!(user_id = %changed.user_id, withdrawn, "account deleted");
+            }
         }
         project_eligibility(conn, event).await
     }

@@ -79,7 +79,8 @@ impl ApplicationMutation {
         })
     }
 
-    /// Withdraw an application still waiting for a decision.
+    /// Withdraw an application still waiting for a decision, or decline an approved loan before
+    /// it is paid out. Refused with `LOAN_NOT_CANCELLABLE` once the payout is under way.
     #[graphql(directive = authenticated::apply())]
     async fn cancel_loan(&self, ctx: &Context<'_>, id: ID) -> Result<CancelLoanPayload> {
         let principal = ctx.principal()?;

@@ -4,7 +4,7 @@ use chrono::{NaiveDate, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::json;
 use tenor_contracts::loan::{CANCELLED_BY_BORROWER, LoanSubmittedV1};
-use tenor_platform::refusal::{Failure, refuse};
+use tenor_platform::refusal::{Failure, ServiceError, refuse};
 use uuid::Uuid;
 
 use super::{Loans, Outcome, is_unique_violation};
@@ -12,8 +12,9 @@ use crate::domain::application::{check_idempotency_key, check_terms, normalise_p
 use crate::domain::eligibility::check_eligibility;
 use crate::domain::schedule::{Schedule, due_dates, schedule};
 use crate::domain::{Loan, LoanRefusal, LoanStatus, ReviewSource};
+use crate::events::Publisher;
 use crate::store::reviews::{Review, insert_review};
-use crate::store::{ONE_OPEN_LOAN_INDEX, eligibility, loans};
+use crate::store::{ONE_OPEN_LOAN_INDEX, eligibility, loans, movements};
 
 /// A quote: the schedule a loan would have, with due dates as if disbursed `on`.
 #[derive(Debug, Clone)]
@@ -122,7 +123,10 @@ impl Loans {
         .await
     }
 
-    /// The borrower withdraws an application before credit decides.
+    /// The borrower withdraws an application before credit decides, or declines an approved
+    /// loan before it is paid out (Fineract's WITHDRAWN_BY_CLIENT: "cancel before
+    /// disbursement"). Under the loan's lock, which `disburseLoan` takes to record its payout,
+    /// so a payout and a cancellation cannot both win.
     #[tracing::instrument(skip_all, fields(%user_id, %loan_id))]
     pub async fn cancel(&self, user_id: Uuid, loan_id: Uuid) -> Outcome<Loan> {
         let mut conn = self.conn().await?;
@@ -133,37 +137,65 @@ impl Loans {
             else {
                 return refuse(LoanRefusal::NotFound { field: "id" });
             };
-            if !loan.status.can_become(LoanStatus::Cancelled) {
-                return refuse(LoanRefusal::NotCancellable);
+            if let Some(refusal) = withdrawal_refused(conn, &loan).await? {
+                return refuse(refusal);
             }
-            let now = Utc::now();
-            let cancelled = loans::set_status(conn, loan.id, LoanStatus::Cancelled, now).await?;
-            insert_review(
-                conn,
-                Review {
-                    loan_id,
-                    old_value: loan.snapshot(),
-                    new_value: json!({ "status": cancelled.status.as_db() }),
-                    score: None,
-                    source: ReviewSource::Borrower,
-                    decision_id: None,
-                    reviewer: Some(user_id),
-                },
-            )
-            .await?;
-            self.publisher
-                .status_changed(
-                    conn,
-                    &cancelled,
-                    Some(loan.status),
-                    Some(CANCELLED_BY_BORROWER.into()),
-                    now,
-                )
-                .await?;
+            let cancelled = withdraw(conn, &self.publisher, &loan, CANCELLED_BY_BORROWER).await?;
             Ok(cancelled)
         })
         .await
     }
+}
+
+/// Why `loan` cannot be withdrawn now, if it cannot. Under the loan's lock.
+pub(super) async fn withdrawal_refused(
+    conn: &mut AsyncPgConnection,
+    loan: &Loan,
+) -> Result<Option<LoanRefusal>, ServiceError> {
+    if !loan.status.can_become(LoanStatus::Cancelled) {
+        return Ok(Some(LoanRefusal::NotCancellable));
+    }
+    // A payout at the provider with no recorded outcome may have moved the money.
+    if movements::requested_payout(conn, loan.id).await?.is_some() {
+        return Ok(Some(LoanRefusal::PayoutUnderWay));
+    }
+    Ok(None)
+}
+
+/// CANCELLED on the borrower's behalf, with the review history entry and the status event
+/// (`reason` is its `reason`). The caller holds the loan's lock and checked
+/// [`withdrawal_refused`].
+pub(super) async fn withdraw(
+    conn: &mut AsyncPgConnection,
+    publisher: &Publisher,
+    loan: &Loan,
+    reason: &str,
+) -> Result<Loan, ServiceError> {
+    let now = Utc::now();
+    let cancelled = loans::set_status(conn, loan.id, LoanStatus::Cancelled, now).await?;
+    insert_review(
+        conn,
+        Review {
+            loan_id: loan.id,
+            old_value: loan.snapshot(),
+            new_value: json!({ "status": cancelled.status.as_db(), "reason": reason }),
+            score: None,
+            source: ReviewSource::Borrower,
+            decision_id: None,
+            reviewer: Some(loan.user_id),
+        },
+    )
+    .await?;
+    publisher
+        .status_changed(
+            conn,
+            &cancelled,
+            Some(loan.status),
+            Some(reason.into()),
+            now,
+        )
+        .await?;
+    Ok(cancelled)
 }
 
 /// KYC verified (and not expired) and the account active, from the local projections.

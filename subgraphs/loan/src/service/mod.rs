@@ -1,9 +1,11 @@
-//! The use cases, one file each: [`applications`] (quote, apply, cancel), [`disbursement`] and
+//! The use cases, one file each: [`applications`] (quote, apply, cancel), [`account_closure`]
+//! (a deleted account's unpaid loans withdrawn, from the consumer), [`disbursement`] and
 //! [`repayment`] (money through a provider, both following [`money_movement`]), [`decisions`]
 //! (credit's decision, from the consumer), [`daily`] (due/overdue job) and [`reads`] (what the
 //! GraphQL layer reads). Rules come from [`crate::domain`], rows from [`crate::store`], events go
 //! out through [`crate::events::publish`]; every use case returns an [`Outcome`].
 
+pub mod account_closure;
 pub mod applications;
 pub mod daily;
 pub mod decisions;

@@ -105,7 +105,7 @@ mod tests {
         inactive.status = AccountStatus::Inactive;
         assert!(inactive.blocked("dormant fraud", staff, now()).is_ok());
 
-        let deleted = active.minimised(now()).unwrap();
+        let deleted = active.minimised(0, now()).unwrap();
         assert_eq!(
             deleted
                 .blocked("too late", staff, now())
@@ -113,7 +113,7 @@ mod tests {
                 .code(),
             "INVALID_STATUS_TRANSITION"
         );
-        assert_eq!(blocked.minimised(now()), Err(Rejection::AccountBlocked));
+        assert_eq!(blocked.minimised(0, now()), Err(Rejection::AccountBlocked));
     }
 
     #[test]

@@ -16,7 +16,13 @@ impl Profile {
     /// name go now. The id stays so that loan records held elsewhere (which lending regulation
     /// requires lenders to keep) still point at an account, and so auth and every other context
     /// can act on the `DELETED` event.
-    pub fn minimised(&self, now: DateTime<Utc>) -> Result<Profile, Rejection> {
+    ///
+    /// Not while a loan is open (`open_loans`, from loan's events): the law's erasure right
+    /// gives way to a legal obligation, and a lender must keep a debtor's records and reach
+    /// them about the debt — erasing the contact data would leave an ACTIVE loan's reminders
+    /// with nowhere to go and an APPROVED one waiting forever for its payout. The borrower
+    /// cancels the application (or declines the approved loan) or repays first.
+    pub fn minimised(&self, open_loans: i64, now: DateTime<Utc>) -> Result<Profile, Rejection> {
         match self.status {
             AccountStatus::Active | AccountStatus::Inactive => {}
             // A blocked account may be under fraud investigation: its data must survive until
@@ -28,6 +34,9 @@ impl Profile {
                     to: AccountStatus::Deleted,
                 });
             }
+        }
+        if open_loans > 0 {
+            return Err(Rejection::LoansOpen { count: open_loans });
         }
         Ok(Profile {
             email: None,
@@ -59,7 +68,7 @@ mod tests {
         p.phone_number = Some("+6281234567890".into());
         p.preferences.marketing_consent = true;
         p.preferences.marketing_consent_at = Some(now());
-        let deleted = p.minimised(now()).unwrap();
+        let deleted = p.minimised(0, now()).unwrap();
         assert_eq!(deleted.status, AccountStatus::Deleted);
         assert_eq!(deleted.email, None);
         assert_eq!(deleted.phone_number, None);
@@ -68,5 +77,20 @@ mod tests {
         assert_eq!(deleted.deleted_at, Some(now()));
         assert!(!deleted.is_visible());
         assert_eq!(deleted.id, p.id);
+    }
+
+    #[test]
+    fn an_open_loan_keeps_the_account() {
+        let p = profile();
+        assert_eq!(
+            p.minimised(2, now()),
+            Err(Rejection::LoansOpen { count: 2 })
+        );
+        // A blocked account says so first: unblocking is what the owner has to ask for.
+        let blocked = Profile {
+            status: AccountStatus::Blocked,
+            ..p
+        };
+        assert_eq!(blocked.minimised(1, now()), Err(Rejection::AccountBlocked));
     }
 }

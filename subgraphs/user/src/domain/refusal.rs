@@ -26,6 +26,10 @@ pub enum Rejection {
     CannotBlockSelf,
     BlockReasonInvalid,
     ConfirmationRequired,
+    /// The account has loans being decided, waiting to be paid out, or owed.
+    LoansOpen {
+        count: i64,
+    },
 }
 
 impl Rejection {
@@ -42,6 +46,7 @@ impl Rejection {
             Self::CannotBlockSelf => "CANNOT_BLOCK_SELF",
             Self::BlockReasonInvalid => "REASON_INVALID",
             Self::ConfirmationRequired => "CONFIRMATION_REQUIRED",
+            Self::LoansOpen { .. } => "LOANS_OPEN",
         }
     }
 
@@ -55,7 +60,9 @@ impl Rejection {
             Self::UserNotFound | Self::CannotBlockSelf => Some("id"),
             Self::BlockReasonInvalid => Some("reason"),
             Self::ConfirmationRequired => Some("confirm"),
-            Self::AccountBlocked | Self::InvalidStatusTransition { .. } => None,
+            Self::AccountBlocked
+            | Self::InvalidStatusTransition { .. }
+            | Self::LoansOpen { .. } => None,
         }
     }
 
@@ -117,6 +124,14 @@ impl Rejection {
             Self::ConfirmationRequired => (
                 "Konfirmasi penghapusan akun diperlukan.".to_owned(),
                 "Confirm that the account should be deleted.".to_owned(),
+            ),
+            Self::LoansOpen { count } => (
+                format!(
+                    "Akun tidak dapat dihapus selama ada pinjaman yang berjalan ({count}): batalkan pengajuan atau lunasi pinjaman terlebih dahulu."
+                ),
+                format!(
+                    "The account cannot be deleted while a loan is open ({count}): cancel the application or repay the loan first."
+                ),
             ),
         };
         match language {

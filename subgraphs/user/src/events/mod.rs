@@ -5,13 +5,14 @@
 //! `user.status.changed.v1` after a block, unblock or deletion (auth revokes sessions on
 //! BLOCKED/DELETED).
 //!
-//! Consumes `user.registered.v1` from `auth.events` and creates the profile with the same id
-//! ([`consume`]).
+//! Consumes `user.registered.v1` from `auth.events` and creates the profile with the same id,
+//! and `loan.status.changed.v1` from `loan.events` to know which of an account's loans are
+//! open ([`consume`]).
 
 pub mod consume;
 pub mod publish;
 
-pub use consume::RegistrationHandler;
+pub use consume::IncomingEvents;
 pub use publish::Publisher;
 pub use tenor_events::PublishError;
 

@@ -60,7 +60,9 @@ impl CustomerMutation {
     }
 
     /// Close the signed-in user's account: personal data is erased and every session ends.
-    /// `confirm` must be true. Repeating the call returns the first deletion's time.
+    /// `confirm` must be true. Refused with `LOANS_OPEN` while a loan of the user's is being
+    /// decided, waiting to be paid out or owed (cancel it, or repay it, first). Repeating the
+    /// call returns the first deletion's time.
     #[graphql(directive = authenticated::apply())]
     async fn delete_my_account(
         &self,

@@ -10,7 +10,7 @@ use crate::domain::{AccountStatus, Rejection};
 use crate::store;
 
 impl UserService {
-    /// Close the owner's account; returns when it was deleted. A retry after success (a flaky
+    /// Close the owner's account, unless a loan of theirs is open; returns when it was deleted. A retry after success (a flaky
     /// mobile network) gets the first deletion's time back and publishes nothing new.
     #[tracing::instrument(skip(self), fields(%user_id))]
     pub async fn delete_account(&self, user_id: Uuid) -> Outcome<DateTime<Utc>> {
@@ -25,8 +25,9 @@ impl UserService {
             }
             let at = now();
             let language = current.preferences.language;
+            let open_loans = store::open_loans(conn, user_id).await?;
             let next = current
-                .minimised(at)
+                .minimised(open_loans, at)
                 .map_err(|rejection| Failure::refused(rejection.in_language(language)))?;
             store::save(conn, &next).await?;
             publisher

@@ -22,3 +22,13 @@ diesel::table! {
         updated_at -> Timestamptz,
     }
 }
+
+diesel::table! {
+    /// The borrower's loans as loan announces them (migrations/user, `borrower_loans`).
+    user_loan (loan_id) {
+        loan_id -> Uuid,
+        user_id -> Uuid,
+        status -> Text,
+        changed_at -> Timestamptz,
+    }
+}

@@ -5,6 +5,7 @@
 mod back_office;
 mod data_subject;
 mod not_yours;
+mod open_loans;
 mod profile;
 mod request_trace;
 mod time_zone;
