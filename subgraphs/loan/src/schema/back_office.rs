@@ -5,7 +5,7 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use tenor_platform::cursor::{Cursor, PageRequest};
-use tenor_platform::graphql::{CallerExt, internal_error};
+use tenor_platform::graphql::{CallerExt, coded_error, internal_error};
 use tenor_platform::refusal::{Refusal, payload};
 
 use super::types::{DisburseLoanPayload, Loan, LoanStatusGql};
@@ -34,12 +34,12 @@ impl BackOfficeQuery {
         // Nullable: a caller without the scope loses this field only, not the whole response.
         ctx.require_scope(LOAN_OPERATE)?;
         let page = PageRequest::parse(first, after.as_deref())?;
-        let user_id = match user_id {
+        // Staff typed or pasted it: a value that is not an id is their mistake to see, as in
+        // the other contexts' back-office queries (not an empty list that reads "no loans").
+        let user_id = match user_id.map(|id| parse_id(&id)) {
             None => None,
-            Some(id) => match parse_id(&id) {
-                Some(id) => Some(id),
-                None => return Ok(Some(Connection::new(false, false))),
-            },
+            Some(Some(id)) => Some(id),
+            Some(None) => return Err(coded_error("BAD_USER_INPUT", "userId is not an id")),
         };
         let filter = LoanFilter {
             status: status.map(LoanStatus::from),
