@@ -26,6 +26,9 @@ pub struct LoanConfig {
     pub auth_events_topic: String,
     pub product: Product,
     pub cost_cap: CostCap,
+    /// Applications one borrower may make in any 24 hours (`LOAN_APPLICATIONS_PER_DAY`, at
+    /// least 1; default 3).
+    pub applications_per_day: u32,
     /// Reminder `loan.installment.due` goes out this many days before the due date.
     pub reminder_days_before: u32,
     /// How often the due/overdue job runs (it is idempotent, so more often is harmless).
@@ -84,6 +87,10 @@ impl LoanConfig {
         if let Err(error) = product.validate(&cost_cap) {
             env.fail("LOAN_MONTHLY_RATE_PPM", error.to_string());
         }
+        let applications_per_day = env.optional("LOAN_APPLICATIONS_PER_DAY", 3u32);
+        if applications_per_day == 0 {
+            env.fail("LOAN_APPLICATIONS_PER_DAY", "must be at least 1".to_owned());
+        }
         Self {
             db,
             kafka,
@@ -94,6 +101,7 @@ impl LoanConfig {
             auth_events_topic,
             product,
             cost_cap,
+            applications_per_day,
             reminder_days_before: env.optional("LOAN_REMINDER_DAYS_BEFORE", 3u32),
             daily_job_interval: env
                 .optional(
@@ -143,6 +151,23 @@ mod tests {
         assert_eq!(
             env.finish(config).unwrap_err().vars(),
             ["LOAN_DATABASE_URL"]
+        );
+    }
+
+    #[test]
+    fn the_daily_application_limit_is_at_least_one() {
+        let base = [
+            ("LOAN_DATABASE_URL", "postgres://x/y"),
+            ("KAFKA_BROKERS", "k:1"),
+        ];
+        let mut env = Env::from_pairs(base);
+        let config = LoanConfig::from_env(&mut env);
+        assert_eq!(env.finish(config).unwrap().applications_per_day, 3);
+        let mut env = Env::from_pairs([base[0], base[1], ("LOAN_APPLICATIONS_PER_DAY", "0")]);
+        let config = LoanConfig::from_env(&mut env);
+        assert_eq!(
+            env.finish(config).unwrap_err().vars(),
+            ["LOAN_APPLICATIONS_PER_DAY"]
         );
     }
 

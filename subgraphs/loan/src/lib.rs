@@ -101,6 +101,7 @@ pub async fn run_with(
         publisher.clone(),
         config.product.clone(),
         wiring.providers,
+        config.applications_per_day,
     );
 
     let mut tasks = Tasks::new(&shutdown);

@@ -76,6 +76,7 @@ pub struct TestService {
     pub providers: Arc<TestProviders>,
     run: String,
     product: Product,
+    applications_per_day: u32,
     instance: Instance,
 }
 
@@ -110,6 +111,7 @@ impl TestService {
         let providers = Arc::new(TestProviders::default());
         let config = config(&db, &issuer, &topics, &run);
         let product = config.product.clone();
+        let applications_per_day = config.applications_per_day;
         let instance = start_instance(config, providers.for_process(None)).await;
         Self {
             base_url: instance.base_url.clone(),
@@ -120,6 +122,7 @@ impl TestService {
             providers,
             run,
             product,
+            applications_per_day,
             instance,
         }
     }
@@ -153,6 +156,7 @@ impl TestService {
             Publisher::new(self.topics.loan.clone()),
             self.product.clone(),
             self.providers.for_process(crash),
+            self.applications_per_day,
         )
     }
 

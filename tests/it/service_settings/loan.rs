@@ -81,6 +81,13 @@ pub(super) static SETTINGS: &[Setting] = &[
         NOT_A_NUMBER,
     ),
     start_only(
+        "LOAN_APPLICATIONS_PER_DAY",
+        &[Loan],
+        "5",
+        "the limit shows only once one verified borrower has applied that many times (tenor-loan's applications tests)",
+        NOT_A_NUMBER,
+    ),
+    start_only(
         "LOAN_DAILY_JOB_INTERVAL",
         &[Loan],
         "30m",

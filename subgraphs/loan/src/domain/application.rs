@@ -1,6 +1,8 @@
 //! What an application must satisfy before it is stored: amount and tenor within the product,
-//! a clean purpose, a usable idempotency key; and when a replayed key is the same request.
+//! a clean purpose, a usable idempotency key, no more applications a day than the limit; and
+//! when a replayed key is the same request.
 
+use chrono::{DateTime, Duration, Utc};
 use tenor_platform::text::TextPolicy;
 
 use super::refusal::LoanRefusal;
@@ -56,6 +58,30 @@ pub fn check_idempotency_key(key: &str) -> Result<(), LoanRefusal> {
     }
 }
 
+/// The window [`check_application_limit`] counts in.
+pub const APPLICATION_WINDOW: Duration = Duration::hours(24);
+
+/// At most `limit` applications in any 24 hours, whatever became of them. Each application
+/// starts a paid credit-bureau inquiry (which may also show on the borrower's own file), and
+/// withdrawing one is free, so without a limit an apply-and-cancel loop would buy inquiries as
+/// fast as the router's rate limit allows. `applied` are the times of the borrower's
+/// applications in the window, oldest first.
+pub fn check_application_limit(
+    applied: &[DateTime<Utc>],
+    limit: u32,
+    now: DateTime<Utc>,
+) -> Result<(), LoanRefusal> {
+    let limit_len = usize::try_from(limit).unwrap_or(usize::MAX);
+    if applied.len() < limit_len {
+        return Ok(());
+    }
+    // The window frees a place when the application `limit` places from the end leaves it.
+    let frees_at = applied[applied.len() - limit_len] + APPLICATION_WINDOW;
+    let minutes = (frees_at - now).num_minutes().max(0);
+    let hours = ((minutes + 59) / 60).max(1);
+    Err(LoanRefusal::ApplicationLimit { limit, hours })
+}
+
 /// A second request with a used key: the same loan if it asks for the same thing.
 pub fn replay(existing: Loan, amount: i64, tenor: u32, purpose: &str) -> Result<Loan, LoanRefusal> {
     if existing.amount == amount && existing.tenor_months == tenor && existing.purpose == purpose {
@@ -85,6 +111,39 @@ mod tests {
         assert_eq!(code(1_000_000, -5), "TENOR_TOO_SHORT");
         assert_eq!(check_terms(&p, 12_000_000, 12), Ok(12));
         assert_eq!(check_terms(&p, 500_000, 1), Ok(1));
+    }
+
+    #[test]
+    fn applications_are_limited_per_rolling_day() {
+        let now = Utc::now();
+        let ago = |minutes| now - Duration::minutes(minutes);
+        assert_eq!(check_application_limit(&[], 3, now), Ok(()));
+        assert_eq!(check_application_limit(&[ago(60), ago(5)], 3, now), Ok(()));
+        // The oldest of the three left the window 23 h 30 min after now − 24 h: 30 minutes
+        // from now, said as "1 hour".
+        let full = [ago(23 * 60 + 30), ago(60), ago(5)];
+        assert_eq!(
+            check_application_limit(&full, 3, now),
+            Err(LoanRefusal::ApplicationLimit { limit: 3, hours: 1 })
+        );
+        // With four in the window and a limit of three, the second oldest decides.
+        let more = [ago(23 * 60), ago(10 * 60), ago(60), ago(5)];
+        assert_eq!(
+            check_application_limit(&more, 3, now),
+            Err(LoanRefusal::ApplicationLimit {
+                limit: 3,
+                hours: 14
+            })
+        );
+        let message = LoanRefusal::ApplicationLimit {
+            limit: 3,
+            hours: 14,
+        }
+        .message();
+        assert!(
+            message.contains("14 jam") && message.contains("14 hours"),
+            "{message}"
+        );
     }
 
     #[test]

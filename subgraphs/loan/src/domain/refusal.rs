@@ -38,6 +38,11 @@ pub enum LoanRefusal {
         field: &'static str,
     },
     LoanAlreadyOpen,
+    /// `limit` applications in the last 24 hours; the next is possible in `hours`.
+    ApplicationLimit {
+        limit: u32,
+        hours: i64,
+    },
     NotCancellable,
     /// An APPROVED loan whose payout is already at the provider: the money may be moving, so
     /// the borrower can no longer decline it.
@@ -94,6 +99,7 @@ impl Refusal for LoanRefusal {
             Self::IdempotencyKeyReused { .. } => "IDEMPOTENCY_KEY_REUSED",
             Self::NotFound { .. } => "NOT_FOUND",
             Self::LoanAlreadyOpen => "LOAN_ALREADY_OPEN",
+            Self::ApplicationLimit { .. } => "APPLICATION_LIMIT",
             Self::NotCancellable | Self::PayoutUnderWay => "LOAN_NOT_CANCELLABLE",
             Self::NotApproved { .. } => "LOAN_NOT_APPROVED",
             Self::AlreadyDisbursed { .. } => "LOAN_ALREADY_DISBURSED",
@@ -128,6 +134,7 @@ impl Refusal for LoanRefusal {
             | Self::BorrowerNotActive { .. } => Some("id"),
             Self::NotActive { .. } => Some("loanId"),
             Self::LoanAlreadyOpen
+            | Self::ApplicationLimit { .. }
             | Self::UserNotActive
             | Self::KycNotVerified
             | Self::PayoutFailed { .. }
@@ -184,6 +191,15 @@ impl Refusal for LoanRefusal {
             Self::LoanAlreadyOpen => (
                 "Anda masih punya pinjaman yang berjalan; selesaikan atau batalkan dulu".into(),
                 "You already have a loan in progress; finish or cancel it first".into(),
+            ),
+            Self::ApplicationLimit { limit, hours } => (
+                format!(
+                    "Batas pengajuan dalam 24 jam ({limit}) sudah tercapai; coba lagi dalam {hours} jam"
+                ),
+                format!(
+                    "The limit of applications in 24 hours ({limit}) is reached; try again in {hours} {}",
+                    if *hours == 1 { "hour" } else { "hours" }
+                ),
             ),
             Self::NotCancellable => (
                 "Hanya pinjaman yang belum dicairkan yang dapat dibatalkan".into(),

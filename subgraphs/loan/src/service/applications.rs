@@ -8,7 +8,10 @@ use tenor_platform::refusal::{Failure, ServiceError, refuse};
 use uuid::Uuid;
 
 use super::{Loans, Outcome, is_unique_violation};
-use crate::domain::application::{check_idempotency_key, check_terms, normalise_purpose, replay};
+use crate::domain::application::{
+    APPLICATION_WINDOW, check_application_limit, check_idempotency_key, check_terms,
+    normalise_purpose, replay,
+};
 use crate::domain::eligibility::check_eligibility;
 use crate::domain::schedule::{Schedule, due_dates, schedule};
 use crate::domain::{Loan, LoanRefusal, LoanStatus, ReviewSource};
@@ -34,8 +37,10 @@ impl Loans {
         })
     }
 
-    /// Apply for a loan. A replayed idempotency key returns the loan it created; the partial
-    /// unique index turns concurrent second applications into `LOAN_ALREADY_OPEN`.
+    /// Apply for a loan. A replayed idempotency key returns the loan it created (also past the
+    /// daily limit); the partial unique index turns concurrent second applications into
+    /// `LOAN_ALREADY_OPEN` — so the daily limit, read before the insert, holds exactly: two
+    /// applications racing past it cannot both be stored.
     #[tracing::instrument(skip_all, fields(%user_id, amount, tenor))]
     pub async fn apply(
         &self,
@@ -56,6 +61,10 @@ impl Loans {
             return replay(existing, amount, tenor, &purpose).map_err(Failure::refused);
         }
         check_eligible(&mut conn, user_id).await?;
+        let now = Utc::now();
+        let applied = loans::applied_since(&mut conn, user_id, now - APPLICATION_WINDOW).await?;
+        check_application_limit(&applied, self.applications_per_day, now)
+            .map_err(Failure::refused)?;
 
         let schedule = schedule(&self.product, amount, tenor);
         let inserted = self

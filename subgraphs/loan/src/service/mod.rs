@@ -61,15 +61,24 @@ pub struct Loans {
     publisher: Publisher,
     product: Product,
     providers: Providers,
+    /// Applications one borrower may make in any 24 hours (`LOAN_APPLICATIONS_PER_DAY`).
+    applications_per_day: u32,
 }
 
 impl Loans {
-    pub fn new(pool: PgPool, publisher: Publisher, product: Product, providers: Providers) -> Self {
+    pub fn new(
+        pool: PgPool,
+        publisher: Publisher,
+        product: Product,
+        providers: Providers,
+        applications_per_day: u32,
+    ) -> Self {
         Self {
             pool,
             publisher,
             product,
             providers,
+            applications_per_day,
         }
     }
 

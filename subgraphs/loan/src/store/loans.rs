@@ -154,6 +154,21 @@ pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
     Ok(row.map(Loan::from))
 }
 
+/// When the borrower applied since `since`, oldest first.
+pub async fn applied_since(
+    conn: &mut AsyncPgConnection,
+    user_id: Uuid,
+    since: DateTime<Utc>,
+) -> QueryResult<Vec<DateTime<Utc>>> {
+    loans::table
+        .filter(loans::user_id.eq(user_id))
+        .filter(loans::created_at.gt(since))
+        .order(loans::created_at.asc())
+        .select(loans::created_at)
+        .load(conn)
+        .await
+}
+
 pub async fn find_by_key(
     conn: &mut AsyncPgConnection,
     user_id: Uuid,

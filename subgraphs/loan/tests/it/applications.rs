@@ -298,3 +298,77 @@ async fn quote_prices_without_applying_and_cancel_withdraws_before_a_decision() 
         [LoanStatus::Submitted, LoanStatus::Cancelled]
     );
 }
+
+/// At most `LOAN_APPLICATIONS_PER_DAY` (3) applications in any 24 hours, whatever became of
+/// them: each buys a credit-bureau inquiry, and withdrawing one is free. The fourth is refused
+/// with the hours to wait and stores and announces nothing; a replayed key still answers; the
+/// window rolls.
+#[tokio::test]
+async fn a_borrower_applies_at_most_three_times_in_any_day() {
+    let service = TestService::start().await;
+    let user = service.verified_customer().await;
+    let token = service.customer_token(user);
+    let cancel = "mutation($id: ID!) { cancelLoan(id: $id) { loan { status } } }";
+    let mut loans = Vec::new();
+    for n in 0..3 {
+        let loan = loan_id(
+            &service
+                .apply(&token, 1_000_000, 2, &format!("daily-{n}"))
+                .await,
+        );
+        service
+            .graphql(Some(&token), cancel, json!({ "id": loan }))
+            .await;
+        loans.push(loan);
+    }
+
+    let refused = service.apply(&token, 1_000_000, 2, "daily-3").await;
+    let error = &refused["userErrors"][0];
+    assert_eq!(error["code"], "APPLICATION_LIMIT", "{refused}");
+    assert!(refused["loan"].is_null());
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("24 jam") && message.contains("24 hours"),
+        "{message}"
+    );
+    assert_eq!(loan_count(&service, user).await, 3);
+    // A retry of an accepted application is not a new one.
+    let replayed = service.apply(&token, 1_000_000, 2, "daily-2").await;
+    assert_eq!(loan_id(&replayed), loans[2], "{replayed}");
+    // Someone else is not limited by it.
+    let other = service.verified_customer().await;
+    let theirs = service
+        .apply(&service.customer_token(other), 1_000_000, 2, "daily-0")
+        .await;
+    assert!(!theirs["loan"].is_null(), "{theirs}");
+
+    // A day after the first application, its place is free again.
+    use diesel_async::RunQueryDsl;
+    let mut conn = service.db.pool().get().await.unwrap();
+    diesel::sql_query("UPDATE loans SET created_at = now() - interval '25 hours' WHERE id = $1")
+        .bind::<diesel::sql_types::Uuid, _>(loans[0])
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let next = service.apply(&token, 1_000_000, 2, "daily-4").await;
+    assert!(!next["loan"].is_null(), "{next}");
+
+    // Announced: the three and the one a day later (the refusal stored nothing, and the
+    // outbox is written in the same transaction as the loan).
+    loans.push(loan_id(&next));
+    let submitted_by_user = |events: &[tenor_events::Envelope]| {
+        let mut ids: Vec<Uuid> = events
+            .iter()
+            .filter_map(|e| e.decode::<LoanSubmittedV1>().ok())
+            .filter(|s| s.user_id == user)
+            .map(|s| s.loan_id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    let events = service
+        .loan_events(|e| submitted_by_user(e).len() >= 4)
+        .await;
+    loans.sort();
+    assert_eq!(submitted_by_user(&events), loans);
+}
