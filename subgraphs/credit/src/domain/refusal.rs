@@ -23,6 +23,9 @@ pub enum CreditRefusal {
     AlreadyDecided,
     /// The borrower cancelled the application: nothing is left to decide or score.
     Withdrawn,
+    /// The borrower deleted the account: an approval could never be paid out, so the
+    /// application (a referral, or a human review the borrower asked for) can only be rejected.
+    AccountDeleted,
     /// The loan is still being decided automatically; nothing to decide by hand yet.
     NotInReviewQueue,
     ManualScoreAlreadyRecorded,
@@ -52,6 +55,7 @@ impl Refusal for CreditRefusal {
             Self::MakerChecker => "MAKER_CHECKER",
             Self::AlreadyDecided => "ALREADY_DECIDED",
             Self::Withdrawn => "LOAN_WITHDRAWN",
+            Self::AccountDeleted => "ACCOUNT_DELETED",
             Self::NotInReviewQueue => "NOT_IN_REVIEW_QUEUE",
             Self::ManualScoreAlreadyRecorded => "MANUAL_SCORE_ALREADY_RECORDED",
             Self::ManualScoreRequired => "MANUAL_SCORE_REQUIRED",
@@ -97,6 +101,10 @@ impl Refusal for CreditRefusal {
             Self::AlreadyDecided => (
                 "Pinjaman ini sudah diputuskan".into(),
                 "This loan has already been decided".into(),
+            ),
+            Self::AccountDeleted => (
+                "Peminjam telah menghapus akunnya; pengajuan ini hanya dapat ditolak".into(),
+                "The borrower deleted the account; this application can only be rejected".into(),
             ),
             Self::Withdrawn => (
                 "Peminjam telah membatalkan pengajuan ini".into(),

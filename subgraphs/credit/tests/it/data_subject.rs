@@ -8,7 +8,8 @@ use tenor_contracts::identity::{AccountStatus, UserStatusChangedV1};
 use tenor_credit::testing::*;
 use tenor_platform::testing::wait_for;
 
-use super::back_office::decided_loan;
+use super::back_office::{decide, decided_loan, queue_loans};
+use uuid::Uuid;
 
 const EXPORT: &str = "query MyDataExport { myCreditDecisionData {
     decisions { loanId outcome source reasonCodes reason rulesVersion }
@@ -64,4 +65,27 @@ async fn the_owner_exports_decisions_with_reasons_and_nothing_once_deleted() {
     })
     .await;
     assert!(gone, "a deleted account's export still answered");
+
+    // The review the borrower asked for is still in the queue: a person may reject it, not
+    // approve it — an approved loan of a deleted account could never be paid out.
+    let approved = decide(
+        &service,
+        Uuid::new_v4(),
+        loan,
+        "APPROVE",
+        "REVIEW_OVERTURNED",
+    )
+    .await;
+    assert_eq!(
+        user_error_codes(&approved),
+        ["ACCOUNT_DELETED"],
+        "{approved}"
+    );
+    assert_eq!(
+        service.score(loan).await.unwrap().decision.as_db(),
+        "REJECT"
+    );
+    let rejected = decide(&service, Uuid::new_v4(), loan, "REJECT", "REVIEW_CONFIRMED").await;
+    assert_eq!(rejected["userErrors"], json!([]), "{rejected}");
+    assert!(!queue_loans(&service).await.contains(&loan.to_string()));
 }
