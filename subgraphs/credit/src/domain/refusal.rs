@@ -23,8 +23,8 @@ pub enum CreditRefusal {
     AlreadyDecided,
     /// The borrower cancelled the application: nothing is left to decide or score.
     Withdrawn,
-    /// The borrower deleted the account: an approval could never be paid out, so the
-    /// application (a referral, or a human review the borrower asked for) can only be rejected.
+    /// The borrower deleted the account: nothing is left to decide (a human review they asked
+    /// for is withdrawn), and an approval could never be paid out.
     AccountDeleted,
     /// The loan is still being decided automatically; nothing to decide by hand yet.
     NotInReviewQueue,
@@ -103,8 +103,8 @@ impl Refusal for CreditRefusal {
                 "This loan has already been decided".into(),
             ),
             Self::AccountDeleted => (
-                "Peminjam telah menghapus akunnya; pengajuan ini hanya dapat ditolak".into(),
-                "The borrower deleted the account; this application can only be rejected".into(),
+                "Peminjam telah menghapus akunnya; tidak ada lagi yang perlu diputuskan".into(),
+                "The borrower deleted the account; there is nothing left to decide".into(),
             ),
             Self::Withdrawn => (
                 "Peminjam telah membatalkan pengajuan ini".into(),

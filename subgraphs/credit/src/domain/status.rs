@@ -25,8 +25,14 @@ tenor_platform::text_enum! {
 }
 
 tenor_platform::text_enum! {
-    /// The borrower's request for a human review of an automatic rejection (UU PDP).
-    pub enum ReviewStatus { None = "NONE", Requested = "REQUESTED", Decided = "DECIDED" }
+    /// The borrower's request for a human review of an automatic rejection (UU PDP); withdrawn
+    /// when the borrower deletes the account before a person decided.
+    pub enum ReviewStatus {
+        None = "NONE",
+        Requested = "REQUESTED",
+        Decided = "DECIDED",
+        Withdrawn = "WITHDRAWN",
+    }
 }
 
 tenor_platform::text_enum! {

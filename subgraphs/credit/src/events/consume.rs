@@ -70,6 +70,20 @@ impl TransactionalHandler for IncomingEvents {
     }
 }
 
+/// The account's status; a deleted account's human reviews that nobody decided are withdrawn.
+async fn project_account_status(
+    conn: &mut AsyncPgConnection,
+    e: &UserStatusChangedV1,
+) -> diesel::QueryResult<()> {
+    let state = AccountState::from(e.status);
+    projections::project_account_status(conn, e.user_id, state, e.changed_at).await?;
+    if state == AccountState::Deleted {
+        let withdrawn = scores::withdraw_reviews_of(conn, e.user_id).await?;
+        tracing::info!(user_id = %e.user_id, withdrawn, "account deleted: human reviews withdrawn");
+    }
+    Ok(())
+}
+
 /// Borrower and loan-history projections.
 async fn project(conn: &mut AsyncPgConnection, event: &Envelope) -> Result<(), HandlerError> {
     let result = if event.is::<UserRegisteredV1>() {
@@ -81,13 +95,7 @@ async fn project(conn: &mut AsyncPgConnection, event: &Envelope) -> Result<(), H
         projections::project_registration(conn, e.user_id, kind, e.registered_at).await
     } else if event.is::<UserStatusChangedV1>() {
         let e: UserStatusChangedV1 = decode(event)?;
-        projections::project_account_status(
-            conn,
-            e.user_id,
-            AccountState::from(e.status),
-            e.changed_at,
-        )
-        .await
+        project_account_status(conn, &e).await
     } else if event.is::<KycVerifiedV1>() {
         let e: KycVerifiedV1 = decode(event)?;
         let (at, expires) = (e.verified_at, Some(e.expires_at));

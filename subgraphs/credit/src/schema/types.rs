@@ -116,6 +116,8 @@ pub enum HumanReviewStatus {
     /// The borrower asked for a person to review the automatic rejection.
     Requested,
     Decided,
+    /// The borrower deleted the account before a person decided.
+    Withdrawn,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -352,6 +354,7 @@ impl From<ReviewStatus> for HumanReviewStatus {
             ReviewStatus::None => Self::None,
             ReviewStatus::Requested => Self::Requested,
             ReviewStatus::Decided => Self::Decided,
+            ReviewStatus::Withdrawn => Self::Withdrawn,
         }
     }
 }

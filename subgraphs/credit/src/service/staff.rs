@@ -14,11 +14,8 @@ use super::{Assessment, Credit, Outcome};
 use crate::domain::CreditRefusal;
 use crate::domain::refusal::{clean_note, clean_reason, valid_reason_code};
 use crate::domain::rules::{MAX_SCORE, MIN_SCORE};
-use crate::domain::status::{
-    AccountState, DecisionSource, DecisionState, ReviewStatus, ScoreSource,
-};
+use crate::domain::status::{DecisionSource, DecisionState, ReviewStatus, ScoreSource};
 use crate::store::decisions::{self, DecisionRow};
-use crate::store::projections;
 use crate::store::scores::{self, DecisionUpdate};
 
 /// A staff member's decision.
@@ -109,6 +106,9 @@ impl Credit {
             };
             if row.queue_reason.is_none() {
                 return refuse(match row.decision {
+                    _ if row.review_status == ReviewStatus::Withdrawn => {
+                        CreditRefusal::AccountDeleted
+                    }
                     DecisionState::Pending => CreditRefusal::NotInReviewQueue,
                     DecisionState::Withdrawn => CreditRefusal::Withdrawn,
                     _ => CreditRefusal::AlreadyDecided,
@@ -124,17 +124,6 @@ impl Credit {
             }
             if row.manual_mandatory && row.manual_score.is_none() {
                 return refuse(CreditRefusal::ManualScoreRequired);
-            }
-            // A rejected loan under human review is not withdrawn with the account (only loans
-            // waiting for a decision or a payout are); approving it would leave an APPROVED loan
-            // nobody can be paid.
-            if decision == StaffDecision::Approve
-                && projections::borrower_facts(conn, row.user_id, loan_id)
-                    .await?
-                    .account
-                    == AccountState::Deleted
-            {
-                return refuse(CreditRefusal::AccountDeleted);
             }
             let now = Utc::now();
             let reviews = (row.review_status == ReviewStatus::Requested)

@@ -104,6 +104,27 @@ pub async fn withdraw(conn: &mut AsyncPgConnection, loan_id: Uuid) -> QueryResul
     .map(|updated| updated > 0)
 }
 
+/// The borrower deleted the account: a human review they asked for and nobody has decided
+/// leaves the queue, withdrawn (the rejection stands). How many.
+pub async fn withdraw_reviews_of(
+    conn: &mut AsyncPgConnection,
+    user_id: Uuid,
+) -> QueryResult<usize> {
+    diesel::update(
+        credit_scores::table
+            .filter(credit_scores::user_id.eq(user_id))
+            .filter(credit_scores::review_status.eq(ReviewStatus::Requested)),
+    )
+    .set((
+        credit_scores::review_status.eq(ReviewStatus::Withdrawn),
+        credit_scores::queue_reason.eq(None::<String>),
+        credit_scores::queued_at.eq(None::<DateTime<Utc>>),
+        credit_scores::updated_at.eq(diesel::dsl::now),
+    ))
+    .execute(conn)
+    .await
+}
+
 pub async fn lock_by_loan(
     conn: &mut AsyncPgConnection,
     loan_id: Uuid,
