@@ -216,6 +216,9 @@ impl Subgraphs {
             ("OUTBOX_POLL_INTERVAL".to_owned(), "200ms".to_owned()),
             ("CONSUMER_INITIAL_BACKOFF".to_owned(), "50ms".to_owned()),
             ("CONSUMER_INSTANCE_ID".to_owned(), in_process.clone()),
+            // The dashboard test gives one borrower four loans within a minute; the limit of 3
+            // a day is loan's own tests' to prove.
+            ("LOAN_APPLICATIONS_PER_DAY".to_owned(), "10".to_owned()),
         ]);
         let loan_config = tenor_loan::config::LoanConfig::from_env(&mut env);
         let mut loan_config = env.finish(loan_config).unwrap();
