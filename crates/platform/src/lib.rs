@@ -18,6 +18,7 @@ pub mod money;
 pub mod mongo;
 pub mod outage;
 pub mod parsed_documents;
+pub mod quota;
 pub mod refusal;
 pub mod request;
 pub mod runner;

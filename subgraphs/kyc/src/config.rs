@@ -41,6 +41,8 @@ pub struct KycConfig {
     pub thresholds: Thresholds,
     /// How long a verification stays valid before the expiry job marks it EXPIRED.
     pub validity: Duration,
+    /// Submissions one account may make in any 24 hours (`KYC_SUBMISSIONS_PER_DAY`, at least 1).
+    pub submissions_per_day: u32,
     pub verification_poll_interval: Duration,
     pub expiry_check_interval: Duration,
     /// Images uploaded but never submitted are deleted this long after their link was issued
@@ -111,6 +113,10 @@ impl KycConfig {
             );
         }
         let validity = duration(env, "KYC_VALIDITY", Duration::from_secs(365 * 24 * 3600));
+        let submissions_per_day = env.optional("KYC_SUBMISSIONS_PER_DAY", 3u32);
+        if submissions_per_day == 0 {
+            env.fail("KYC_SUBMISSIONS_PER_DAY", "must be at least 1".to_owned());
+        }
         let verification_poll_interval = duration(
             env,
             "KYC_VERIFICATION_POLL_INTERVAL",
@@ -142,6 +148,7 @@ impl KycConfig {
             download_url_ttl,
             thresholds: Thresholds { approve, reject },
             validity,
+            submissions_per_day,
             verification_poll_interval,
             expiry_check_interval,
             abandoned_upload_ttl,
@@ -231,12 +238,17 @@ mod tests {
             ("KAFKA_BROKERS", "k:1".to_owned()),
             ("KYC_OBJECT_STORE_URL", "ftp://x".to_owned()),
             ("KYC_AUTO_APPROVE_SCORE", "0.4".to_owned()),
+            ("KYC_SUBMISSIONS_PER_DAY", "0".to_owned()),
         ]);
         let mut env = Env::from_pairs(pairs);
         let config = KycConfig::from_env(&mut env);
         assert_eq!(
             env.finish(config).unwrap_err().vars(),
-            ["KYC_OBJECT_STORE_URL", "KYC_AUTO_REJECT_SCORE"]
+            [
+                "KYC_OBJECT_STORE_URL",
+                "KYC_AUTO_REJECT_SCORE",
+                "KYC_SUBMISSIONS_PER_DAY"
+            ]
         );
     }
 }

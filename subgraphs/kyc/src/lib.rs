@@ -143,6 +143,7 @@ fn service(config: &KycConfig, pool: db::PgPool, objects: ObjectVault) -> KycSer
             thresholds: config.thresholds,
             validity: config.validity,
             abandoned_upload_ttl: config.abandoned_upload_ttl,
+            submissions_per_day: config.submissions_per_day,
         }),
         submitted: Arc::new(tokio::sync::Notify::new()),
     }

@@ -100,6 +100,13 @@ pub(super) static SETTINGS: &[Setting] = &[
         NOT_A_DURATION,
     ),
     start_only(
+        "KYC_SUBMISSIONS_PER_DAY",
+        &[Kyc],
+        "5",
+        "the limit shows only once one account has submitted that many times (tenor-kyc's verification_flow tests)",
+        NOT_A_NUMBER,
+    ),
+    start_only(
         "KYC_ABANDONED_UPLOAD_TTL",
         &[Kyc],
         "12h",

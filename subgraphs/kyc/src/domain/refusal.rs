@@ -23,6 +23,12 @@ pub enum SubmitRefusal {
     UploadWrongKind(&'static str),
     UploadNotReceived(&'static str),
     UploadAlreadyUsed(&'static str),
+    /// `limit` submissions in the last 24 hours; the next is possible in `hours`. Each is a
+    /// paid vendor check, and repeated attempts with other documents are a fraud pattern.
+    SubmissionLimit {
+        limit: u32,
+        hours: i64,
+    },
 }
 
 impl Refusal for SubmitRefusal {
@@ -36,6 +42,7 @@ impl Refusal for SubmitRefusal {
             Self::UploadWrongKind(_) => "UPLOAD_WRONG_KIND",
             Self::UploadNotReceived(_) => "UPLOAD_NOT_RECEIVED",
             Self::UploadAlreadyUsed(_) => "UPLOAD_ALREADY_USED",
+            Self::SubmissionLimit { .. } => "KYC_SUBMISSION_LIMIT",
         }
     }
 
@@ -47,6 +54,7 @@ impl Refusal for SubmitRefusal {
             | Self::UploadWrongKind(f)
             | Self::UploadNotReceived(f)
             | Self::UploadAlreadyUsed(f) => f,
+            Self::SubmissionLimit { .. } => return None,
         })
     }
 
@@ -71,6 +79,12 @@ impl Refusal for SubmitRefusal {
             }
             Self::UploadAlreadyUsed(_) => {
                 "Gambar sudah dipakai / This image was already used for a submission"
+            }
+            Self::SubmissionLimit { limit, hours } => {
+                let unit = if *hours == 1 { "hour" } else { "hours" };
+                return format!(
+                    "Batas pengajuan verifikasi dalam 24 jam ({limit}) sudah tercapai; coba lagi dalam {hours} jam / The limit of verification submissions in 24 hours ({limit}) is reached; try again in {hours} {unit}"
+                );
             }
         }
         .to_owned()

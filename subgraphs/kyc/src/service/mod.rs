@@ -46,6 +46,8 @@ pub struct Settings {
     pub thresholds: Thresholds,
     pub validity: Duration,
     pub abandoned_upload_ttl: Duration,
+    /// Submissions one account may make in any 24 hours.
+    pub submissions_per_day: u32,
 }
 
 /// What every KYC operation shares: the database, the outbox publisher, encrypted object

@@ -1,10 +1,12 @@
 //! `submitKyc`: validate the document number, check the two uploaded images, claim the number
 //! for this account, store the submission (number encrypted + blind index + mask) and
-//! `kyc.submitted` in one transaction. A refusal stores nothing.
+//! `kyc.submitted` in one transaction. A refusal stores nothing. At most
+//! `KYC_SUBMISSIONS_PER_DAY` submissions per account in any 24 hours: each buys a vendor check.
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::AsyncConnection;
 use tenor_contracts::kyc::DocumentType;
+use tenor_platform::quota;
 use tenor_platform::refusal::{Failure, Outcome, ServiceError, refuse};
 use uuid::Uuid;
 
@@ -83,6 +85,14 @@ impl KycService {
                         _ => SubmitRefusal::AlreadyPending,
                     });
                 }
+                // Read under no lock, but exact: the one-live-submission index lets only one
+                // of two racing submissions be stored.
+                let at = now();
+                let since = store::submitted_since(conn, user_id, at - quota::DAY).await?;
+                let limit = self.settings.submissions_per_day;
+                if let Some(hours) = quota::hours_until_room(&since, limit, quota::DAY, at) {
+                    return refuse(SubmitRefusal::SubmissionLimit { limit, hours });
+                }
                 let document = store::lock_upload(conn, document_upload_id).await?;
                 let document = usable(
                     document,
@@ -99,7 +109,6 @@ impl KycService {
                 if !store::claim_document(conn, &hash, user_id, kyc_id).await? {
                     return refuse(SubmitRefusal::DocumentNumberTaken);
                 }
-                let at = now();
                 let submission = Submission {
                     id: kyc_id,
                     user_id,

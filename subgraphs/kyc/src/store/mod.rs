@@ -16,7 +16,7 @@ pub use reviews::{Review, insert_review, reviews_of};
 pub use submissions::{
     Submission, awaiting_vendor, find_submission, insert_submission, latest_for_users,
     lock_due_for_expiry, lock_live_for_user, lock_submission, number_context, review_queue,
-    save_submission,
+    save_submission, submitted_since,
 };
 pub use uploads::{
     Upload, delete_upload, find_upload, insert_upload, lock_abandoned_uploads, lock_upload,

@@ -119,6 +119,22 @@ pub async fn lock_live_for_user(
         .optional()
 }
 
+/// When the account submitted since `since`, oldest first.
+pub async fn submitted_since(
+    conn: &mut AsyncPgConnection,
+    user: Uuid,
+    since: DateTime<Utc>,
+) -> QueryResult<Vec<DateTime<Utc>>> {
+    use user_kyc::dsl as k;
+    user_kyc::table
+        .filter(k::user_id.eq(user))
+        .filter(k::submitted_at.gt(since))
+        .order(k::submitted_at)
+        .select(k::submitted_at)
+        .load(conn)
+        .await
+}
+
 /// Submissions still waiting for the vendor, oldest first.
 pub async fn awaiting_vendor(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<Vec<Uuid>> {
     use user_kyc::dsl as k;

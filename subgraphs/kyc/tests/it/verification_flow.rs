@@ -106,3 +106,55 @@ async fn a_submission_pending_at_a_crash_is_verified_after_the_restart() {
     let types: Vec<_> = events.iter().map(|e| e.event_type().to_owned()).collect();
     assert_eq!(types, ["kyc.submitted.v1", "kyc.verified.v1"]);
 }
+
+/// Three rejected attempts in a day (each a paid vendor check; repeated attempts with other
+/// pictures are also how identity fraud probes a face match): the fourth is refused with the
+/// hours to wait, storing, uploading to the vendor and announcing nothing; a day after the
+/// first, the account may try again.
+#[tokio::test]
+async fn an_account_submits_at_most_three_times_in_any_day() {
+    let service = TestService::start().await;
+    let customer = Uuid::new_v4();
+    let token = service.customer_token(customer);
+    for _ in 0..3 {
+        service.submit_scoring(&token, NIK, Band::Reject).await;
+        service.wait_status(customer, "REJECTED").await;
+    }
+
+    let (document, selfie) = images_in(Band::Approve);
+    let (d, s) = service.upload_pair(&token, document, selfie).await;
+    let refused = service.submit(&token, "KTP", NIK, &d, &s).await;
+    let error = &refused["userErrors"][0];
+    assert_eq!(error["code"], "KYC_SUBMISSION_LIMIT", "{refused}");
+    assert!(error["field"].is_null());
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("24 jam") && message.contains("24 hours"),
+        "{message}"
+    );
+    assert!(refused["kyc"].is_null());
+    let count = "SELECT count(*) AS n FROM user_kyc WHERE user_id = '{user}'";
+    let count = count.replace("{user}", &customer.to_string());
+    assert_eq!(service.count(&count).await, 3);
+
+    // A day after the first attempt, its place is free: the same uploads are accepted.
+    service
+        .count(&format!(
+            "WITH first AS (SELECT id FROM user_kyc WHERE user_id = '{customer}' \
+             ORDER BY submitted_at LIMIT 1) \
+             UPDATE user_kyc SET submitted_at = submitted_at - interval '25 hours' \
+             WHERE id IN (SELECT id FROM first) RETURNING 1::bigint AS n"
+        ))
+        .await;
+    let accepted = service.submit(&token, "KTP", NIK, &d, &s).await;
+    assert_eq!(accepted["userErrors"], json!([]), "{accepted}");
+    service.wait_status(customer, "VERIFIED").await;
+    let events = service
+        .events(|e| e.iter().any(|e| e.is::<KycVerifiedV1>()))
+        .await;
+    let submitted = events.iter().filter(|e| e.is::<KycSubmittedV1>()).count();
+    assert_eq!(
+        submitted, 4,
+        "three, then one a day later; none for the refusal"
+    );
+}

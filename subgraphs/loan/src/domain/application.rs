@@ -2,7 +2,8 @@
 //! a clean purpose, a usable idempotency key, no more applications a day than the limit; and
 //! when a replayed key is the same request.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
+use tenor_platform::quota;
 use tenor_platform::text::TextPolicy;
 
 use super::refusal::LoanRefusal;
@@ -58,28 +59,20 @@ pub fn check_idempotency_key(key: &str) -> Result<(), LoanRefusal> {
     }
 }
 
-/// The window [`check_application_limit`] counts in.
-pub const APPLICATION_WINDOW: Duration = Duration::hours(24);
-
 /// At most `limit` applications in any 24 hours, whatever became of them. Each application
 /// starts a paid credit-bureau inquiry (which may also show on the borrower's own file), and
 /// withdrawing one is free, so without a limit an apply-and-cancel loop would buy inquiries as
 /// fast as the router's rate limit allows. `applied` are the times of the borrower's
-/// applications in the window, oldest first.
+/// applications in the last [`quota::DAY`], oldest first.
 pub fn check_application_limit(
     applied: &[DateTime<Utc>],
     limit: u32,
     now: DateTime<Utc>,
 ) -> Result<(), LoanRefusal> {
-    let limit_len = usize::try_from(limit).unwrap_or(usize::MAX);
-    if applied.len() < limit_len {
-        return Ok(());
+    match quota::hours_until_room(applied, limit, quota::DAY, now) {
+        None => Ok(()),
+        Some(hours) => Err(LoanRefusal::ApplicationLimit { limit, hours }),
     }
-    // The window frees a place when the application `limit` places from the end leaves it.
-    let frees_at = applied[applied.len() - limit_len] + APPLICATION_WINDOW;
-    let minutes = (frees_at - now).num_minutes().max(0);
-    let hours = ((minutes + 59) / 60).max(1);
-    Err(LoanRefusal::ApplicationLimit { limit, hours })
 }
 
 /// A second request with a used key: the same loan if it asks for the same thing.
@@ -114,32 +107,19 @@ mod tests {
     }
 
     #[test]
-    fn applications_are_limited_per_rolling_day() {
+    fn a_full_day_refuses_with_the_hours_to_wait() {
         let now = Utc::now();
-        let ago = |minutes| now - Duration::minutes(minutes);
-        assert_eq!(check_application_limit(&[], 3, now), Ok(()));
-        assert_eq!(check_application_limit(&[ago(60), ago(5)], 3, now), Ok(()));
-        // The oldest of the three left the window 23 h 30 min after now − 24 h: 30 minutes
-        // from now, said as "1 hour".
-        let full = [ago(23 * 60 + 30), ago(60), ago(5)];
+        let ago = |hours| now - chrono::Duration::hours(hours);
+        assert_eq!(check_application_limit(&[ago(20), ago(1)], 3, now), Ok(()));
+        let refused = check_application_limit(&[ago(10), ago(5), ago(1)], 3, now).unwrap_err();
         assert_eq!(
-            check_application_limit(&full, 3, now),
-            Err(LoanRefusal::ApplicationLimit { limit: 3, hours: 1 })
-        );
-        // With four in the window and a limit of three, the second oldest decides.
-        let more = [ago(23 * 60), ago(10 * 60), ago(60), ago(5)];
-        assert_eq!(
-            check_application_limit(&more, 3, now),
-            Err(LoanRefusal::ApplicationLimit {
+            refused,
+            LoanRefusal::ApplicationLimit {
                 limit: 3,
                 hours: 14
-            })
+            }
         );
-        let message = LoanRefusal::ApplicationLimit {
-            limit: 3,
-            hours: 14,
-        }
-        .message();
+        let message = refused.message();
         assert!(
             message.contains("14 jam") && message.contains("14 hours"),
             "{message}"

@@ -4,13 +4,13 @@ use chrono::{NaiveDate, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::json;
 use tenor_contracts::loan::{CANCELLED_BY_BORROWER, LoanSubmittedV1};
+use tenor_platform::quota;
 use tenor_platform::refusal::{Failure, ServiceError, refuse};
 use uuid::Uuid;
 
 use super::{Loans, Outcome, is_unique_violation};
 use crate::domain::application::{
-    APPLICATION_WINDOW, check_application_limit, check_idempotency_key, check_terms,
-    normalise_purpose, replay,
+    check_application_limit, check_idempotency_key, check_terms, normalise_purpose, replay,
 };
 use crate::domain::eligibility::check_eligibility;
 use crate::domain::schedule::{Schedule, due_dates, schedule};
@@ -62,7 +62,7 @@ impl Loans {
         }
         check_eligible(&mut conn, user_id).await?;
         let now = Utc::now();
-        let applied = loans::applied_since(&mut conn, user_id, now - APPLICATION_WINDOW).await?;
+        let applied = loans::applied_since(&mut conn, user_id, now - quota::DAY).await?;
         check_application_limit(&applied, self.applications_per_day, now)
             .map_err(Failure::refused)?;
 
