@@ -62,6 +62,10 @@ impl Deciders {
                 ),
                 // A bureau that keeps failing gives up quickly here (production: 60s).
                 ("RISK_BUREAU_DEADLINE", "3s".to_owned()),
+                // A risk killed in the middle of a relay round leaves its outbox lease behind,
+                // and the restarted process waits for it to expire before relaying (production:
+                // 60s, README § What is not there yet); the restart tests wait 30 s.
+                ("OUTBOX_LEASE", "5s".to_owned()),
                 ("RISK_WORKER_POLL", "200ms".to_owned()),
             ]),
         )

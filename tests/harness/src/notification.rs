@@ -74,6 +74,9 @@ impl Notifications {
             ),
             ("NOTIFICATION_SMS_URL", sms.url()),
             ("OUTBOX_POLL_INTERVAL", "200ms".to_owned()),
+            // As risk's (`deciders.rs`): a kill in the middle of a relay round leaves a lease
+            // the restarted process waits out.
+            ("OUTBOX_LEASE", "5s".to_owned()),
             ("NOTIFICATION_WORKER_POLL", "200ms".to_owned()),
             // A send cut off by a kill is taken over after the lease (production: 30s).
             ("NOTIFICATION_SEND_TIMEOUT", "3s".to_owned()),
