@@ -484,8 +484,8 @@ async fn the_bearer_scheme_is_read_in_any_case() {
     let stack = RouterStack::start().await;
     let customer = stack.customer().await;
     let token = stack.router.login(&customer).await;
-    for scheme in ["bearer", "BEARER", "Bearer"] {
-        let body: Value = reqwest::Client::new()
+    let me = async |scheme: &str| -> Value {
+        reqwest::Client::new()
             .post(stack.router.graphql_url())
             .header("content-type", "application/json")
             .header("authorization", format!("{scheme} {token}"))
@@ -495,7 +495,12 @@ async fn the_bearer_scheme_is_read_in_any_case() {
             .unwrap()
             .json()
             .await
-            .unwrap();
+            .unwrap()
+    };
+    // The profile is made from auth's `user.registered`, through Kafka: wait until it exists.
+    tenor_harness::eventually(async || !me("Bearer").await["data"]["me"].is_null()).await;
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let body = me(scheme).await;
         assert_eq!(
             body["data"]["me"]["id"],
             customer.user_id.to_string(),
