@@ -27,6 +27,12 @@ pub fn hours_until_room(
     Some(((minutes + 59) / 60).max(1))
 }
 
+/// "in N hours" as the refusals say it: (Indonesian, English).
+pub fn wait_in_words(hours: i64) -> (String, String) {
+    let unit = if hours == 1 { "hour" } else { "hours" };
+    (format!("{hours} jam"), format!("{hours} {unit}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -44,5 +50,11 @@ mod tests {
         let more = [ago(23 * 60), ago(10 * 60), ago(60), ago(5)];
         assert_eq!(hours_until_room(&more, 3, DAY, now), Some(14));
         assert_eq!(hours_until_room(&[ago(1)], 1, DAY, now), Some(24));
+    }
+
+    #[test]
+    fn one_hour_is_singular_in_english() {
+        assert_eq!(wait_in_words(1), ("1 jam".into(), "1 hour".into()));
+        assert_eq!(wait_in_words(14), ("14 jam".into(), "14 hours".into()));
     }
 }

@@ -81,9 +81,9 @@ impl Refusal for SubmitRefusal {
                 "Gambar sudah dipakai / This image was already used for a submission"
             }
             Self::SubmissionLimit { limit, hours } => {
-                let unit = if *hours == 1 { "hour" } else { "hours" };
+                let (id, en) = tenor_platform::quota::wait_in_words(*hours);
                 return format!(
-                    "Batas pengajuan verifikasi dalam 24 jam ({limit}) sudah tercapai; coba lagi dalam {hours} jam / The limit of verification submissions in 24 hours ({limit}) is reached; try again in {hours} {unit}"
+                    "Batas pengajuan verifikasi dalam 24 jam ({limit}) sudah tercapai; coba lagi dalam {id} / The limit of verification submissions in 24 hours ({limit}) is reached; try again in {en}"
                 );
             }
         }

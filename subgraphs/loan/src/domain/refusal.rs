@@ -192,15 +192,17 @@ impl Refusal for LoanRefusal {
                 "Anda masih punya pinjaman yang berjalan; selesaikan atau batalkan dulu".into(),
                 "You already have a loan in progress; finish or cancel it first".into(),
             ),
-            Self::ApplicationLimit { limit, hours } => (
-                format!(
-                    "Batas pengajuan dalam 24 jam ({limit}) sudah tercapai; coba lagi dalam {hours} jam"
-                ),
-                format!(
-                    "The limit of applications in 24 hours ({limit}) is reached; try again in {hours} {}",
-                    if *hours == 1 { "hour" } else { "hours" }
-                ),
-            ),
+            Self::ApplicationLimit { limit, hours } => {
+                let (id, en) = tenor_platform::quota::wait_in_words(*hours);
+                (
+                    format!(
+                        "Batas pengajuan dalam 24 jam ({limit}) sudah tercapai; coba lagi dalam {id}"
+                    ),
+                    format!(
+                        "The limit of applications in 24 hours ({limit}) is reached; try again in {en}"
+                    ),
+                )
+            }
             Self::NotCancellable => (
                 "Hanya pinjaman yang belum dicairkan yang dapat dibatalkan".into(),
                 "Only a loan that has not been paid out can be cancelled".into(),

@@ -7,6 +7,7 @@ use tenor_contracts::credit::CreditDecisionMadeV1;
 use tenor_contracts::identity::{AccountStatus, UserStatusChangedV1};
 use tenor_contracts::kyc::{KycExpiredV1, KycRejectedV1, KycSubmittedV1, KycVerifiedV1};
 use tenor_events::{Envelope, HandlerError, TransactionalHandler};
+use tenor_platform::refusal::ServiceError;
 
 use super::publish::Publisher;
 use crate::domain::eligibility::{AccountState, KycStatus};
@@ -43,15 +44,33 @@ impl TransactionalHandler for IncomingEvents {
         }
         if event.is::<UserStatusChangedV1>() {
             let changed: UserStatusChangedV1 = event.decode().map_err(HandlerError::permanent)?;
-            if changed.status == AccountStatus::Deleted {
-                let withdrawn = withdraw_unpaid_loans(conn, &self.publisher, changed.user_id)
-                    .await
-                    .map_err(HandlerError::retryable)?;
-                tracing::info!(user_id = %changed.user_id, withdrawn, "account deleted");
-            }
+            return apply_account_status(conn, &self.publisher, &changed)
+                .await
+                .map_err(HandlerError::retryable);
         }
         project_eligibility(conn, event).await
     }
+}
+
+/// The account-status projection (only ACTIVE accounts may apply or be paid out); a deleted
+/// account's loans not yet paid out are withdrawn.
+async fn apply_account_status(
+    conn: &mut AsyncPgConnection,
+    publisher: &Publisher,
+    changed: &UserStatusChangedV1,
+) -> Result<(), ServiceError> {
+    let status = match changed.status {
+        AccountStatus::Active => AccountState::Active,
+        AccountStatus::Inactive => AccountState::Inactive,
+        AccountStatus::Blocked => AccountState::Blocked,
+        AccountStatus::Deleted => AccountState::Deleted,
+    };
+    projections::project_user_status(conn, changed.user_id, status, changed.changed_at).await?;
+    if status == AccountState::Deleted {
+        let withdrawn = withdraw_unpaid_loans(conn, publisher, changed.user_id).await?;
+        tracing::info!(user_id = %changed.user_id, withdrawn, "account deleted");
+    }
+    Ok(())
 }
 
 /// A decision for a loan that is not waiting for one is logged and dropped; one for a loan we
@@ -80,7 +99,7 @@ async fn apply_credit_decision(
     }
 }
 
-/// KYC and account-status projections. Each keeps the state of the newest event seen, so a
+/// The KYC projection. It keeps the state of the newest event seen, so a
 /// redelivered or late event never reverts a newer state.
 async fn project_eligibility(
     conn: &mut AsyncPgConnection,
@@ -121,15 +140,6 @@ async fn project_eligibility(
             }
             Err(error) => Err(error),
         }
-    } else if event.is::<UserStatusChangedV1>() {
-        let e: UserStatusChangedV1 = event.decode().map_err(decode_error)?;
-        let status = match e.status {
-            AccountStatus::Active => AccountState::Active,
-            AccountStatus::Inactive => AccountState::Inactive,
-            AccountStatus::Blocked => AccountState::Blocked,
-            AccountStatus::Deleted => AccountState::Deleted,
-        };
-        projections::project_user_status(conn, e.user_id, status, e.changed_at).await
     } else {
         // Other events on these topics are none of our business.
         Ok(())
